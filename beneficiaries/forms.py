@@ -1,0 +1,119 @@
+"""Forms for firm registration, bank accounts, consortia and staff users; services do the checking."""
+
+from __future__ import annotations
+
+from django import forms
+
+from repm_portal.roles import Role
+
+MAX_PARTNERS = 4
+
+
+class FirmRegistrationForm(forms.Form):
+    legal_name = forms.CharField(max_length=300)
+    country = forms.CharField(
+        max_length=2, initial="IN", help_text="Two-letter ISO code: IN for India."
+    )
+    cin = forms.CharField(label="CIN", max_length=21, required=False, help_text="Indian companies.")
+    foreign_registration_number = forms.CharField(
+        max_length=60, required=False, help_text="Foreign firms."
+    )
+    pan = forms.CharField(label="PAN", max_length=10, required=False)
+    gstin = forms.CharField(label="GSTIN", max_length=15, required=False)
+    registered_address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    signatory_name = forms.CharField(label="Authorised signatory", max_length=200)
+    signatory_designation = forms.CharField(label="Signatory's designation", max_length=200)
+    signatory_email = forms.EmailField(label="Signatory's e-mail")
+    signatory_phone = forms.CharField(label="Signatory's phone", max_length=20)
+    bank_account_holder = forms.CharField(label="Account holder", max_length=300)
+    bank_account_number = forms.CharField(label="Account number", max_length=18)
+    bank_ifsc = forms.CharField(label="IFSC", max_length=11)
+    bank_bank_name = forms.CharField(label="Bank", max_length=200)
+    bank_branch = forms.CharField(label="Branch", max_length=200)
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    password_again = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    sections = (
+        ("The firm", ["legal_name", "country", "cin", "foreign_registration_number", "pan", "gstin", "registered_address"]),
+        ("Authorised signatory", ["signatory_name", "signatory_designation", "signatory_email", "signatory_phone"]),
+        ("Bank account for payouts", ["bank_account_holder", "bank_account_number", "bank_ifsc", "bank_bank_name", "bank_branch"]),
+        ("Your login", ["username", "first_name", "last_name", "email", "password", "password_again"]),
+    )  # fmt: skip
+
+    def section_fields(self):
+        return [(title, [self[name] for name in names]) for title, names in self.sections]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        firm_keys = [k for _, keys in self.sections[:2] for k in keys]
+        return {
+            "firm": {k: data[k] for k in firm_keys},
+            "bank_account": {k.removeprefix("bank_"): data[k] for k in self.sections[2][1]},
+            "user": {
+                k: data[k] for k in ("username", "first_name", "last_name", "email", "password")
+            },
+        }
+
+
+class BankAccountForm(forms.Form):
+    account_holder = forms.CharField(max_length=300)
+    account_number = forms.CharField(max_length=18)
+    ifsc = forms.CharField(label="IFSC", max_length=11)
+    bank_name = forms.CharField(label="Bank", max_length=200)
+    branch = forms.CharField(max_length=200)
+    make_primary = forms.BooleanField(
+        required=False, initial=True, label="Use for payouts from now on"
+    )
+
+
+class ConsortiumForm(forms.Form):
+    """Partners are named by their registration identifiers, so no firm browses the list of bidders."""
+
+    name = forms.CharField(max_length=300)
+    lead_share = forms.DecimalField(
+        label="Your firm's equity share (%)", max_digits=5, decimal_places=2
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, MAX_PARTNERS + 1):
+            self.fields[f"partner_{i}"] = forms.CharField(
+                label=f"Partner {i}: CIN, PAN or foreign registration number",
+                required=False,
+                max_length=60,
+            )
+            self.fields[f"partner_{i}_share"] = forms.DecimalField(
+                label=f"Partner {i}: equity share (%)",
+                required=False,
+                max_digits=5,
+                decimal_places=2,
+            )
+
+    def partners(self) -> list[tuple[int, str, object]]:
+        rows = []
+        for i in range(1, MAX_PARTNERS + 1):
+            ident = (self.cleaned_data.get(f"partner_{i}") or "").strip()
+            share = self.cleaned_data.get(f"partner_{i}_share")
+            if ident or share is not None:
+                rows.append((i, ident, share))
+        return rows
+
+
+class StaffUserForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField()
+    designation = forms.CharField(max_length=200, required=False)
+    role = forms.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.FIRM_USER])
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)

@@ -1,0 +1,283 @@
+"""Writes for firms, consortia, bank accounts and people: each validates fully, then changes all or nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from beneficiaries import validators
+from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
+from repm_portal import audit
+from repm_portal.roles import Role, has_role, require_role
+from repm_portal.selectors import rule_set_in_force
+
+USER_AUDIT_FIELDS = ["username", "email", "first_name", "last_name", "role", "firm_id", "is_active"]
+
+
+def _identifier(value: str | None) -> str:
+    # Identifiers are case-insensitive and often pasted with spaces: compare them in one form.
+    return (value or "").replace(" ", "").strip().upper()
+
+
+def _collect(errors: dict[str, list[str]], field: str, check, *args) -> None:
+    try:
+        check(*args)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+
+
+def _validate_firm_identity(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    country = _identifier(data.get("country")) or "IN"
+    data["country"] = country
+    for key in ("cin", "pan", "gstin", "foreign_registration_number"):
+        data[key] = _identifier(data.get(key))
+    if len(country) != 2 or not country.isalpha():
+        errors.setdefault("country", []).append(
+            "Country must be a two-letter ISO code, e.g. IN or JP."
+        )
+    if country == "IN":
+        for key, check in (
+            ("cin", validators.validate_cin),
+            ("pan", validators.validate_pan),
+            ("gstin", validators.validate_gstin),
+        ):
+            if not data[key]:
+                errors.setdefault(key, []).append(f"An Indian company must give its {key.upper()}.")
+            else:
+                _collect(errors, key, check, data[key])
+        if data["gstin"] and data["pan"] and "gstin" not in errors and "pan" not in errors:
+            _collect(
+                errors, "gstin", validators.validate_gstin_matches_pan, data["gstin"], data["pan"]
+            )
+    else:
+        if not data["foreign_registration_number"]:
+            errors.setdefault("foreign_registration_number", []).append(
+                "A foreign firm must give its registration number in its home country."
+            )
+        if data["pan"]:
+            _collect(errors, "pan", validators.validate_pan, data["pan"])
+        if data["gstin"]:
+            _collect(errors, "gstin", validators.validate_gstin, data["gstin"])
+    for key, label in (("cin", "CIN"), ("pan", "PAN"), ("gstin", "GSTIN")):
+        if data[key] and key not in errors and Firm.objects.filter(**{key: data[key]}).exists():
+            errors.setdefault(key, []).append(f"A firm with this {label} is already registered.")
+    for key in ("legal_name", "registered_address", "signatory_name", "signatory_designation",
+                "signatory_email", "signatory_phone"):  # fmt: skip
+        if not str(data.get(key) or "").strip():
+            errors.setdefault(key, []).append("This field is required.")
+
+
+def _validate_bank(data: dict[str, Any], errors: dict[str, list[str]], prefix: str = "") -> None:
+    data["ifsc"] = _identifier(data.get("ifsc"))
+    data["account_number"] = str(data.get("account_number") or "").replace(" ", "")
+    _collect(errors, f"{prefix}ifsc", validators.validate_ifsc, data["ifsc"])
+    if not data["account_number"].isdigit() or not 9 <= len(data["account_number"]) <= 18:
+        errors.setdefault(f"{prefix}account_number", []).append(
+            "Account number must be 9 to 18 digits."
+        )
+    for key in ("account_holder", "bank_name", "branch"):
+        if not str(data.get(key) or "").strip():
+            errors.setdefault(f"{prefix}{key}", []).append("This field is required.")
+
+
+FIRM_FIELDS = (
+    "legal_name", "country", "cin", "foreign_registration_number", "pan", "gstin",
+    "registered_address", "signatory_name", "signatory_designation", "signatory_email",
+    "signatory_phone",
+)  # fmt: skip
+BANK_FIELDS = ("account_holder", "account_number", "ifsc", "bank_name", "branch")
+
+
+@transaction.atomic
+def register_firm(
+    *, firm: dict[str, Any], bank_account: dict[str, Any], user: dict[str, Any]
+) -> tuple[Firm, User]:
+    """A firm registers itself: its KYC, its payout account and its first user, all or nothing."""
+    firm_data = {k: firm.get(k, "") for k in FIRM_FIELDS}
+    bank_data = {k: bank_account.get(k, "") for k in BANK_FIELDS}
+    errors: dict[str, list[str]] = {}
+    _validate_firm_identity(firm_data, errors)
+    _validate_bank(bank_data, errors, prefix="bank_")
+    username = str(user.get("username") or "").strip()
+    if not username:
+        errors.setdefault("username", []).append("Choose a username.")
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.setdefault("username", []).append("This username is taken.")
+    candidate = User(username=username, email=user.get("email", ""), role=Role.FIRM_USER)
+    _collect(errors, "password", validate_password, user.get("password") or "", candidate)
+    if errors:
+        raise ValidationError(errors)
+
+    new_firm = Firm(**{k: str(v).strip() for k, v in firm_data.items()})
+    new_firm.full_clean()
+    new_firm.save()
+    new_user = User(
+        username=username,
+        email=user.get("email", ""),
+        first_name=user.get("first_name", ""),
+        last_name=user.get("last_name", ""),
+        role=Role.FIRM_USER,
+        firm=new_firm,
+    )
+    new_user.set_password(user["password"])
+    new_user.save()
+    account = BankAccount.objects.create(
+        firm=new_firm, created_by=new_user, is_primary=True, **bank_data
+    )
+    audit.record(
+        actor=new_user, action="firm.registered", obj=new_firm, new=audit.snapshot(new_firm)
+    )
+    audit.record(
+        actor=new_user,
+        action="user.created",
+        obj=new_user,
+        new=audit.snapshot(new_user, USER_AUDIT_FIELDS),
+    )
+    audit.record(
+        actor=new_user, action="bank_account.added", obj=account, new=audit.snapshot(account)
+    )
+    return new_firm, new_user
+
+
+def _require_firm_actor(actor, firm: Firm, action: str) -> None:
+    if has_role(actor, Role.ADMIN):
+        return
+    if has_role(actor, Role.FIRM_USER) and actor.firm_id == firm.pk:
+        return
+    raise PermissionDenied(f"Only the firm's own users or an administrator may {action}.")
+
+
+@transaction.atomic
+def add_bank_account(*, actor, firm: Firm, make_primary: bool = True, **fields) -> BankAccount:
+    _require_firm_actor(actor, firm, "change its bank accounts")
+    data = {k: fields.get(k, "") for k in BANK_FIELDS}
+    errors: dict[str, list[str]] = {}
+    _validate_bank(data, errors)
+    if BankAccount.objects.filter(
+        firm=firm, ifsc=data["ifsc"], account_number=data["account_number"]
+    ).exists():
+        errors.setdefault("account_number", []).append(
+            "This account is already recorded for the firm."
+        )
+    if errors:
+        raise ValidationError(errors)
+    if make_primary:
+        for old in BankAccount.objects.select_for_update().filter(firm=firm, is_primary=True):
+            old.is_primary = False
+            old.save(update_fields=["is_primary"])
+            audit.record(
+                actor=actor, action="bank_account.demoted", obj=old,
+                old={"is_primary": True}, new={"is_primary": False},
+            )  # fmt: skip
+    account = BankAccount.objects.create(
+        firm=firm, created_by=actor, is_primary=make_primary, **data
+    )
+    audit.record(actor=actor, action="bank_account.added", obj=account, new=audit.snapshot(account))
+    return account
+
+
+@transaction.atomic
+def form_consortium(*, actor, name: str, lead: Firm, members: list[tuple[Firm, Any]]) -> Consortium:
+    """The lead forms a consortium; shares add to 100 % and the lead holds the rule set's minimum."""
+    _require_firm_actor(actor, lead, "form a consortium it leads")
+    rules = rule_set_in_force(on=timezone.localdate())
+    errors: dict[str, list[str]] = {}
+    shares: dict[int, Decimal] = {}
+    firms: dict[int, Firm] = {}
+    for firm, raw in members:
+        try:
+            share = Decimal(str(raw))
+        except InvalidOperation:
+            errors.setdefault("members", []).append(f"{firm}: share '{raw}' is not a number.")
+            continue
+        if firm.pk in shares:
+            errors.setdefault("members", []).append(f"{firm} is listed twice.")
+        if not Decimal(0) < share <= Decimal(100):
+            errors.setdefault("members", []).append(
+                f"{firm}: share must be above 0 and at most 100 %."
+            )
+        shares[firm.pk], firms[firm.pk] = share, firm
+    if not name.strip():
+        errors.setdefault("name", []).append("Name the consortium.")
+    if len(shares) < 2:
+        errors.setdefault("members", []).append("A consortium needs at least two member firms.")
+    total = sum(shares.values(), Decimal(0))
+    if shares and total != 100:
+        errors.setdefault("members", []).append(f"Equity shares add up to {total} %, not 100 %.")
+    lead_share = shares.get(lead.pk)
+    minimum = rules.consortium_lead_min_pct.normalize()
+    if lead_share is None:
+        errors.setdefault("lead", []).append("The lead must be one of the members.")
+    elif lead_share < rules.consortium_lead_min_pct:
+        errors.setdefault("lead", []).append(
+            f"The lead ({lead}) holds {lead_share} %; it must hold at least {minimum} % "
+            f"(rule set v{rules.version})."
+        )
+    if errors:
+        raise ValidationError(errors)
+    consortium = Consortium.objects.create(name=name.strip(), lead=lead, created_by=actor)
+    ConsortiumMember.objects.bulk_create(
+        ConsortiumMember(consortium=consortium, firm=firms[pk], equity_pct=share)
+        for pk, share in shares.items()
+    )
+    audit.record(
+        actor=actor,
+        action="consortium.formed",
+        obj=consortium,
+        new={
+            "name": consortium.name,
+            "lead_id": lead.pk,
+            "members": {str(firms[pk]): str(share) for pk, share in shares.items()},
+            "rule_set_version": rules.version,
+        },
+    )
+    return consortium
+
+
+@transaction.atomic
+def create_staff_user(
+    *, actor, username: str, email: str, role: str, password: str,
+    first_name: str = "", last_name: str = "", designation: str = "",
+) -> User:  # fmt: skip
+    """An administrator adds a ministry, agency or audit user."""
+    require_role(actor, Role.ADMIN, action="create users")
+    if role == Role.FIRM_USER:
+        raise ValidationError({"role": "Firm users join through their firm's registration."})
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role '{role}'."})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "This username is taken."})
+    user = User(
+        username=username, email=email, role=role, first_name=first_name,
+        last_name=last_name, designation=designation,
+    )  # fmt: skip
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit.record(
+        actor=actor, action="user.created", obj=user, new=audit.snapshot(user, USER_AUDIT_FIELDS)
+    )
+    return user
+
+
+@transaction.atomic
+def set_user_active(*, actor, user: User, active: bool) -> User:
+    require_role(actor, Role.ADMIN, action="activate or deactivate users")
+    if actor.pk == user.pk and not active:
+        raise ValidationError("You cannot deactivate your own account.")
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active == active:
+        return locked
+    locked.is_active = active
+    locked.save(update_fields=["is_active"])
+    audit.record(
+        actor=actor, action="user.activated" if active else "user.deactivated", obj=locked,
+        old={"is_active": not active}, new={"is_active": active},
+    )  # fmt: skip
+    return locked

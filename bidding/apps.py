@@ -1,0 +1,7 @@
+"""App config for bidding."""
+
+from django.apps import AppConfig
+
+
+class BiddingConfig(AppConfig):
+    name = "bidding"

@@ -1,0 +1,13 @@
+"""App config for the scheme core."""
+
+from django.apps import AppConfig
+
+
+class RepmPortalConfig(AppConfig):
+    name = "repm_portal"
+    verbose_name = "REPM scheme core"
+
+    def ready(self) -> None:
+        from repm_portal import panels
+
+        panels.register()

@@ -1,0 +1,226 @@
+"""Scheme, its versioned rule sets (every number of SCHEME.md as data) and the audit trail."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+PCT = {"max_digits": 7, "decimal_places": 4}
+
+TIE_BREAK_KEYS = ("capacity_desc", "net_worth_desc", "submitted_at_asc")
+
+
+class Scheme(models.Model):
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    ministry = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleSet(models.Model):
+    """One version of the scheme's rules. Never edited: an amendment is a new version."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="rule_sets")
+    version = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    notification = models.CharField(
+        max_length=100, help_text="Gazette reference, e.g. S.O. 5800(E)"
+    )
+    notified_on = models.DateField()
+    summary = models.TextField(help_text="What this version changes and why")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # 1. Money and size
+    total_outlay = models.DecimalField(**MONEY)
+    sli_pool = models.DecimalField("SLI pool", **MONEY)
+    capital_subsidy_pool = models.DecimalField(**MONEY)
+    admin_pool = models.DecimalField("administration pool", **MONEY)
+    target_capacity_mtpa = models.PositiveIntegerField("target capacity (MTPA)")
+    max_beneficiaries = models.PositiveIntegerField()
+    min_capacity_mtpa = models.PositiveIntegerField("minimum capacity per beneficiary (MTPA)")
+    max_capacity_mtpa = models.PositiveIntegerField("maximum capacity per beneficiary (MTPA)")
+    capacity_step_mtpa = models.PositiveIntegerField("capacity step (MTPA)")
+    gestation_months = models.PositiveIntegerField()
+    sli_months = models.PositiveIntegerField("SLI months")
+
+    # 2. Bidding
+    consortium_lead_min_pct = models.DecimalField("consortium lead's minimum share (%)", **PCT)
+    sli_ceiling_rate = models.DecimalField(
+        "SLI ceiling rate (Rs/kg)", max_digits=10, decimal_places=2
+    )
+    tie_break = ArrayField(models.CharField(max_length=30), size=3)
+    irel_oxide_mtpa = models.DecimalField("IREL NdPr oxide (MTPA)", max_digits=10, decimal_places=3)
+    irel_oxide_winners = models.PositiveIntegerField("winners sharing IREL oxide (L1..Ln)")
+    oxide_split = models.CharField(max_length=20, default="pro_rata")
+    magnet_per_tonne_oxide = models.DecimalField(max_digits=6, decimal_places=2)
+    pbg_per_100_mtpa = models.DecimalField("PBG per 100 MTPA", **MONEY)
+    pbg_validity_extra_months = models.PositiveIntegerField(
+        "PBG validity beyond the scheme term (months)"
+    )
+
+    # 3. Gestation and capital subsidy
+    delay_penalty_pct_per_day = models.DecimalField("delay penalty (% of PBG per day)", **PCT)
+    capital_subsidy_pct = models.DecimalField("capital subsidy (% of eligible investment)", **PCT)
+    capital_investment_from = models.DateField("eligible investment made on or after")
+
+    # 4. Sales-linked incentive
+    turnover_cap_pct = models.DecimalField("turnover cap (% of net sales value)", **PCT)
+    taper = ArrayField(models.DecimalField(max_digits=6, decimal_places=4), size=10)
+    provisional_share_pct = models.DecimalField("provisional share of a quarterly claim (%)", **PCT)
+    unit_value_min = models.DecimalField("sane unit value, low (Rs/kg)", **MONEY)
+    unit_value_max = models.DecimalField("sane unit value, high (Rs/kg)", **MONEY)
+    claim_window_days = models.PositiveIntegerField(
+        "claim submission window after period end (days)"
+    )
+
+    # 5. Claims, verification, disbursement
+    verification_sla_days = models.PositiveIntegerField("verification service level (days)")
+    payment_sla_days = models.PositiveIntegerField("payment service level (days)")
+    recovery_interest_pct = models.DecimalField("recovery interest (% a year, compounded)", **PCT)
+
+    class Meta:
+        ordering = ["scheme", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "version"], name="ruleset_unique_version"),
+            models.UniqueConstraint(
+                fields=["scheme", "effective_from"], name="ruleset_unique_effective_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(sli_pool__gte=0, capital_subsidy_pool__gte=0, admin_pool__gte=0)
+                & Q(total_outlay__gte=F("sli_pool") + F("capital_subsidy_pool") + F("admin_pool")),
+                name="ruleset_pools_within_outlay",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_capacity_mtpa__gt=0, capacity_step_mtpa__gt=0)
+                & Q(min_capacity_mtpa__lte=F("max_capacity_mtpa"))
+                & Q(max_capacity_mtpa__lte=F("target_capacity_mtpa")),
+                name="ruleset_capacity_bounds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Mod(F("min_capacity_mtpa"), F("capacity_step_mtpa")), 0)
+                & Exact(Mod(F("max_capacity_mtpa"), F("capacity_step_mtpa")), 0),
+                name="ruleset_capacity_bounds_on_step",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    max_beneficiaries__gt=0, sli_ceiling_rate__gt=0, pbg_per_100_mtpa__gt=0
+                ),
+                name="ruleset_positive_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    turnover_cap_pct__gt=0,
+                    turnover_cap_pct__lte=100,
+                    provisional_share_pct__gt=0,
+                    provisional_share_pct__lte=100,
+                    capital_subsidy_pct__gte=0,
+                    capital_subsidy_pct__lte=100,
+                    delay_penalty_pct_per_day__gte=0,
+                    delay_penalty_pct_per_day__lte=100,
+                    recovery_interest_pct__gte=0,
+                    recovery_interest_pct__lte=100,
+                    consortium_lead_min_pct__gt=0,
+                    consortium_lead_min_pct__lte=100,
+                ),
+                name="ruleset_percentages_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_value_min__gt=0, unit_value_max__gt=F("unit_value_min")),
+                name="ruleset_unit_value_band_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(irel_oxide_mtpa__gte=0, magnet_per_tonne_oxide__gt=0),
+                name="ruleset_oxide_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(sli_months__gt=0, gestation_months__gt=0, taper__len__gte=1),
+                name="ruleset_term_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme.code} rules v{self.version} (from {self.effective_from:%d %b %Y})"
+
+    @property
+    def sli_years(self) -> int:
+        return -(-self.sli_months // 12)
+
+    def taper_for_year(self, year: int) -> Decimal:
+        if not 1 <= year <= len(self.taper):
+            raise ValueError(f"Scheme year {year} is outside 1..{len(self.taper)}")
+        return self.taper[year - 1]
+
+    def slab_for_capacity(self, capacity_mtpa: int) -> CapacitySlab:
+        for slab in self.slabs.all():
+            if slab.min_capacity_mtpa <= capacity_mtpa <= slab.max_capacity_mtpa:
+                return slab
+        raise ValueError(f"No slab of rule set v{self.version} covers {capacity_mtpa} MTPA")
+
+
+class CapacitySlab(models.Model):
+    """Per-capacity thresholds: minimum net worth to bid, capital subsidy cap, minimum investment."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="slabs")
+    min_capacity_mtpa = models.PositiveIntegerField()
+    max_capacity_mtpa = models.PositiveIntegerField()
+    min_net_worth = models.DecimalField(**MONEY)
+    capital_subsidy_cap = models.DecimalField(**MONEY)
+    min_investment = models.DecimalField("minimum eligible investment", **MONEY)
+
+    class Meta:
+        ordering = ["rule_set", "min_capacity_mtpa"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "min_capacity_mtpa"], name="slab_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_capacity_mtpa__gt=0, min_capacity_mtpa__lte=F("max_capacity_mtpa")),
+                name="slab_bounds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_net_worth__gt=0, capital_subsidy_cap__gt=0, min_investment__gt=0),
+                name="slab_amounts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.min_capacity_mtpa}-{self.max_capacity_mtpa} MTPA"
+
+
+class AuditEvent(models.Model):
+    """One recorded state change. Append-only (a trigger refuses UPDATE and DELETE) and hash-chained."""
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, help_text="Username and role at the time")
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(max_length=300)
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "id"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        )

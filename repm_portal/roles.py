@@ -1,0 +1,39 @@
+"""Roles of the people who use the portal, and the one check every service calls."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    FIRM_USER = "firm_user", "Firm user"
+    OFFICIAL = "official", "Ministry official"
+    EVALUATOR = "evaluator", "Technical evaluator"
+    VERIFIER = "verifier", "Verifier (project management agency)"
+    APPROVER = "approver", "Approver"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+STAFF_ROLES = frozenset(
+    {Role.OFFICIAL, Role.EVALUATOR, Role.VERIFIER, Role.APPROVER, Role.AUDITOR, Role.ADMIN}
+)
+READ_ALL_ROLES = STAFF_ROLES
+
+
+def role_of(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return getattr(user, "role", None)
+
+
+def has_role(user, *roles: str) -> bool:
+    return role_of(user) in roles
+
+
+def require_role(user, *roles: str, action: str = "do this") -> None:
+    """Raise PermissionDenied unless the user holds one of the roles; services call this first."""
+    if not has_role(user, *roles):
+        names = ", ".join(Role(r).label for r in roles)
+        raise PermissionDenied(f"Only {names} may {action}.")

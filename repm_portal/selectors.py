@@ -1,0 +1,120 @@
+"""Reads of the scheme core: which rule set is in force, and what changed between two versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from repm_portal.models import CapacitySlab, RuleSet
+
+SCHEME_CODE = "REPM"
+
+# Parameters an amendment may change (everything but identity and provenance).
+NON_PARAMETERS = {
+    "id",
+    "scheme",
+    "version",
+    "effective_from",
+    "notification",
+    "notified_on",
+    "summary",
+    "created_by",
+    "created_at",
+}
+SLAB_FIELDS = ("min_net_worth", "capital_subsidy_cap", "min_investment")
+
+
+def parameter_fields() -> list:
+    return [f for f in RuleSet._meta.concrete_fields if f.name not in NON_PARAMETERS]
+
+
+def rule_sets(*, scheme_code: str = SCHEME_CODE) -> QuerySet[RuleSet]:
+    return (
+        RuleSet.objects.filter(scheme__code=scheme_code)
+        .select_related("scheme", "created_by")
+        .prefetch_related("slabs")
+        .order_by("version")
+    )
+
+
+def rule_set_in_force(*, on: dt.date, scheme_code: str = SCHEME_CODE) -> RuleSet:
+    """The version whose effective date is the latest on or before `on`."""
+    found = rule_sets(scheme_code=scheme_code).filter(effective_from__lte=on).last()
+    if found is None:
+        raise RuleSet.DoesNotExist(f"No {scheme_code} rule set is in force on {on:%d %b %Y}")
+    return found
+
+
+def latest_rule_set(*, scheme_code: str = SCHEME_CODE) -> RuleSet:
+    return rule_sets(scheme_code=scheme_code).last()
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    name: str
+    label: str
+    old: Any
+    new: Any
+    kind: str  # money, percent, number, date, list, text
+
+
+def _kind(field) -> str:
+    internal = field.get_internal_type()
+    if internal == "DecimalField":
+        if field.decimal_places == 2 and field.max_digits == 18:
+            return "money"
+        if field.decimal_places == 4 and field.max_digits == 7:
+            return "percent"
+        return "number"
+    if internal == "DateField":
+        return "date"
+    if internal == "ArrayField":
+        return "list"
+    if internal in {"PositiveIntegerField", "IntegerField"}:
+        return "number"
+    return "text"
+
+
+def _slab_map(rule_set: RuleSet) -> dict[tuple[int, int], CapacitySlab]:
+    return {(s.min_capacity_mtpa, s.max_capacity_mtpa): s for s in rule_set.slabs.all()}
+
+
+def rule_set_diff(old: RuleSet, new: RuleSet) -> list[ParameterChange]:
+    """Every parameter and slab figure whose value differs between two versions."""
+    changes = []
+    for field in parameter_fields():
+        before, after = getattr(old, field.attname), getattr(new, field.attname)
+        if before != after:
+            changes.append(
+                ParameterChange(field.name, str(field.verbose_name), before, after, _kind(field))
+            )
+    old_slabs, new_slabs = _slab_map(old), _slab_map(new)
+    for bounds in sorted(set(old_slabs) | set(new_slabs)):
+        label = f"slab {bounds[0]:,}-{bounds[1]:,} MTPA"
+        a, b = old_slabs.get(bounds), new_slabs.get(bounds)
+        for name in SLAB_FIELDS:
+            before = getattr(a, name) if a else None
+            after = getattr(b, name) if b else None
+            if before != after:
+                verbose = CapacitySlab._meta.get_field(name).verbose_name
+                changes.append(
+                    ParameterChange(
+                        f"{label}:{name}", f"{label}: {verbose}", before, after, "money"
+                    )
+                )
+    return changes
+
+
+AUDIT_READER_ROLES = ("auditor", "admin", "official")
+
+
+def audit_events_visible_to(user):
+    """The audit trail: auditors, administrators and ministry officials read all of it."""
+    from repm_portal.models import AuditEvent
+    from repm_portal.roles import require_role
+
+    require_role(user, *AUDIT_READER_ROLES, action="read the audit trail")
+    return AuditEvent.objects.select_related("actor").order_by("-id")

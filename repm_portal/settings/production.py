@@ -1,0 +1,43 @@
+"""Production settings: every secret from the environment, no defaults, no embedded servers."""
+
+import os
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in the environment for production.")
+    return value
+
+
+# Checked before base is imported, so a missing DATABASE_URL never starts an embedded server.
+_require("SECRET_KEY")
+_require("ALLOWED_HOSTS")
+_require("REDIS_URL")
+if urlparse(_require("DATABASE_URL")).scheme not in {"postgres", "postgresql", "pgsql"}:
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server in production.")
+
+from .base import *  # noqa: E402, F403
+from .base import env_bool, env_list  # noqa: E402
+
+DEBUG = False
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+WHITENOISE_USE_FINDERS = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,22 @@
+"""Scheduled checks of the scheme core."""
+
+import logging
+
+from celery import shared_task
+
+from repm_portal import audit
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="repm_portal.tasks.verify_audit_chain")
+def verify_audit_chain() -> dict:
+    report = audit.verify_chain()
+    if not report.intact:
+        logger.error("Audit chain broken: %s", report.reason)
+    return {
+        "rows_checked": report.rows_checked,
+        "intact": report.intact,
+        "first_broken_id": report.first_broken_id,
+        "reason": report.reason,
+    }

@@ -1,0 +1,65 @@
+"""URL map: the one file that joins the apps."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from beneficiaries import api as beneficiaries_api
+from beneficiaries import views as beneficiaries_views
+from repm_portal import api as core_api
+from repm_portal import views as core_views
+
+router = DefaultRouter()
+router.register("rule-sets", core_api.RuleSetViewSet, basename="rule-set")
+router.register("audit-events", core_api.AuditEventViewSet, basename="audit-event")
+router.register("firms", beneficiaries_api.FirmViewSet, basename="firm")
+router.register("consortia", beneficiaries_api.ConsortiumViewSet, basename="consortium")
+
+api_patterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", core_api.me, name="api-me"),
+    path("register/", beneficiaries_api.register_firm, name="api-register"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health/", core_views.health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("scheme/rules/", core_views.rule_set_list, name="rule_set_list"),
+    path("scheme/rules/compare/", core_views.rule_set_compare, name="rule_set_compare"),
+    path("scheme/rules/amend/", core_views.rule_set_amend, name="rule_set_amend"),
+    path("scheme/rules/v<int:version>/", core_views.rule_set_detail, name="rule_set_detail"),
+    path("audit/", core_views.audit_list, name="audit_list"),
+    path("audit/export.csv", core_views.audit_export, name="audit_export"),
+    path("audit/verify/", core_views.audit_verify, name="audit_verify"),
+    path("register/", beneficiaries_views.register, name="register"),
+    path("firms/", beneficiaries_views.firm_list, name="firm_list"),
+    path("firms/mine/", beneficiaries_views.my_firm, name="my_firm"),
+    path("firms/<int:firm_id>/", beneficiaries_views.firm_detail, name="firm_detail"),
+    path(
+        "firms/<int:firm_id>/bank-accounts/new/",
+        beneficiaries_views.bank_account_add,
+        name="bank_account_add",
+    ),
+    path("consortia/", beneficiaries_views.consortium_list, name="consortium_list"),
+    path("consortia/new/", beneficiaries_views.consortium_new, name="consortium_new"),
+    path("people/", beneficiaries_views.user_list, name="user_list"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler403 = "repm_portal.views.permission_denied"
