@@ -19,6 +19,8 @@ router.register("firms", beneficiaries_api.FirmViewSet, basename="firm")
 router.register("consortia", beneficiaries_api.ConsortiumViewSet, basename="consortium")
 
 api_patterns = [
+    path("", include("bidding.api_urls")),
+    path("", include("incentives.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
@@ -58,6 +60,8 @@ urlpatterns = [
     path("consortia/", beneficiaries_views.consortium_list, name="consortium_list"),
     path("consortia/new/", beneficiaries_views.consortium_new, name="consortium_new"),
     path("people/", beneficiaries_views.user_list, name="user_list"),
+    path("", include("bidding.urls")),
+    path("", include("incentives.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

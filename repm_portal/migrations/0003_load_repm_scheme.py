@@ -62,10 +62,8 @@ SLABS_V1 = [
 ]
 
 
-def load(apps, schema_editor):
-    Scheme = apps.get_model("repm_portal", "Scheme")
-    RuleSet = apps.get_model("repm_portal", "RuleSet")
-    CapacitySlab = apps.get_model("repm_portal", "CapacitySlab")
+def load_scheme(Scheme, RuleSet, CapacitySlab):
+    """Create the scheme and its notified rules; also used by tests after a table flush."""
     scheme = Scheme.objects.create(
         code="REPM",
         name="Scheme to Promote Manufacturing of Sintered Rare Earth Permanent Magnets",
@@ -83,6 +81,11 @@ def load(apps, schema_editor):
         )
         for low, high, net_worth, cap, investment in SLABS_V1
     )
+    return rules
+
+
+def load(apps, schema_editor):
+    load_scheme(*(apps.get_model("repm_portal", m) for m in ("Scheme", "RuleSet", "CapacitySlab")))
 
 
 class Migration(migrations.Migration):

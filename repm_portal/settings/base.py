@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -23,17 +24,17 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def _local_secret_key() -> str:
-    # Development only: a random key kept beside the embedded data, never in the repository.
-    path = embedded.data_root() / "secret_key"
+def _local_secret(name: str, nbytes: int) -> str:
+    # Development only: random secrets kept beside the embedded data, never in the repository.
+    path = embedded.data_root() / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode())
         path.chmod(0o600)
     return path.read_text().strip()
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret("secret_key", 48)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -157,7 +158,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = None  # production collects into one; development serves from the finders
 # htmx comes from the npm registry at install time (package.json), never copied into the repo.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -166,6 +167,12 @@ STATICFILES_DIRS = [
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / ".local" / "media")))
 MEDIA_URL = "media/"
+
+# Master key that wraps each tender's data key for sealed financial covers (base64, 32 bytes).
+# Production must set it; development keeps a random one beside the embedded data.
+BID_SEALING_MASTER_KEY = os.environ.get("BID_SEALING_MASTER_KEY") or _local_secret(
+    "bid_master_key", 32
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "REPM Portal <repm-portal@mhi.gov.in>")

@@ -17,15 +17,17 @@ def _require(name: str) -> str:
 _require("SECRET_KEY")
 _require("ALLOWED_HOSTS")
 _require("REDIS_URL")
+_require("BID_SEALING_MASTER_KEY")
 if urlparse(_require("DATABASE_URL")).scheme not in {"postgres", "postgresql", "pgsql"}:
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server in production.")
 
 from .base import *  # noqa: E402, F403
-from .base import env_bool, env_list  # noqa: E402
+from .base import BASE_DIR, env_bool, env_list  # noqa: E402
 
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 WHITENOISE_USE_FINDERS = False
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,10 +1,14 @@
 """Test settings: the same PostgreSQL and Redis code path, faster hashing, mail kept in memory."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}"}
+# A suffix lets two test runs share one server without sharing a test database.
+_suffix = os.environ.get("REPM_TEST_DB_SUFFIX", "")
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_suffix}"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,99 @@
+# REPM Portal. `make help` lists the targets. Everything installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
+ASSETS_STAMP := node_modules/.stamp-$(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
+# The machine's own servers, for the production-like integration run.
+TCP_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+TCP_REDIS_URL ?= redis://127.0.0.1:6379/9
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: system-deps $(DEPS_STAMP) $(ASSETS_STAMP) ## Install Debian packages, Python packages (.venv) and front-end assets
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages that are missing (as root or via sudo)
+	@scripts/system_deps.sh
+
+$(DEPS_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.deps-* && touch $@
+
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.stamp-* && touch $@
+
+.PHONY: migrate
+migrate: deps ## Apply database migrations (embedded PostgreSQL unless DATABASE_URL is set)
+	$(MANAGE) migrate --noinput
+
+.PHONY: seed
+seed: migrate ## Create the demo scheme, people and firms (idempotent)
+	$(MANAGE) seed_demo
+
+.PHONY: run
+run: seed ## Set up, seed and serve the demo on http://127.0.0.1:8000 with a Celery worker and beat
+	$(MANAGE) runplatform 127.0.0.1:8000
+
+.PHONY: lint
+lint: deps ## ruff, ruff format --check, makemigrations --check, Django's system checks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check --fail-level WARNING
+
+.PHONY: format
+format: deps ## Reformat and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: test
+test: lint check-deploy compose-check ## Lint, then every test on embedded servers, then integration tests over TCP
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-tcp
+
+.PHONY: test-fast
+test-fast: deps ## Tests without the browser ones
+	$(BIN)/pytest -m "not e2e"
+
+.PHONY: test-tcp
+test-tcp: deps ## Integration tests against this machine's PostgreSQL and Redis over TCP, as production
+	@scripts/local_services.sh
+	DATABASE_URL=$(TCP_DATABASE_URL) REDIS_URL=$(TCP_REDIS_URL) $(BIN)/pytest -m integration --create-db -p no:cacheprovider
+
+.PHONY: check-deploy
+check-deploy: deps ## `check --deploy` under production settings (with throwaway secrets)
+	DJANGO_SETTINGS_MODULE=repm_portal.settings.production \
+	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	ALLOWED_HOSTS=repm.example.gov.in DATABASE_URL=$(TCP_DATABASE_URL) REDIS_URL=$(TCP_REDIS_URL) \
+	BID_SEALING_MASTER_KEY="$$($(BIN)/python -c 'import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" \
+	$(MANAGE) check --deploy --fail-level WARNING
+
+.PHONY: compose-check
+compose-check: ## Validate docker-compose.yml (`docker compose config`, or Debian's docker-compose)
+	@export SECRET_KEY=check POSTGRES_PASSWORD=check BID_SEALING_MASTER_KEY=check; \
+	if docker compose version >/dev/null 2>&1; then docker compose config -q; \
+	else docker-compose config -q; fi && echo "docker-compose.yml: valid"
+
+.PHONY: bench
+bench: deps ## Benchmarks that print figures (no pass/fail timing)
+	$(BIN)/python -m bench
+
+.PHONY: stop
+stop: deps ## Stop the embedded PostgreSQL and Redis of this checkout
+	$(MANAGE) stop_embedded
+
+.PHONY: clean
+clean: ## Remove the virtualenv, assets, collected static files and embedded data
+	-$(MANAGE) stop_embedded 2>/dev/null
+	rm -rf $(VENV) node_modules staticfiles .local .pytest_cache .ruff_cache

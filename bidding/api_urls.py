@@ -1,0 +1,3 @@
+"""API routes of bidding, joined under /api/."""
+
+urlpatterns: list = []

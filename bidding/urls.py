@@ -1,0 +1,3 @@
+"""Pages of bidding."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes of incentives, joined under /api/."""
+
+urlpatterns: list = []

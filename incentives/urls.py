@@ -1,0 +1,3 @@
+"""Pages of incentives."""
+
+urlpatterns: list = []
