@@ -11,7 +11,10 @@ from django.db import DatabaseError, connection, transaction
 
 from repm_portal import audit
 from repm_portal.models import AuditEvent
-from tests.factories import FirmFactory
+from tests.factories import PASSWORD, FirmFactory
+
+# Triggers, advisory locks and concurrent transactions: also run against the TCP servers.
+pytestmark = pytest.mark.integration
 
 
 def _record(n: int, actor=None) -> AuditEvent:
@@ -145,3 +148,27 @@ def test_snapshot_and_changed_give_json_safe_differences(rules):
     # when comparing two snapshots, only differing keys remain
     old, new = audit.changed({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
     assert old == {"b": 2, "c": None} and new == {"b": 3, "c": 4}
+
+
+@pytest.mark.django_db
+def test_sign_ins_and_failed_sign_ins_are_audited(client, users):
+    # when someone fails to log in, then logs in
+    client.post("/accounts/login/", {"username": "the_official", "password": "wrong"})
+    client.post("/accounts/login/", {"username": "the_official", "password": PASSWORD})
+    # then both are in the trail, without the password
+    failed = AuditEvent.objects.get(action="user.login_failed")
+    assert failed.new_values["username"] == "the_official"
+    assert "wrong" not in str(failed.new_values)
+    assert AuditEvent.objects.filter(action="user.logged_in", actor=users["official"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_is_read_only_for_everyone(client, users):
+    # given a superuser in Django's admin
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    # then firms and rule sets can be browsed but not added or changed there
+    assert client.get("/admin/beneficiaries/firm/").status_code == 200
+    assert client.get("/admin/beneficiaries/firm/add/").status_code == 403
+    assert client.get("/admin/repm_portal/ruleset/add/").status_code == 403
