@@ -7,6 +7,6 @@ class BeneficiariesConfig(AppConfig):
     name = "beneficiaries"
 
     def ready(self) -> None:
-        from beneficiaries import panels
+        from beneficiaries import panels, signals  # noqa: F401 - signals connect on import
 
         panels.register()

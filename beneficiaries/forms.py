@@ -14,12 +14,12 @@ class FirmRegistrationForm(forms.Form):
     country = forms.CharField(
         max_length=2, initial="IN", help_text="Two-letter ISO code: IN for India."
     )
-    cin = forms.CharField(label="CIN", max_length=21, required=False, help_text="Indian companies.")
+    cin = forms.CharField(label="CIN", max_length=30, required=False, help_text="Indian companies.")
     foreign_registration_number = forms.CharField(
         max_length=60, required=False, help_text="Foreign firms."
     )
-    pan = forms.CharField(label="PAN", max_length=10, required=False)
-    gstin = forms.CharField(label="GSTIN", max_length=15, required=False)
+    pan = forms.CharField(label="PAN", max_length=20, required=False)
+    gstin = forms.CharField(label="GSTIN", max_length=24, required=False)
     registered_address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     signatory_name = forms.CharField(label="Authorised signatory", max_length=200)
     signatory_designation = forms.CharField(label="Signatory's designation", max_length=200)
@@ -27,7 +27,7 @@ class FirmRegistrationForm(forms.Form):
     signatory_phone = forms.CharField(label="Signatory's phone", max_length=20)
     bank_account_holder = forms.CharField(label="Account holder", max_length=300)
     bank_account_number = forms.CharField(label="Account number", max_length=18)
-    bank_ifsc = forms.CharField(label="IFSC", max_length=11)
+    bank_ifsc = forms.CharField(label="IFSC", max_length=16)
     bank_bank_name = forms.CharField(label="Bank", max_length=200)
     bank_branch = forms.CharField(label="Branch", max_length=200)
     username = forms.CharField(max_length=150)

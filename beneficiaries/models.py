@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from repm_portal.roles import STAFF_ROLES, Role
 
@@ -41,6 +42,12 @@ class Firm(models.Model):
             models.UniqueConstraint(fields=["pan"], condition=~Q(pan=""), name="firm_unique_pan"),
             models.UniqueConstraint(
                 fields=["gstin"], condition=~Q(gstin=""), name="firm_unique_gstin"
+            ),
+            models.UniqueConstraint(
+                "country",
+                Upper("foreign_registration_number"),
+                condition=~Q(foreign_registration_number=""),
+                name="firm_unique_foreign_registration",
             ),
         ]
 
@@ -100,7 +107,7 @@ class BankAccount(models.Model):
     is_primary = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
@@ -132,7 +139,7 @@ class Consortium(models.Model):
     lead = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="led_consortia")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:

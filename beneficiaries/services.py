@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from beneficiaries import validators
@@ -59,10 +59,21 @@ def _validate_firm_identity(data: dict[str, Any], errors: dict[str, list[str]]) 
             errors.setdefault("foreign_registration_number", []).append(
                 "A foreign firm must give its registration number in its home country."
             )
+        if data["cin"]:
+            _collect(errors, "cin", validators.validate_cin, data["cin"])
         if data["pan"]:
             _collect(errors, "pan", validators.validate_pan, data["pan"])
         if data["gstin"]:
             _collect(errors, "gstin", validators.validate_gstin, data["gstin"])
+    if (
+        data["foreign_registration_number"]
+        and Firm.objects.filter(
+            country=country, foreign_registration_number__iexact=data["foreign_registration_number"]
+        ).exists()
+    ):
+        errors.setdefault("foreign_registration_number", []).append(
+            "A firm with this registration number in this country is already registered."
+        )
     for key, label in (("cin", "CIN"), ("pan", "PAN"), ("gstin", "GSTIN")):
         if data[key] and key not in errors and Firm.objects.filter(**{key: data[key]}).exists():
             errors.setdefault(key, []).append(f"A firm with this {label} is already registered.")
@@ -108,27 +119,45 @@ def register_firm(
         errors.setdefault("username", []).append("Choose a username.")
     elif User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append("This username is taken.")
-    candidate = User(username=username, email=user.get("email", ""), role=Role.FIRM_USER)
-    _collect(errors, "password", validate_password, user.get("password") or "", candidate)
-    if errors:
-        raise ValidationError(errors)
-
     new_firm = Firm(**{k: str(v).strip() for k, v in firm_data.items()})
-    new_firm.full_clean()
-    new_firm.save()
     new_user = User(
         username=username,
         email=user.get("email", ""),
         first_name=user.get("first_name", ""),
         last_name=user.get("last_name", ""),
         role=Role.FIRM_USER,
-        firm=new_firm,
     )
-    new_user.set_password(user["password"])
-    new_user.save()
-    account = BankAccount.objects.create(
-        firm=new_firm, created_by=new_user, is_primary=True, **bank_data
-    )
+    _collect(errors, "password", validate_password, user.get("password") or "", new_user)
+    new_user.set_password(user.get("password") or "")
+    account = BankAccount(is_primary=True, **bank_data)
+    # The models' own field checks too (lengths, e-mail, username characters), before any write.
+    for instance, exclude, prefix in (
+        (new_firm, [], ""),
+        (new_user, ["firm", "password"], ""),
+        (account, ["firm", "created_by"], "bank_"),
+    ):
+        try:
+            instance.full_clean(exclude=exclude, validate_constraints=False)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(f"{prefix}{field}", []).extend(
+                    m for m in messages if m not in errors.get(f"{prefix}{field}", [])
+                )
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        with transaction.atomic():
+            new_firm.save()
+            new_user.firm = new_firm
+            new_user.save()
+            account.firm, account.created_by = new_firm, new_user
+            account.save()
+    except IntegrityError as exc:
+        # Two registrations of the same identity at the same moment: the database decided.
+        raise ValidationError(
+            {"__all__": ["This firm or username was registered a moment ago; check and try again."]}
+        ) from exc
     audit.record(
         actor=new_user, action="firm.registered", obj=new_firm, new=audit.snapshot(new_firm)
     )
@@ -166,8 +195,10 @@ def add_bank_account(*, actor, firm: Firm, make_primary: bool = True, **fields) 
         )
     if errors:
         raise ValidationError(errors)
+    # Lock the firm first: two additions at once then queue instead of both becoming primary.
+    Firm.objects.select_for_update().get(pk=firm.pk)
     if make_primary:
-        for old in BankAccount.objects.select_for_update().filter(firm=firm, is_primary=True):
+        for old in BankAccount.objects.filter(firm=firm, is_primary=True):
             old.is_primary = False
             old.save(update_fields=["is_primary"])
             audit.record(
@@ -191,9 +222,14 @@ def form_consortium(*, actor, name: str, lead: Firm, members: list[tuple[Firm, A
     firms: dict[int, Firm] = {}
     for firm, raw in members:
         try:
-            share = Decimal(str(raw))
+            share = Decimal(str(raw).strip())
         except InvalidOperation:
             errors.setdefault("members", []).append(f"{firm}: share '{raw}' is not a number.")
+            continue
+        if not share.is_finite() or share.as_tuple().exponent < -2:
+            errors.setdefault("members", []).append(
+                f"{firm}: share '{raw}' must be a number with at most two decimal places."
+            )
             continue
         if firm.pk in shares:
             errors.setdefault("members", []).append(f"{firm} is listed twice.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -158,6 +160,11 @@ def audit_list(request):
     return render(request, template, context)
 
 
+def _json(value) -> str:
+    # JSON (not Python's repr) so the export can be parsed and re-hashed with any tool.
+    return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
 @login_required
 def audit_export(request):
     events = selectors.audit_events_visible_to(request.user)
@@ -171,8 +178,8 @@ def audit_export(request):
             e.object_type,
             e.object_id,
             e.object_repr,
-            e.old_values,
-            e.new_values,
+            _json(e.old_values),
+            _json(e.new_values),
             e.prev_hash,
             e.row_hash,
         ]

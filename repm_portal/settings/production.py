@@ -25,6 +25,7 @@ from .base import *  # noqa: E402, F403
 from .base import BASE_DIR, env_bool, env_list  # noqa: E402
 
 DEBUG = False
+REST_FRAMEWORK = REST_FRAMEWORK | {"NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1"))}  # noqa: F405
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 WHITENOISE_USE_FINDERS = False
 STATIC_ROOT = BASE_DIR / "staticfiles"

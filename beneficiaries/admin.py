@@ -1,0 +1,42 @@
+"""Read-only admin screens for firms and people (changes go through the portal's pages and services)."""
+
+from django.contrib import admin
+
+from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
+from repm_portal.admin import ReadOnlyAdmin
+
+
+@admin.register(Firm)
+class FirmAdmin(ReadOnlyAdmin):
+    list_display = ["legal_name", "country", "cin", "pan", "gstin", "created_at"]
+    search_fields = ["legal_name", "cin", "pan", "gstin", "foreign_registration_number"]
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "role", "firm", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    exclude = ["password"]
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyAdmin):
+    list_display = ["firm", "bank_name", "ifsc", "account_number", "is_primary"]
+
+
+class ConsortiumMemberInline(admin.TabularInline):
+    model = ConsortiumMember
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Consortium)
+class ConsortiumAdmin(ReadOnlyAdmin):
+    list_display = ["name", "lead", "created_at"]
+    inlines = [ConsortiumMemberInline]
