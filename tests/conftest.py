@@ -17,8 +17,10 @@ _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme"
 @pytest.fixture
 def rules(db) -> RuleSet:
     """Rule set v1 as notified; reloaded if a transactional test flushed the tables."""
-    existing = RuleSet.objects.filter(scheme__code="REPM", version=1).first()
-    return existing or _loader.load_scheme(Scheme, RuleSet, CapacitySlab)
+    if not RuleSet.objects.filter(scheme__code="REPM", version=1).exists():
+        _loader.load_scheme(Scheme, RuleSet, CapacitySlab)
+    # Read back, so values carry the database's scale (2150.00, not 2150) as in production.
+    return RuleSet.objects.get(scheme__code="REPM", version=1)
 
 
 @pytest.fixture
