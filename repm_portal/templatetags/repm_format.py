@@ -1,5 +1,6 @@
 """Template filters that show rupees and quantities the Indian way, via repm_portal.money."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -53,3 +54,14 @@ def indian_number(value: Any, places: Any = None) -> str:
 def amount_in_words(value: Any) -> str:
     """{{ amount|amount_in_words }} -> "Rupees Seventy-Five Crore Only"."""
     return _render(value, money.amount_in_words)
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Audit values as readable JSON, the form in which they are stored and hashed."""
+    if value is None or value == "":
+        return money.MISSING
+    try:
+        return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)

@@ -21,3 +21,9 @@ from django.template import Context, Template
 )
 def test_filters(template, value, expected):
     assert Template(template).render(Context({"v": value})) == expected
+
+
+def test_as_json_renders_audit_values_as_json():
+    rendered = Template("{{ v|as_json }}").render(Context({"v": {"b": True, "a": None}}))
+    assert rendered == "{\n &quot;a&quot;: null,\n &quot;b&quot;: true\n}"
+    assert Template("{{ v|as_json }}").render(Context({"v": None})) == "—"
