@@ -1,0 +1,1 @@
+"""Sales-claim uploads: the column dictionary, safe reading and vectorised validation."""
