@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
-from repm_portal.admin import ReadOnlyAdmin
+from repm_portal.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Firm)
@@ -24,16 +24,8 @@ class BankAccountAdmin(ReadOnlyAdmin):
     list_display = ["firm", "bank_name", "ifsc", "account_number", "is_primary"]
 
 
-class ConsortiumMemberInline(admin.TabularInline):
+class ConsortiumMemberInline(ReadOnlyInline):
     model = ConsortiumMember
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Consortium)

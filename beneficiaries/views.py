@@ -10,15 +10,8 @@ from django.shortcuts import redirect, render
 
 from beneficiaries import selectors, services
 from beneficiaries.forms import BankAccountForm, ConsortiumForm, FirmRegistrationForm, StaffUserForm
+from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role, require_role
-
-
-def _attach_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def register(request):
@@ -29,7 +22,7 @@ def register(request):
         try:
             firm, user = services.register_firm(**form.service_arguments())
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
@@ -76,7 +69,7 @@ def bank_account_add(request, firm_id: int):
         try:
             services.add_bank_account(actor=request.user, firm=firm, **form.cleaned_data)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "Bank account recorded.")
             return redirect("firm_detail", firm_id=firm.pk)
@@ -111,7 +104,7 @@ def consortium_new(request):
                     actor=request.user, name=form.cleaned_data["name"], lead=lead, members=members
                 )
             except ValidationError as exc:
-                _attach_errors(form, exc)
+                attach_errors(form, exc)
             else:
                 messages.success(request, "Consortium formed.")
                 return redirect("consortium_list")
@@ -128,7 +121,7 @@ def user_list(request):
             try:
                 user = services.create_staff_user(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _attach_errors(form, exc)
+                attach_errors(form, exc)
             else:
                 messages.success(request, f"{user.label} can now log in.")
                 return redirect("user_list")

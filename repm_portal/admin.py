@@ -18,8 +18,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CapacitySlabInline(admin.TabularInline):
-    model = CapacitySlab
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -28,6 +27,10 @@ class CapacitySlabInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CapacitySlabInline(ReadOnlyInline):
+    model = CapacitySlab
 
 
 @admin.register(Scheme)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from repm_portal.models import RuleSet
 from repm_portal.selectors import parameter_fields
@@ -46,3 +47,12 @@ class SlabForm(forms.Form):
 
 
 SlabFormSet = forms.formset_factory(SlabForm, extra=0, min_num=1, validate_min=True)
+
+
+def attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: at its field where the form has one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

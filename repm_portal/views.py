@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from repm_portal import selectors, services
 from repm_portal.exports import csv_rows
 from repm_portal.filters import AuditEventFilter
-from repm_portal.forms import RuleSetAmendmentForm, SlabFormSet
+from repm_portal.forms import RuleSetAmendmentForm, SlabFormSet, attach_errors
 from repm_portal.roles import Role, require_role
 from repm_portal.selectors import SLAB_FIELDS
 from repm_portal.ui import panels_for
@@ -108,7 +108,7 @@ def rule_set_amend(request):
                     slabs=[s.cleaned_data for s in slabs.forms if s.cleaned_data],
                 )
             except ValidationError as exc:
-                _attach_errors(form, exc)
+                attach_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -123,14 +123,6 @@ def rule_set_amend(request):
     return render(
         request, "scheme/rule_set_amend.html", {"form": form, "slabs": slabs, "base": base}
     )
-
-
-def _attach_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 AUDIT_COLUMNS = [
