@@ -1,3 +1,13 @@
-"""API routes of bidding, joined under /api/."""
+"""API routes of bidding, joined under /api/ (a SimpleRouter: the core router owns the API root)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from bidding import api
+
+router = SimpleRouter()
+router.register("tenders", api.TenderViewSet, basename="tender")
+router.register("bids", api.BidViewSet, basename="bid")
+router.register("receipts", api.ReceiptViewSet, basename="receipt")
+router.register("awards", api.AwardViewSet, basename="award")
+
+urlpatterns = router.urls

@@ -71,7 +71,7 @@ class RuleSetViewSet(viewsets.ReadOnlyModelViewSet):
         description="What changed from this version to version `other`.",
     )
     @action(detail=True, methods=["get"], url_path=r"diff/(?P<other>\d+)")
-    def diff(self, request, version=None, other=None):
+    def diff(self, request, version=None, other=None, format=None):
         old = self.get_object()
         new = selectors.rule_sets().filter(version=other).first()
         if new is None:

@@ -201,6 +201,10 @@ def audit_verify(request):
         result = verify_audit_chain.delay()
         return render(request, "audit/_verify.html", {"task_id": result.id, "state": "PENDING"})
     task_id = request.GET.get("task", "")
+    if not task_id:
+        return render(
+            request, "audit/_verify.html", {"error": "No verification was started."}, status=400
+        )
     result = AsyncResult(task_id)
     context = {"task_id": task_id, "state": result.state}
     if result.successful():

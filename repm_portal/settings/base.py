@@ -133,6 +133,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "repm_portal.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=15),
     },
+    "bidding-pbg-expiry-reminders": {
+        "task": "bidding.tasks.send_pbg_expiry_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "bidding-render-pending-award-letters": {
+        "task": "bidding.tasks.render_pending_award_letters",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 CACHES = {
@@ -141,6 +149,9 @@ CACHES = {
         "LOCATION": CACHE_REDIS_URL,
     }
 }
+
+# Sensitive variables are blanked on crash pages even with DEBUG on: a sealed rate never shows.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "repm_portal.debug.SealedExceptionReporterFilter"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -214,5 +225,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

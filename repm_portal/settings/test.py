@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import CACHES, DATABASES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -12,3 +12,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 _suffix = os.environ.get("REPM_TEST_DB_SUFFIX", "")
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_suffix}"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Throttle counters and other cache keys stay within one test run.
+CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"

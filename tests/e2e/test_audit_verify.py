@@ -18,6 +18,9 @@ def test_the_auditor_verifies_the_chain_from_the_page(live_server, page, users, 
     from repm_portal.celery import app
 
     app.conf.task_routes = settings.CELERY_TASK_ROUTES
+    # Celery caches its router at the first send; rebuild it so our route applies.
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
     try:
         login(page, live_server.url, users["auditor"].username, PASSWORD)
         page.goto(f"{live_server.url}/audit/")
@@ -27,3 +30,5 @@ def test_the_auditor_verifies_the_chain_from_the_page(live_server, page, users, 
         expect(page.get_by_role("status")).to_contain_text("rows checked by the worker")
     finally:
         app.conf.task_routes = None
+        app.amqp.flush_routes()
+        app.amqp.router = app.amqp.Router()

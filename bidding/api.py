@@ -1,0 +1,325 @@
+"""API of the bidding phase: tenders, the caller's bids and receipts, awards, OCDS and commitments.
+
+Serializers only describe; every read goes through the scoped selectors, every write through a
+service. No serializer has a rate field before the financial opening: rates come only from
+opened covers and awards.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from beneficiaries.selectors import consortia_visible_to
+from bidding import ocds, selectors, services
+from bidding.models import (
+    Award,
+    AwardLetter,
+    Bid,
+    BidParticipant,
+    BidVersion,
+    PerformanceBankGuarantee,
+    Tender,
+    TenderDocument,
+    TenderVersion,
+)
+from repm_portal.money import crore
+
+
+class TenderVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TenderVersion
+        fields = [
+            "number", "issued_at", "summary", "changes", "queries_due", "prebid_meeting_at",
+            "replies_due", "bids_due", "technical_opening_at", "financial_opening_at",
+        ]  # fmt: skip
+
+
+class TenderDocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TenderDocument
+        fields = [
+            "id",
+            "title",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "version",
+            "supersedes",
+        ]
+
+
+class TenderSerializer(serializers.ModelSerializer):
+    rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
+    versions = TenderVersionSerializer(many=True, read_only=True)
+    documents = TenderDocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Tender
+        fields = [
+            "id", "reference", "title", "description", "kind", "parent", "status", "rule_set_version",
+            "capacity_mtpa", "slots", "oxide_mtpa", "opening_quorum", "queries_due",
+            "prebid_meeting_at", "prebid_meeting_place", "replies_due", "bids_due",
+            "technical_opening_at", "financial_opening_at", "published_at", "technical_opened_at",
+            "financial_opened_at", "awarded_at", "versions", "documents",
+        ]  # fmt: skip
+
+
+class CommitmentSerializer(serializers.Serializer):
+    bid_id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    commitment = serializers.CharField()
+    state = serializers.CharField()
+    bidder = serializers.CharField()
+    technical_matches = serializers.BooleanField(allow_null=True)
+    financial_matches = serializers.BooleanField(allow_null=True)
+
+
+def _commitment_data(row: selectors.CommitmentRow) -> dict:
+    return {
+        "bid_id": row.bid_id,
+        "version": row.version,
+        "submitted_at": row.submitted_at,
+        "commitment": row.commitment,
+        "state": row.state,
+        "bidder": row.bidder,
+        "technical_matches": None if row.technical is None else row.technical.matches_commitment,
+        "financial_matches": None if row.financial is None else row.financial.matches_commitment,
+    }
+
+
+class BidSubmissionSerializer(serializers.Serializer):
+    """A bid's two covers, sent as multipart form data. Nothing here is ever echoed back."""
+
+    consortium = serializers.IntegerField(required=False, allow_null=True)
+    capacity_mtpa = serializers.IntegerField()
+    accepts_partial = serializers.BooleanField(default=False)
+    net_worth_crore = serializers.DecimalField(max_digits=12, decimal_places=2)
+    net_worth_as_of = serializers.DateField()
+    quoted_rate = serializers.CharField(write_only=True)
+    dpr = serializers.FileField(required=False)
+    eligibility_documents = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt_number = serializers.CharField()
+    tender = serializers.DictField()
+    bid = serializers.IntegerField()
+    bidder = serializers.CharField()
+    version = serializers.IntegerField()
+    submitted_at = serializers.CharField()
+    submitted_by = serializers.CharField()
+    bid_capacity_mtpa = serializers.IntegerField()
+    accepts_partial = serializers.BooleanField()
+    documents = serializers.ListField(child=serializers.DictField())
+    technical_digest = serializers.CharField()
+    financial_digest = serializers.CharField()
+    commitment = serializers.CharField()
+    counts = serializers.BooleanField()
+    scheme = serializers.CharField()
+    verify_at = serializers.CharField()
+
+
+class TenderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tenders: staff see drafts too; everyone else the published ones."""
+
+    serializer_class = TenderSerializer
+    filterset_fields = ["status", "kind"]
+
+    def get_queryset(self):
+        return selectors.tenders_visible_to(self.request.user).prefetch_related(
+            "versions", "documents"
+        )
+
+    def get_permissions(self):
+        if self.action in ("ocds", "commitments"):
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def _public_tender(self, pk) -> Tender:
+        return selectors.public_tender(int(pk))
+
+    @extend_schema(
+        responses=OpenApiResponse(
+            description="OCDS 1.1 release package (bids, bidOpening, lots extensions)"
+        ),
+        description="The tender as an OCDS 1.1 release package; public, no login.",
+    )
+    @action(detail=True, methods=["get"])
+    def ocds(self, request, pk=None):
+        tender = self._public_tender(pk)
+        return Response(ocds.release_package(tender, base_url=request.build_absolute_uri("/")))
+
+    @extend_schema(
+        responses=CommitmentSerializer(many=True),
+        description="Every bid commitment, from the due date; public.",
+    )
+    @action(detail=True, methods=["get"])
+    def commitments(self, request, pk=None):
+        tender = self._public_tender(pk)
+        rows = selectors.commitments(tender)
+        if rows is None:
+            return Response(
+                {
+                    "detail": f"Commitments are published at the due date, {timezone.localtime(tender.bids_due):%d %b %Y %H:%M} IST."
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(CommitmentSerializer([_commitment_data(r) for r in rows], many=True).data)
+
+    @extend_schema(request=BidSubmissionSerializer, responses={201: ReceiptSerializer})
+    @action(
+        detail=True, methods=["post"], url_path="bid", parser_classes=[MultiPartParser, FormParser]
+    )
+    @sensitive_variables()
+    def bid(self, request, pk=None):
+        """Submit or modify the caller's bid; answers with the receipt."""
+        # Error reports must not print the rate; nor may the browsable API refill its form with it.
+        request._request.sensitive_post_parameters = ["quoted_rate"]
+        tender = selectors.tender_for(request.user, int(pk))
+        payload = BidSubmissionSerializer(data=request.data)
+        if not payload.is_valid():
+            raise serializers.ValidationError(dict(payload.errors))
+        data = payload.validated_data
+        consortium = None
+        if data.get("consortium"):
+            consortium = (
+                consortia_visible_to(request.user)
+                .filter(pk=data["consortium"], lead_id=request.user.firm_id)
+                .first()
+            )
+            if consortium is None:
+                return Response(
+                    {"consortium": ["Choose a consortium your firm leads."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        version = services.submit_bid(
+            actor=request.user,
+            tender=tender,
+            capacity_mtpa=data["capacity_mtpa"],
+            accepts_partial=data["accepts_partial"],
+            net_worth=crore(data["net_worth_crore"]),
+            net_worth_as_of=data["net_worth_as_of"],
+            quoted_rate=data["quoted_rate"],
+            consortium=consortium,
+            dpr=data.get("dpr"),
+            eligibility_documents=data.get("eligibility_documents") or [],
+        )
+        version = selectors.version_for(request.user, version.pk)
+        return Response(
+            ReceiptSerializer(selectors.receipt(version)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class BidParticipantSerializer(serializers.ModelSerializer):
+    firm = serializers.StringRelatedField()
+
+    class Meta:
+        model = BidParticipant
+        fields = ["firm_id", "firm", "role", "equity_pct"]
+
+
+class BidVersionSerializer(serializers.ModelSerializer):
+    receipt_number = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = BidVersion
+        fields = [
+            "id", "number", "receipt_number", "submitted_at", "capacity_mtpa", "accepts_partial",
+            "net_worth", "net_worth_as_of", "technical_digest", "financial_digest", "commitment",
+        ]  # fmt: skip
+
+
+class BidSerializer(serializers.ModelSerializer):
+    bidder = serializers.CharField(source="bidder_name", read_only=True)
+    participants = BidParticipantSerializer(many=True, read_only=True)
+    versions = BidVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Bid
+        fields = [
+            "id",
+            "tender",
+            "bidder",
+            "status",
+            "created_at",
+            "withdrawn_at",
+            "participants",
+            "versions",
+        ]
+
+
+class BidViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's bids (a firm), or the bids of tenders whose technical covers are open (staff)."""
+
+    serializer_class = BidSerializer
+    filterset_fields = ["tender", "status"]
+
+    def get_queryset(self):
+        return selectors.bids_visible_to(self.request.user).order_by("pk")
+
+
+class ReceiptViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A bid version's receipt: its commitment over both covers, never the rate."""
+
+    serializer_class = ReceiptSerializer
+
+    def get_queryset(self):
+        return BidVersion.objects.filter(bid__in=selectors.bids_visible_to(self.request.user))
+
+    def retrieve(self, request, pk=None):
+        version = selectors.version_for(request.user, int(pk))
+        return Response(ReceiptSerializer(selectors.receipt(version)).data)
+
+
+class AwardLetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AwardLetter
+        fields = ["number", "status", "sha256", "size", "rendered_at"]
+
+
+class GuaranteeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PerformanceBankGuarantee
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "bank_name",
+            "guarantee_number",
+            "issued_on",
+            "valid_until",
+            "recorded_at",
+        ]
+
+
+class AwardSerializer(serializers.ModelSerializer):
+    bidder = serializers.CharField(source="bid.bidder_name", read_only=True)
+    letter = AwardLetterSerializer(read_only=True)
+    guarantees = GuaranteeSerializer(many=True, read_only=True)
+    rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
+
+    class Meta:
+        model = Award
+        fields = [
+            "id", "tender", "bid", "bidder", "rank", "quoted_rate", "allocated_mtpa", "is_partial",
+            "oxide_mtpa", "awarded_at", "pbg_amount_required", "pbg_valid_until_required",
+            "rule_set_version", "letter", "guarantees",
+        ]  # fmt: skip
+
+
+class AwardViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AwardSerializer
+    filterset_fields = ["tender"]
+
+    def get_queryset(self):
+        return selectors.awards_visible_to(self.request.user).order_by("pk")

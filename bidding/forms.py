@@ -1,0 +1,255 @@
+"""Forms of the bidding phase: they parse input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from beneficiaries.models import User
+from bidding.models import TIMELINE_FIELDS, TIMELINE_LABELS, Criterion, Tender, TenderDocument
+from repm_portal.roles import Role
+
+DATETIME = {"type": "datetime-local"}
+DATE = {"type": "date"}
+COMMITTEE_ROLES = (Role.OFFICIAL, Role.EVALUATOR, Role.APPROVER, Role.ADMIN)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def _moment(name: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=TIMELINE_LABELS[name],
+        widget=forms.DateTimeInput(attrs=DATETIME, format="%Y-%m-%dT%H:%M"),
+        help_text="Indian Standard Time",
+    )
+
+
+class TimelineFields(forms.Form):
+    queries_due = _moment("queries_due")
+    prebid_meeting_at = _moment("prebid_meeting_at")
+    replies_due = _moment("replies_due")
+    bids_due = _moment("bids_due")
+    technical_opening_at = _moment("technical_opening_at")
+    financial_opening_at = _moment("financial_opening_at")
+
+
+class CommitteeField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.label
+
+
+class TenderForm(TimelineFields):
+    reference = forms.CharField(max_length=60, help_text="e.g. MHI/REPM/GTE/2026/01")
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    kind = forms.ChoiceField(choices=Tender.Kind.choices)
+    parent = forms.ModelChoiceField(
+        queryset=Tender.objects.filter(status=Tender.Status.AWARDED),
+        required=False,
+        label="Re-tender of",
+        help_text="For a re-tender: the awarded tender whose forfeited capacity is offered.",
+    )
+    capacity_mtpa = forms.IntegerField(label="Capacity on offer (MTPA)", min_value=1)
+    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1)
+    oxide_mtpa = forms.DecimalField(
+        label="IREL NdPr oxide on offer (MTPA)",
+        max_digits=10,
+        decimal_places=3,
+        required=False,
+        help_text="Leave empty: the rule set's quantity for a main tender, none for a re-tender.",
+    )
+    prebid_meeting_place = forms.CharField(
+        max_length=300, required=False, label="Pre-bid meeting place"
+    )
+    committee = CommitteeField(
+        queryset=User.objects.filter(role__in=COMMITTEE_ROLES, is_active=True).order_by("username"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Bid-opening committee",
+        help_text="At least two members; two of them must confirm each opening.",
+    )
+    rfp_title = forms.CharField(
+        max_length=300, label="RFP document title", initial="Request for proposal"
+    )
+    rfp_file = forms.FileField(label="RFP document (PDF)")
+
+    field_order = [
+        "reference", "title", "description", "kind", "parent", "capacity_mtpa", "slots",
+        "oxide_mtpa", *TIMELINE_FIELDS, "prebid_meeting_place", "committee", "rfp_title", "rfp_file",
+    ]  # fmt: skip
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "reference": data["reference"],
+            "title": data["title"],
+            "description": data["description"],
+            "kind": data["kind"],
+            "parent": data["parent"],
+            "capacity_mtpa": data["capacity_mtpa"],
+            "slots": data["slots"],
+            "oxide_mtpa": data["oxide_mtpa"],
+            "timeline": {name: data[name] for name in TIMELINE_FIELDS},
+            "prebid_meeting_place": data["prebid_meeting_place"],
+            "committee": list(data["committee"]),
+            "documents": [(data["rfp_title"], data["rfp_file"])],
+        }
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    file = forms.FileField(label="Document (PDF)")
+
+
+class CorrigendumForm(TimelineFields):
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="What changes and why"
+    )
+    prebid_meeting_place = forms.CharField(
+        max_length=300, required=False, label="Pre-bid meeting place"
+    )
+    document_title = forms.CharField(
+        max_length=300, required=False, label="New or revised document: title"
+    )
+    document_file = forms.FileField(required=False, label="New or revised document (PDF)")
+    field_order = ["summary", *TIMELINE_FIELDS, "prebid_meeting_place"]
+    supersedes = forms.ModelChoiceField(
+        queryset=TenderDocument.objects.none(),
+        required=False,
+        label="It revises",
+        help_text="Leave empty for a new document.",
+    )
+
+    def __init__(self, *args, tender: Tender, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in TIMELINE_FIELDS:
+            self.initial.setdefault(name, timezone.localtime(getattr(tender, name)))
+        self.initial.setdefault("prebid_meeting_place", tender.prebid_meeting_place)
+        self.fields["supersedes"].queryset = tender.documents.filter(superseded_by__isnull=True)
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        documents = []
+        if data.get("document_file"):
+            documents.append(
+                (data.get("document_title", ""), data["document_file"], data.get("supersedes"))
+            )
+        return {
+            "summary": data["summary"],
+            "timeline": {name: data[name] for name in TIMELINE_FIELDS},
+            "prebid_meeting_place": data["prebid_meeting_place"],
+            "documents": documents,
+        }
+
+
+class QueryForm(forms.Form):
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
+
+
+class BidForm(forms.Form):
+    """The two covers. The rate is never rendered back into the page, even after an error."""
+
+    consortium = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Bidding as",
+    )
+    capacity_mtpa = forms.IntegerField(label="Bid capacity (MTPA)")
+    accepts_partial = forms.BooleanField(
+        required=False, label="I accept a partial award if less capacity is left at my turn"
+    )
+    net_worth_crore = forms.DecimalField(
+        label="Audited net worth (Rs crore)", max_digits=12, decimal_places=2, min_value=0
+    )
+    net_worth_as_of = forms.DateField(
+        label="Net worth audited as of", widget=forms.DateInput(attrs=DATE)
+    )
+    dpr = forms.FileField(label="Detailed project report (PDF)", required=False)
+    eligibility_documents = MultipleFileField(
+        label="Eligibility documents (PDF, PNG or JPEG)", required=False
+    )
+    quoted_rate = forms.CharField(
+        label="Quoted SLI rate (Rs/kg)",
+        max_length=20,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "inputmode": "decimal"}
+        ),
+        help_text="Sealed on submission: nobody, officials included, can read it before the financial opening.",
+    )
+
+    def __init__(self, *args, rules, consortia, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consortium"].choices = [("", "My firm alone")] + [
+            (c.pk, f"{c.name} (as lead)") for c in consortia
+        ]
+        capacity = self.fields["capacity_mtpa"]
+        capacity.widget.attrs.update(
+            {
+                "min": rules.min_capacity_mtpa,
+                "max": rules.max_capacity_mtpa,
+                "step": rules.capacity_step_mtpa,
+            }
+        )
+        capacity.help_text = (
+            f"{rules.min_capacity_mtpa:,} to {rules.max_capacity_mtpa:,} MTPA in steps of "
+            f"{rules.capacity_step_mtpa} (rule set v{rules.version})."
+        )
+        self.fields["quoted_rate"].help_text += f" At most Rs {rules.sli_ceiling_rate:,}/kg."
+
+
+class EvaluationForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for criterion in Criterion:
+            self.fields[f"{criterion.value}_result"] = forms.ChoiceField(
+                label=criterion.label,
+                choices=[("pass", "Pass"), ("fail", "Fail")],
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"{criterion.value}_reason"] = forms.CharField(
+                label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+            )
+
+    def pairs(self):
+        return [(self[f"{c.value}_result"], self[f"{c.value}_reason"]) for c in Criterion]
+
+    def results(self) -> dict[str, tuple[bool, str]]:
+        data = self.cleaned_data
+        return {
+            c.value: (data[f"{c.value}_result"] == "pass", data.get(f"{c.value}_reason", ""))
+            for c in Criterion
+        }
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="What must be looked at again"
+    )
+
+
+class PbgForm(forms.Form):
+    amount = forms.DecimalField(label="Amount (Rs)", max_digits=18, decimal_places=2)
+    bank_name = forms.CharField(max_length=200, label="Issuing bank")
+    guarantee_number = forms.CharField(max_length=60)
+    issued_on = forms.DateField(widget=forms.DateInput(attrs=DATE))
+    valid_until = forms.DateField(widget=forms.DateInput(attrs=DATE))

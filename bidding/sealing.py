@@ -1,0 +1,182 @@
+"""Sealed financial covers and bid commitments: AES-GCM under per-tender keys, SHA-256 commitments.
+
+Each tender has a random 256-bit data key, stored only wrapped (AES-GCM) by the master key from
+the environment. A financial cover is sealed under its tender's key, with the tender, bid and
+version bound in as associated data, so a sealed cover cannot be moved to another bid.
+
+A bid's commitment binds both covers:
+
+    technical_digest = SHA-256(canonical JSON of the technical cover)
+    financial_digest = SHA-256(canonical JSON of {tender, bid, version, quoted_rate, nonce})
+    commitment       = SHA-256("repm-bid-commitment/v1\\n" technical_digest "\\n" financial_digest)
+
+The nonce is 32 random bytes sealed inside the financial cover, so the financial digest (and so
+the commitment) says nothing about the rate until the opening publishes rate and nonce; then
+anyone can recompute all three hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
+
+COMMITMENT_DOMAIN = "repm-bid-commitment/v1"
+_GCM_NONCE_BYTES = 12
+_KEY_BYTES = 32
+
+
+class SealError(Exception):
+    """A sealed cover or key could not be opened: wrong key, or the bytes were altered."""
+
+
+def _master_key() -> bytes:
+    raw = settings.BID_SEALING_MASTER_KEY
+    try:
+        key = base64.urlsafe_b64decode(raw.encode("ascii"))
+    except (ValueError, AttributeError) as exc:
+        raise ImproperlyConfigured("BID_SEALING_MASTER_KEY is not urlsafe base64.") from exc
+    if len(key) != _KEY_BYTES:
+        raise ImproperlyConfigured(
+            f"BID_SEALING_MASTER_KEY must decode to {_KEY_BYTES} bytes, not {len(key)}."
+        )
+    return key
+
+
+def master_key_id() -> str:
+    """A fingerprint of the master key, kept beside each wrapped key to name a mismatch clearly."""
+    return hashlib.sha256(b"repm-master-key-id" + _master_key()).hexdigest()[:16]
+
+
+def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = secrets.token_bytes(_GCM_NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    blob = bytes(blob)
+    if len(blob) <= _GCM_NONCE_BYTES:
+        raise SealError("The sealed bytes are too short to be a cover.")
+    try:
+        return AESGCM(key).decrypt(blob[:_GCM_NONCE_BYTES], blob[_GCM_NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise SealError(
+            "The sealed bytes do not open under this key: they were altered, "
+            "or sealed for another bid or tender."
+        ) from None
+
+
+def _key_aad(tender_reference: str) -> bytes:
+    return f"repm-tender-key:{tender_reference}".encode()
+
+
+def _cover_aad(tender_id: int, bid_id: int, version: int) -> bytes:
+    return f"repm-financial-cover:{tender_id}:{bid_id}:{version}".encode()
+
+
+def new_wrapped_key(tender_reference: str) -> bytes:
+    """A fresh data key for a tender, returned wrapped by the master key (the only form stored)."""
+    return _encrypt(_master_key(), secrets.token_bytes(_KEY_BYTES), _key_aad(tender_reference))
+
+
+def _unwrap(wrapped_key: bytes, tender_reference: str, key_id: str) -> bytes:
+    if key_id != master_key_id():
+        raise SealError(
+            "This tender's covers were sealed under another master key "
+            f"(fingerprint {key_id}); set BID_SEALING_MASTER_KEY to that key."
+        )
+    return _decrypt(_master_key(), wrapped_key, _key_aad(tender_reference))
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(32)
+
+
+def rate_text(rate: Decimal) -> str:
+    """The one text form of a rate inside covers and digests: two decimals, no grouping."""
+    return f"{rate.quantize(Decimal('0.01')):f}"
+
+
+@dataclass(frozen=True)
+class FinancialCover:
+    tender_id: int
+    bid_id: int
+    version: int
+    quoted_rate: Decimal
+    nonce: str
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "tender": self.tender_id,
+            "bid": self.bid_id,
+            "version": self.version,
+            "quoted_rate": rate_text(self.quoted_rate),
+            "nonce": self.nonce,
+        }
+
+    def __repr__(self) -> str:
+        # Never let a traceback, log line or debug page print the rate.
+        return (
+            f"FinancialCover(tender={self.tender_id}, bid={self.bid_id}, v={self.version}, sealed)"
+        )
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def technical_digest(technical: dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(technical))
+
+
+def financial_digest(cover: FinancialCover) -> str:
+    return sha256_hex(canonical_json(cover.canonical()))
+
+
+def commitment(technical_digest_hex: str, financial_digest_hex: str) -> str:
+    text = f"{COMMITMENT_DOMAIN}\n{technical_digest_hex}\n{financial_digest_hex}"
+    return sha256_hex(text.encode())
+
+
+@sensitive_variables("cover")
+def seal(cover: FinancialCover, *, wrapped_key: bytes, tender_reference: str, key_id: str) -> bytes:
+    key = _unwrap(wrapped_key, tender_reference, key_id)
+    aad = _cover_aad(cover.tender_id, cover.bid_id, cover.version)
+    return _encrypt(key, canonical_json(cover.canonical()), aad)
+
+
+@sensitive_variables("data")
+def unseal(
+    blob: bytes,
+    *,
+    wrapped_key: bytes,
+    tender_reference: str,
+    key_id: str,
+    tender_id: int,
+    bid_id: int,
+    version: int,
+) -> FinancialCover:
+    """Open a financial cover. Only the financial-opening service calls this."""
+    key = _unwrap(wrapped_key, tender_reference, key_id)
+    data = json.loads(_decrypt(key, blob, _cover_aad(tender_id, bid_id, version)))
+    return FinancialCover(
+        tender_id=data["tender"],
+        bid_id=data["bid"],
+        version=data["version"],
+        quoted_rate=Decimal(data["quoted_rate"]),
+        nonce=data["nonce"],
+    )

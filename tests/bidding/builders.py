@@ -1,0 +1,171 @@
+"""Builders for bidding tests: a tender on a fixed timeline, bidders and bids, via the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from beneficiaries.models import Consortium, ConsortiumMember
+from bidding import services
+from bidding.models import Bid, BidVersion, Criterion, Stage, Tender
+from repm_portal.money import crore
+from repm_portal.roles import Role
+from tests.factories import FirmFactory, FirmUserFactory, UserFactory
+
+IST = ZoneInfo("Asia/Kolkata")
+T0 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=IST)
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def timeline(start: dt.datetime = T0) -> dict[str, dt.datetime]:
+    return {
+        "queries_due": start + dt.timedelta(days=10),
+        "prebid_meeting_at": start + dt.timedelta(days=12),
+        "replies_due": start + dt.timedelta(days=15),
+        "bids_due": start + dt.timedelta(days=30, hours=7),
+        "technical_opening_at": start + dt.timedelta(days=31, hours=1),
+        "financial_opening_at": start + dt.timedelta(days=45, hours=1),
+    }
+
+
+TL = timeline()
+BEFORE_DUE = TL["bids_due"] - dt.timedelta(days=1)
+AFTER_DUE = TL["bids_due"] + dt.timedelta(minutes=1)
+TECH_TIME = TL["technical_opening_at"] + dt.timedelta(minutes=5)
+FIN_TIME = TL["financial_opening_at"] + dt.timedelta(minutes=5)
+
+
+def pdf(name: str = "document.pdf", salt: str = "") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF_BYTES + salt.encode(), content_type="application/pdf")
+
+
+class Staff:
+    """The ministry people a tender needs."""
+
+    def __init__(self) -> None:
+        self.official = UserFactory(role=Role.OFFICIAL, username="t_official")
+        self.official2 = UserFactory(role=Role.OFFICIAL, username="t_official2")
+        self.evaluator = UserFactory(role=Role.EVALUATOR, username="t_evaluator")
+        self.evaluator2 = UserFactory(role=Role.EVALUATOR, username="t_evaluator2")
+        self.approver = UserFactory(role=Role.APPROVER, username="t_approver")
+        self.auditor = UserFactory(role=Role.AUDITOR, username="t_auditor")
+        self.admin = UserFactory(
+            role=Role.ADMIN, username="t_admin", is_staff=True, is_superuser=True
+        )
+        self.committee = [self.official2, self.evaluator2, self.approver]
+
+
+def make_tender(
+    staff: Staff,
+    *,
+    reference: str = "MHI/REPM/GTE/2026/01",
+    capacity_mtpa: int = 6000,
+    slots: int = 5,
+    kind: str = Tender.Kind.MAIN,
+    parent: Tender | None = None,
+    publish: bool = True,
+    now: dt.datetime = T0,
+) -> Tender:
+    tender = services.create_tender(
+        actor=staff.official,
+        reference=reference,
+        title="Sintered NdFeB magnet manufacturing capacity",
+        description="Global Tender Enquiry under the REPM scheme.",
+        kind=kind,
+        parent=parent,
+        capacity_mtpa=capacity_mtpa,
+        slots=slots,
+        timeline=timeline(now),
+        prebid_meeting_place="Udyog Bhawan, New Delhi",
+        committee=staff.committee,
+        documents=[("Request for proposal", pdf("rfp.pdf", reference))],
+        now=now,
+    )
+    if publish:
+        services.publish_tender(
+            actor=staff.official, tender=tender, now=now + dt.timedelta(hours=1)
+        )
+        tender.refresh_from_db()
+    return tender
+
+
+def make_bidder(name: str | None = None):
+    firm = FirmFactory(legal_name=name) if name else FirmFactory()
+    return FirmUserFactory(firm=firm)
+
+
+def make_consortium(lead_user, partner_firm, lead_pct: str = "74") -> Consortium:
+    consortium = Consortium.objects.create(
+        name=f"{lead_user.firm.legal_name} Consortium", lead=lead_user.firm
+    )
+    ConsortiumMember.objects.create(
+        consortium=consortium, firm=lead_user.firm, equity_pct=Decimal(lead_pct)
+    )
+    ConsortiumMember.objects.create(
+        consortium=consortium, firm=partner_firm, equity_pct=Decimal(100) - Decimal(lead_pct)
+    )
+    return consortium
+
+
+def submit(
+    user,
+    tender: Tender,
+    *,
+    capacity: int = 1000,
+    rate: str = "1987.43",
+    net_worth_crore: int = 400,
+    partial: bool = False,
+    consortium: Consortium | None = None,
+    now: dt.datetime = BEFORE_DUE,
+    documents: bool = True,
+) -> BidVersion:
+    return services.submit_bid(
+        actor=user,
+        tender=tender,
+        capacity_mtpa=capacity,
+        accepts_partial=partial,
+        net_worth=crore(net_worth_crore),
+        net_worth_as_of=dt.date(2025, 3, 31),
+        quoted_rate=rate,
+        consortium=consortium,
+        dpr=pdf("dpr.pdf", f"dpr-{user.pk}-{capacity}") if documents else None,
+        eligibility_documents=[pdf("eligibility.pdf", f"elig-{user.pk}")] if documents else [],
+        now=now,
+    )
+
+
+def open_stage(tender: Tender, staff: Staff, stage: str, now: dt.datetime):
+    services.confirm_opening(actor=staff.committee[0], tender=tender, stage=stage, now=now)
+    opening = services.confirm_opening(
+        actor=staff.committee[1], tender=tender, stage=stage, now=now + dt.timedelta(minutes=1)
+    )
+    tender.refresh_from_db()
+    return opening
+
+
+def all_pass(reason: str = "Meets the RFP requirement.") -> dict[str, tuple[bool, str]]:
+    return dict.fromkeys(Criterion.values, (True, reason))
+
+
+def evaluate(tender: Tender, staff: Staff, *, fail: dict[int, str] | None = None, now=TECH_TIME):
+    fail = fail or {}
+    for bid in tender.bids.filter(status=Bid.Status.SUBMITTED).order_by("pk"):
+        results = all_pass()
+        if bid.pk in fail:
+            results[Criterion.DPR] = (False, fail[bid.pk])
+        evaluation = services.record_evaluation(
+            actor=staff.evaluator, bid=bid, results=results, now=now + dt.timedelta(hours=2)
+        )
+        services.approve_evaluation(
+            actor=staff.evaluator2, evaluation=evaluation, now=now + dt.timedelta(hours=3)
+        )
+    tender.refresh_from_db()
+
+
+def run_to_financial(tender: Tender, staff: Staff, *, fail: dict[int, str] | None = None):
+    open_stage(tender, staff, Stage.TECHNICAL, TECH_TIME)
+    evaluate(tender, staff, fail=fail)
+    return open_stage(tender, staff, Stage.FINANCIAL, FIN_TIME)
