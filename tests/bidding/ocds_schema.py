@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +19,13 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-OCDS_DIR = settings.BASE_DIR.parent / "shared" / "ocds"
+# The shared folder sits beside the checkout (as in CI); REPM_OCDS_DIR points elsewhere.
+OCDS_DIR = Path(os.environ.get("REPM_OCDS_DIR", str(settings.BASE_DIR.parent / "shared" / "ocds")))
+if not (OCDS_DIR / "core-1.1.5" / "release-schema.json").exists():
+    raise FileNotFoundError(
+        f"The OCDS 1.1.5 schema is not at {OCDS_DIR}: put shared/ beside the checkout "
+        "or set REPM_OCDS_DIR to its ocds/ folder."
+    )
 RELEASE_SCHEMA_URL = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
 # location before bidOpening (which uses its Location); submissionTerms beside lots (its definition).
 EXTENSIONS = ("bids", "location", "bidOpening", "submissionTerms", "lots")
