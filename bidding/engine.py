@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from repm_portal.money import CRORE, format_indian_number
+
 # Units, not scheme data: the scheme's numbers all arrive through AllocationRules.
 _KG_PER_TONNE = 1000
-_RUPEES_PER_CRORE = Decimal(10_000_000)
 
 
 class TieBreakKey(StrEnum):
@@ -378,7 +379,7 @@ def _tie_break_reason(key: TieBreakKey, bid: BidForRanking, peer: BidForRanking)
         more = "larger" if bid.capacity_mtpa > peer.capacity_mtpa else "smaller"
         return (
             f"{more} bid capacity "
-            f"({_group(bid.capacity_mtpa)} vs {_group(peer.capacity_mtpa)} MTPA)"
+            f"({format_indian_number(bid.capacity_mtpa)} vs {format_indian_number(peer.capacity_mtpa)} MTPA)"
         )
     if key is TieBreakKey.NET_WORTH_DESC:
         more = "higher" if bid.net_worth > peer.net_worth else "lower"
@@ -454,44 +455,27 @@ def _validate_capacities(bids: Sequence[BidForRanking], rules: AllocationRules) 
             )
 
 
-# Formatting, the Indian way (1,23,45,678)
-
-
-def _group(whole: int) -> str:
-    digits = str(abs(whole))
-    head, tail = digits[:-3], digits[-3:]
-    groups = []
-    while head:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    return ("-" if whole < 0 else "") + ",".join([*groups, tail])
-
-
-def _decimal(value: Decimal, places: int) -> str:
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    sign = "-" if rounded < 0 else ""
-    return f"{sign}{_group(int(whole))}" + (f".{fraction}" if fraction else "")
+# Formatting, the Indian way (1,23,45,678), through the project's one money module
 
 
 def _mtpa(value: int) -> str:
-    return f"{_group(value)} MTPA"
+    return f"{format_indian_number(value)} MTPA"
 
 
 def _tonnes(value: Decimal) -> str:
-    return f"{_decimal(value, 3)} MTPA"
+    return f"{format_indian_number(value, 3)} MTPA"
 
 
 def _rate(value: Decimal) -> str:
-    return f"Rs {_decimal(value, 2)}/kg"
+    return f"Rs {format_indian_number(value, 2)}/kg"
 
 
 def _crore(value: Decimal) -> str:
-    return f"Rs {_decimal(value / _RUPEES_PER_CRORE, 2)} crore"
+    return f"Rs {format_indian_number(value / CRORE, 2)} crore"
 
 
 def _rupees(value: Decimal) -> str:
-    return f"Rs {_decimal(value, 2)}"
+    return f"Rs {format_indian_number(value, 2)}"
 
 
 def _timestamp(at: datetime, fine: bool) -> str:

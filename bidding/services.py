@@ -58,6 +58,7 @@ from repm_portal import audit
 from repm_portal.fiscal import add_months
 from repm_portal.models import RuleSet
 from repm_portal.money import format_crore, format_indian_number, format_inr, to_money
+from repm_portal.pipeline import transition
 from repm_portal.roles import Role, has_role, require_role
 from repm_portal.selectors import rule_set_in_force
 
@@ -129,47 +130,18 @@ def _lock_tender(tender: Tender | int) -> Tender:
 
 
 def _transition_tender(
-    tender: Tender,
-    to: str,
-    *,
-    actor,
-    now: dt.datetime,
-    extra: dict | None = None,
-    reason: str = "",
+    tender: Tender, to: str, *, actor, now: dt.datetime, extra: dict | None = None, reason: str = ""
 ) -> None:
-    if to not in TENDER_PIPELINE[tender.status]:
-        raise ValidationError(
-            f"Tender {tender.reference} is {tender.get_status_display().lower()}; "
-            f"it cannot become {Tender.Status(to).label.lower()}."
-        )
-    old = tender.status
-    tender.status = to
-    fields = ["status", *(extra or {})]
-    for name, value in (extra or {}).items():
-        setattr(tender, name, value)
-    tender.save(update_fields=fields)
-    audit.record(
-        actor=actor,
-        action=f"tender.{to}",
-        obj=tender,
-        old={"status": old},
-        new={"status": to, "at": now, **(extra or {}), **({"reason": reason} if reason else {})},
-    )
+    transition(
+        tender, to, pipeline=TENDER_PIPELINE, actor=actor, now=now,
+        label=f"Tender {tender.reference}", extra=extra, reason=reason,
+    )  # fmt: skip
 
 
 def _transition_bid(bid: Bid, to: str, *, actor, now: dt.datetime, reason: str = "") -> None:
-    if to not in BID_PIPELINE[bid.status]:
-        raise ValidationError(
-            f"Bid {bid.pk} is {bid.get_status_display().lower()}; "
-            f"it cannot become {Bid.Status(to).label.lower()}."
-        )
-    old = bid.status
-    bid.status = to
-    bid.save(update_fields=["status"])
-    new: dict[str, Any] = {"status": to, "at": now}
-    if reason:
-        new["reason"] = reason
-    audit.record(actor=actor, action=f"bid.{to}", obj=bid, old={"status": old}, new=new)
+    transition(
+        bid, to, pipeline=BID_PIPELINE, actor=actor, now=now, label=f"Bid {bid.pk}", reason=reason
+    )
 
 
 def _enqueue(task_name: str, *args: Any) -> None:
