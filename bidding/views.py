@@ -150,15 +150,20 @@ def tender_document_add(request, tender_id: int):
     )
 
 
-def tender_document(request, tender_id: int, document_id: int):
-    """RFP documents of a published tender are public; drafts' only to staff."""
-    document = selectors.document_for(request.user, tender_id, document_id)
+def _download(document) -> FileResponse:
+    """A stored document, under the name it was uploaded with, as an attachment."""
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
         filename=document.original_name,
         content_type=document.content_type,
     )
+
+
+def tender_document(request, tender_id: int, document_id: int):
+    """RFP documents of a published tender are public; drafts' only to staff."""
+    document = selectors.document_for(request.user, tender_id, document_id)
+    return _download(document)
 
 
 @login_required
@@ -333,12 +338,7 @@ def bid_withdraw(request, bid_id: int):
 @login_required
 def bid_document(request, bid_id: int, document_id: int):
     document = selectors.bid_document_for(request.user, bid_id, document_id)
-    return FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
+    return _download(document)
 
 
 @login_required
