@@ -21,6 +21,9 @@ router.register("consortia", beneficiaries_api.ConsortiumViewSet, basename="cons
 api_patterns = [
     path("", include("bidding.api_urls")),
     path("", include("incentives.api_urls")),
+    path("", include("incentives.gestation.api_urls")),
+    path("", include("incentives.capital.api_urls")),
+    path("", include("incentives.claims.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
@@ -62,6 +65,9 @@ urlpatterns = [
     path("people/", beneficiaries_views.user_list, name="user_list"),
     path("", include("bidding.urls")),
     path("", include("incentives.urls")),
+    path("", include("incentives.gestation.urls")),
+    path("", include("incentives.capital.urls")),
+    path("", include("incentives.claims.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

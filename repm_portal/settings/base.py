@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "repm_portal",
     "beneficiaries",
     "bidding",
+    # The money core comes after the claim apps so its demo (payments) runs on their sanctions.
+    "incentives.gestation",
+    "incentives.capital",
+    "incentives.claims",
     "incentives",
 ]
 

@@ -1,0 +1,1 @@
+"""Capital subsidy: the investment ledger a commissioned beneficiary uploads, judged line by line."""

@@ -1,0 +1,3 @@
+"""API routes of Capital subsidy, joined under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of Capital subsidy."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes of Sales claims, joined under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,9 @@
+"""App config for Sales claims."""
+
+from django.apps import AppConfig
+
+
+class ClaimsConfig(AppConfig):
+    name = "incentives.claims"
+    label = "claims"
+    verbose_name = "Sales claims"

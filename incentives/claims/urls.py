@@ -1,0 +1,3 @@
+"""Pages of Sales claims."""
+
+urlpatterns: list = []

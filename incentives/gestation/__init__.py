@@ -1,0 +1,1 @@
+"""Gestation: each award's plant, its milestones with evidence, and the delay penalty."""

@@ -1,0 +1,3 @@
+"""API routes of Gestation, joined under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of Gestation."""
+
+urlpatterns: list = []

@@ -1,0 +1,282 @@
+"""Posting to the append-only ledger, and balances as sums of entries.
+
+Every sanction takes the pool's advisory lock before it reads what is left, and the database's
+insert trigger takes the same lock and checks again, so no order or concurrency of approvals can
+take a pool or an award's cap past its limit. A repeat of a source event posts nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from incentives.models import POOL_LIMIT_FIELD, EntryKind, LedgerEntry, Pool, SanctionLetter
+from repm_portal import audit
+from repm_portal.models import RuleSet
+from repm_portal.money import format_inr, to_money
+
+ZERO = Decimal("0.00")
+POOL_LOCK_CLASS = "repm-ledger-pool"
+
+
+class LimitExceeded(ValidationError):
+    """A sanction would take a pool or an award's cap past its limit."""
+
+
+def lock_pool(pool: str) -> None:
+    """Take the pool's transaction-scoped lock: the same one the database trigger takes."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_pool() must run inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", [POOL_LOCK_CLASS, pool]
+        )
+
+
+def pool_limit(rule_set: RuleSet, pool: str) -> Decimal:
+    return getattr(rule_set, POOL_LIMIT_FIELD[Pool(pool)])
+
+
+def _sum(query) -> Decimal:
+    return to_money(query.aggregate(total=Sum("amount"))["total"] or ZERO)
+
+
+def balance(
+    account: str,
+    *,
+    pool: str | None = None,
+    award=None,
+    claim_type: str | None = None,
+    claim_id: str | None = None,
+    letter: SanctionLetter | None = None,
+    before: dt.datetime | None = None,
+) -> Decimal:
+    """The sum of the entries counting in `account` (reversals included), filtered as asked."""
+    query = LedgerEntry.objects.filter(account=account)
+    if pool is not None:
+        query = query.filter(pool=pool)
+    if award is not None:
+        query = query.filter(award=award)
+    if claim_type is not None:
+        query = query.filter(claim_type=claim_type)
+    if claim_id is not None:
+        query = query.filter(claim_id=str(claim_id))
+    if letter is not None:
+        query = query.filter(letter=letter)
+    if before is not None:
+        query = query.filter(posted_at__lt=before)
+    return _sum(query)
+
+
+def sanctioned(pool: str, award=None) -> Decimal:
+    return balance(EntryKind.SANCTION, pool=pool, award=award)
+
+
+@dataclass(frozen=True)
+class Balances:
+    sanctioned: Decimal
+    paid: Decimal
+    penalties: Decimal
+    recoveries: Decimal
+
+    @property
+    def pending(self) -> Decimal:
+        """Sanctioned and not yet paid."""
+        return self.sanctioned - self.paid
+
+    @property
+    def deductions(self) -> Decimal:
+        """Penalties and recoveries still to be netted from future payouts."""
+        return self.penalties + self.recoveries
+
+
+def balances(*, award=None, pool: str | None = None) -> Balances:
+    """Every account of an award (or a pool, or everything) in one query."""
+    query = LedgerEntry.objects.all()
+    if award is not None:
+        query = query.filter(award=award)
+    if pool is not None:
+        query = query.filter(pool=pool)
+    sums = query.aggregate(
+        **{
+            account: Sum("amount", filter=Q(account=account))
+            for account in ("sanction", "payment", "penalty", "recovery")
+        }
+    )
+    return Balances(
+        sanctioned=to_money(sums["sanction"] or ZERO),
+        paid=to_money(sums["payment"] or ZERO),
+        penalties=to_money(sums["penalty"] or ZERO),
+        recoveries=to_money(sums["recovery"] or ZERO),
+    )
+
+
+def pool_headroom(rule_set: RuleSet, pool: str) -> Decimal:
+    """What is left in a pool. Call it with the pool's lock held when the answer will be spent."""
+    return max(ZERO, pool_limit(rule_set, pool) - sanctioned(pool))
+
+
+def _check_limits(*, pool: str, award, amount: Decimal, rule_set: RuleSet, award_cap) -> None:
+    limit = pool_limit(rule_set, pool)
+    already = sanctioned(pool)
+    if already + amount > limit:
+        raise LimitExceeded(
+            f"This sanction of {format_inr(amount)} would take the {Pool(pool).label.lower()} pool to "
+            f"{format_inr(already + amount)}, past its limit of {format_inr(limit)} "
+            f"({format_inr(max(ZERO, limit - already))} is left)."
+        )
+    if award_cap is not None:
+        award_already = sanctioned(pool, award)
+        if award_already + amount > award_cap:
+            raise LimitExceeded(
+                f"This sanction of {format_inr(amount)} would take the award to "
+                f"{format_inr(award_already + amount)}, past its cap of {format_inr(award_cap)}."
+            )
+
+
+def _snapshot(entry: LedgerEntry) -> dict:
+    return audit.snapshot(
+        entry,
+        [
+            "kind",
+            "account",
+            "pool",
+            "award_id",
+            "amount",
+            "claim_type",
+            "claim_id",
+            "rule_set_id",
+            "letter_id",
+            "document_ref",
+            "source_key",
+            "reverses_id",
+            "award_cap",
+            "narration",
+        ],
+    )
+
+
+def post(
+    *,
+    kind: str,
+    pool: str,
+    award,
+    amount: Decimal,
+    source_key: str,
+    rule_set: RuleSet,
+    document_ref: str,
+    narration: str,
+    actor=None,
+    now: dt.datetime | None = None,
+    claim_type: str = "",
+    claim_id: str | int = "",
+    letter: SanctionLetter | None = None,
+    award_cap: Decimal | None = None,
+) -> LedgerEntry | None:
+    """Post one entry and audit it, in the caller's transaction; None if `source_key` was posted before.
+
+    A sanction is checked against the pool (from `rule_set`) and, given `award_cap`, the award's cap,
+    under the pool's lock; LimitExceeded says by how much it would overrun.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger.post() must run inside a transaction.")
+    if kind == EntryKind.REVERSAL:
+        raise ValueError("Use ledger.reverse() for a reversal.")
+    amount = to_money(amount)
+    if amount <= 0:
+        raise ValidationError(f"A {EntryKind(kind).label.lower()} must be a positive amount.")
+    if kind == EntryKind.SANCTION:
+        lock_pool(pool)
+    if LedgerEntry.objects.filter(source_key=source_key).exists():
+        return None
+    if kind == EntryKind.SANCTION:
+        _check_limits(pool=pool, award=award, amount=amount, rule_set=rule_set, award_cap=award_cap)
+    entry = LedgerEntry(
+        kind=kind,
+        account=kind,
+        pool=pool,
+        award=award,
+        amount=amount,
+        claim_type=claim_type,
+        claim_id=str(claim_id),
+        rule_set=rule_set,
+        letter=letter,
+        document_ref=document_ref,
+        source_key=source_key,
+        award_cap=award_cap,
+        narration=narration,
+        posted_at=now or timezone.now(),
+        posted_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+    except IntegrityError:
+        if LedgerEntry.objects.filter(source_key=source_key).exists():
+            return None  # a concurrent repeat of the same event won the race
+        raise
+    audit.record(actor=actor, action=f"ledger.{kind}", obj=entry, new=_snapshot(entry))
+    return entry
+
+
+def reverse(
+    entry: LedgerEntry,
+    *,
+    source_key: str,
+    reason: str,
+    actor=None,
+    now: dt.datetime | None = None,
+    letter: SanctionLetter | None = None,
+    document_ref: str = "",
+) -> LedgerEntry | None:
+    """Reverse an entry in full with an entry of the opposite sign; None if `source_key` was posted before."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger.reverse() must run inside a transaction.")
+    if entry.kind == EntryKind.REVERSAL:
+        raise ValidationError("A reversal is not itself reversed; post a new entry instead.")
+    if not reason.strip():
+        raise ValidationError("Say why the entry is reversed.")
+    lock_pool(entry.pool)
+    if LedgerEntry.objects.filter(source_key=source_key).exists():
+        return None
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(f"Entry {entry.pk} is already reversed.")
+    reversal = LedgerEntry.objects.create(
+        kind=EntryKind.REVERSAL,
+        account=entry.account,
+        pool=entry.pool,
+        award_id=entry.award_id,
+        amount=-entry.amount,
+        claim_type=entry.claim_type,
+        claim_id=entry.claim_id,
+        rule_set_id=entry.rule_set_id,
+        letter=letter or entry.letter,
+        document_ref=document_ref or entry.document_ref,
+        source_key=source_key,
+        reverses=entry,
+        narration=f"Reversal of entry {entry.pk}: {reason.strip()}",
+        posted_at=now or timezone.now(),
+        posted_by=actor,
+    )
+    audit.record(actor=actor, action="ledger.reversal", obj=reversal, new=_snapshot(reversal))
+    return reversal
+
+
+__all__ = [
+    "Balances",
+    "LimitExceeded",
+    "balance",
+    "balances",
+    "lock_pool",
+    "pool_headroom",
+    "pool_limit",
+    "post",
+    "reverse",
+    "sanctioned",
+]

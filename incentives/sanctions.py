@@ -1,0 +1,509 @@
+"""The sanction pipeline every kind of claim goes through: request -> figure -> ledger -> letter.
+
+A claim app registers a `ClaimKind` (in its AppConfig.ready). Its approval calls `request_sanction`
+in the approval's own transaction: that writes a durable `SanctionRequest` and enqueues the Celery
+task on commit. The task (`issue`) takes the pool's lock, asks the claim kind for the final figure,
+numbers the letter from the gap-free series of the financial year, posts the ledger entry and
+writes the letter's content, all in one transaction; then renders the PDF. Running it twice issues
+one letter. A correction is a new letter that reverses the old one's entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.utils import timezone
+
+from bidding.models import Award
+from incentives import ledger
+from incentives.models import (
+    EntryKind,
+    LedgerEntry,
+    LetterSeries,
+    Pool,
+    SanctionLetter,
+    SanctionRequest,
+)
+from repm_portal import audit
+from repm_portal.fiscal import FinancialYear
+from repm_portal.models import RuleSet
+from repm_portal.money import amount_in_words, format_crore, format_inr, to_money
+from repm_portal.roles import Role, require_role
+
+log = logging.getLogger(__name__)
+
+SANCTIONERS = (Role.APPROVER, Role.OFFICIAL, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the computation as the letter prints it."""
+
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class Computation:
+    """The final figure of a claim and the working behind it, computed with the pool's lock held."""
+
+    award: Award
+    rule_set: RuleSet
+    amount: Decimal  # rounded to the paisa; zero means nothing is payable
+    lines: list[Line]
+    subject: str  # e.g. "Capital subsidy on the investment ledger of 14 Jan 2029"
+    claim_ref: str  # the claim's own reference, printed on the letter
+    award_cap: Decimal | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClaimKind:
+    code: str  # e.g. "capital_subsidy"; stored as claim_type on requests, letters and entries
+    title: str
+    title_hi: str
+    pool: str
+    letter_prefix: str  # e.g. "REPM/CS": the letter is REPM/CS/2028-29/0001
+    compute: Callable[[str], Computation]
+    # Called in the issuing transaction with the letter (None when nothing is payable) to move the
+    # claim on (sanctioned / nil); it must audit what it changes.
+    on_result: Callable[[str, SanctionLetter | None, Computation], None]
+    detail_url: Callable[[str], str] | None = None
+
+
+_KINDS: dict[str, ClaimKind] = {}
+
+
+def register(kind: ClaimKind) -> None:
+    _KINDS[kind.code] = kind
+
+
+def kind_of(code: str) -> ClaimKind:
+    try:
+        return _KINDS[code]
+    except KeyError:
+        raise LookupError(f"No claim kind {code!r} is registered for sanction.") from None
+
+
+def _clock(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _enqueue(request_id: int) -> None:
+    from incentives import tasks
+
+    def send() -> None:
+        try:
+            tasks.issue_sanction.delay(request_id)
+        except Exception:  # the broker being down must not undo an approval; the sweeper retries
+            log.exception(
+                "Could not enqueue sanction request %s; the sweeper will retry", request_id
+            )
+
+    transaction.on_commit(send)
+
+
+def request_sanction(
+    *, claim_type: str, claim_id: str | int, actor, now: dt.datetime | None = None
+) -> SanctionRequest:
+    """Ask for a claim's sanction letter, in the approval's transaction. A repeat returns the first request."""
+    require_role(actor, *SANCTIONERS, action="ask for a sanction")
+    kind_of(claim_type)
+    key = f"{claim_type}:{claim_id}"
+    request, created = SanctionRequest.objects.get_or_create(
+        key=key,
+        defaults={
+            "claim_type": claim_type,
+            "claim_id": str(claim_id),
+            "requested_by": actor,
+            "requested_at": _clock(now),
+        },
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            action="sanction.requested",
+            obj=request,
+            new={"key": key, "claim_type": claim_type, "claim_id": str(claim_id)},
+        )
+        _enqueue(request.pk)
+    return request
+
+
+@transaction.atomic
+def request_correction(
+    *, letter: SanctionLetter, actor, reason: str, now: dt.datetime | None = None
+) -> SanctionRequest:
+    """Ask for a letter that reverses `letter` and sanctions the claim's figure afresh."""
+    require_role(actor, Role.APPROVER, Role.ADMIN, action="correct a sanction letter")
+    letter = SanctionLetter.objects.select_for_update().get(pk=letter.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the letter is corrected."]})
+    if letter.status != SanctionLetter.Status.ISSUED:
+        raise ValidationError("Only an issued letter can be corrected.")
+    if (
+        SanctionLetter.objects.filter(reverses=letter).exists()
+        or letter.correction_requests.exists()
+    ):
+        raise ValidationError(f"Letter {letter.number} has already been corrected.")
+    if letter.payments.exists():
+        raise ValidationError(
+            f"Letter {letter.number} has payments against it; recover the excess instead of correcting it."
+        )
+    n = SanctionRequest.objects.filter(
+        claim_type=letter.claim_type, claim_id=letter.claim_id
+    ).count()
+    request = SanctionRequest.objects.create(
+        key=f"{letter.claim_type}:{letter.claim_id}:correction:{n}",
+        claim_type=letter.claim_type,
+        claim_id=letter.claim_id,
+        corrects=letter,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_at=_clock(now),
+    )
+    audit.record(
+        actor=actor,
+        action="sanction.correction_requested",
+        obj=request,
+        new={"key": request.key, "corrects": letter.number, "reason": request.reason},
+    )
+    _enqueue(request.pk)
+    return request
+
+
+def _next_number(prefix: str, year: FinancialYear) -> tuple[LetterSeries, int, str]:
+    """Take the next serial of the year's series with its row locked: a rollback leaves no gap."""
+    series, _ = LetterSeries.objects.get_or_create(prefix=prefix, financial_year=year.label)
+    series = LetterSeries.objects.select_for_update().get(pk=series.pk)
+    series.last_serial += 1
+    series.save(update_fields=["last_serial"])
+    return series, series.last_serial, f"{prefix}/{year.label}/{series.last_serial:04d}"
+
+
+def _bank_account(award: Award) -> dict[str, str]:
+    firm = award.bid.firm
+    account = firm.bank_accounts.filter(is_primary=True).first() or firm.bank_accounts.first()
+    if account is None:
+        return {}
+    return {
+        "holder": account.account_holder,
+        "bank": account.bank_name,
+        "branch": account.branch,
+        "number": account.account_number,
+        "ifsc": account.ifsc,
+    }
+
+
+def _content(
+    *,
+    kind: ClaimKind,
+    computation: Computation,
+    number: str,
+    dated: dt.date,
+    request,
+    corrects,
+    net,
+) -> dict[str, Any]:
+    award = computation.award
+    firm = award.bid.firm
+    return {
+        "number": number,
+        "dated": dated.isoformat(),
+        "title": kind.title,
+        "title_hi": kind.title_hi,
+        "subject": computation.subject,
+        "claim_ref": computation.claim_ref,
+        "beneficiary": {
+            "name": award.bid.bidder_name,
+            "firm": firm.legal_name,
+            "address": getattr(firm, "registered_address", ""),
+            "pan": getattr(firm, "pan", ""),
+        },
+        "bank_account": _bank_account(award),
+        "award": {
+            "tender": award.tender.reference,
+            "label": award.label,
+            "allocated_mtpa": award.allocated_mtpa,
+            "quoted_rate": str(award.quoted_rate),
+        },
+        "rule_set_version": computation.rule_set.version,
+        "rule_set_notification": computation.rule_set.notification,
+        "lines": [vars(line) for line in computation.lines],
+        "amount": str(computation.amount),
+        "amount_inr": format_inr(computation.amount),
+        "amount_crore": format_crore(computation.amount),
+        "amount_words": amount_in_words(computation.amount),
+        "pool": kind.pool,
+        "pool_label": Pool(kind.pool).label,
+        "corrects": (
+            {
+                "number": corrects.number,
+                "amount": str(corrects.amount),
+                "amount_inr": format_inr(corrects.amount),
+                "reason": request.reason,
+            }
+            if corrects
+            else None
+        ),
+        "net_change": str(net),
+        "net_change_inr": format_inr(net),
+        "signatory": {
+            "name": request.requested_by.get_full_name() or request.requested_by.username,
+            "designation": request.requested_by.get_role_display(),
+        },
+    }
+
+
+def issue(request_id: int, *, now: dt.datetime | None = None) -> SanctionLetter | None:
+    """Sanction one request: idempotent, so a retry or a second run issues one letter."""
+    letter = _sanction(request_id, now=now)
+    if letter is not None and letter.status != SanctionLetter.Status.ISSUED:
+        render(letter.pk, now=now)
+        letter.refresh_from_db()
+    return letter
+
+
+@transaction.atomic
+def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | None:
+    now = _clock(now)
+    request = SanctionRequest.objects.select_for_update().get(pk=request_id)
+    if request.status == SanctionRequest.Status.SANCTIONED:
+        return request.letter
+    if request.status == SanctionRequest.Status.NIL:
+        return None
+    kind = kind_of(request.claim_type)
+    ledger.lock_pool(kind.pool)
+    request.attempts += 1
+    corrects = request.corrects
+    old_entry = None
+    if corrects is not None:
+        old_entry = LedgerEntry.objects.filter(letter=corrects, kind=EntryKind.SANCTION).first()
+    computation = kind.compute(request.claim_id)
+    amount = to_money(computation.amount)
+    if amount < 0:
+        raise ValueError(f"{kind.code} computed a negative sanction for {request.claim_id}.")
+    if amount == 0 and corrects is None:
+        request.status = SanctionRequest.Status.NIL
+        request.completed_at = now
+        request.save(update_fields=["status", "completed_at", "attempts"])
+        kind.on_result(request.claim_id, None, computation)
+        audit.record(
+            actor=None,
+            action="sanction.nil",
+            obj=request,
+            old={"status": "queued"},
+            new={"status": "nil", "lines": [vars(line) for line in computation.lines]},
+        )
+        return None
+    dated = timezone.localdate(now)
+    year = FinancialYear.for_date(dated)
+    series, serial, number = _next_number(kind.letter_prefix, year)
+    net = amount - (corrects.amount if corrects else Decimal("0"))
+    letter = SanctionLetter.objects.create(
+        request=request,
+        series=series,
+        serial=serial,
+        number=number,
+        financial_year=year.label,
+        dated=dated,
+        claim_type=request.claim_type,
+        claim_id=request.claim_id,
+        award=computation.award,
+        pool=kind.pool,
+        rule_set=computation.rule_set,
+        amount=amount,
+        reverses=corrects,
+        content=_content(
+            kind=kind,
+            computation=computation,
+            number=number,
+            dated=dated,
+            request=request,
+            corrects=corrects,
+            net=net,
+        ),
+        signatory=request.requested_by,
+        created_at=now,
+    )
+    if old_entry is not None:
+        ledger.reverse(
+            old_entry,
+            source_key=f"letter:{number}:reverses:{corrects.number}",
+            reason=f"corrected by sanction letter {number}: {request.reason}",
+            letter=letter,
+            document_ref=f"Sanction letter {number}",
+            now=now,
+        )
+    if amount > 0:
+        ledger.post(
+            kind=EntryKind.SANCTION,
+            pool=kind.pool,
+            award=computation.award,
+            amount=amount,
+            source_key=f"sanction:{request.key}",
+            rule_set=computation.rule_set,
+            document_ref=f"Sanction letter {number}",
+            narration=f"{kind.title}: {computation.subject}",
+            now=now,
+            claim_type=request.claim_type,
+            claim_id=request.claim_id,
+            letter=letter,
+            award_cap=computation.award_cap,
+        )
+    request.status = SanctionRequest.Status.SANCTIONED
+    request.completed_at = now
+    request.last_error = ""
+    request.save(update_fields=["status", "completed_at", "attempts", "last_error"])
+    kind.on_result(request.claim_id, letter, computation)
+    audit.record(
+        actor=None,
+        action="sanction.letter_numbered",
+        obj=letter,
+        new={
+            "number": number,
+            "amount": amount,
+            "award_id": computation.award.pk,
+            "rule_set": computation.rule_set.version,
+            "corrects": corrects.number if corrects else None,
+        },
+    )
+    return letter
+
+
+def render(letter_id: int, *, now: dt.datetime | None = None) -> SanctionLetter:
+    """Render a numbered letter's PDF once from its stored content; an issued letter is never re-rendered.
+
+    The PDF is rendered outside any transaction; the row is locked only to store it, and a render
+    that lost a race to another worker is thrown away.
+    """
+    from repm_portal.pdf import render_pdf
+
+    letter = SanctionLetter.objects.select_related("award__bid__firm").get(pk=letter_id)
+    if letter.status == SanctionLetter.Status.ISSUED:
+        return letter
+    try:
+        pdf = render_pdf("incentives/pdf/sanction_letter.html", letter_context(letter))
+    except Exception as exc:  # keep the figure; the sweeper renders it again
+        SanctionLetter.objects.filter(pk=letter_id).exclude(
+            status=SanctionLetter.Status.ISSUED
+        ).update(
+            attempts=models.F("attempts") + 1,
+            status=SanctionLetter.Status.FAILED,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.exception("Rendering sanction letter %s failed", letter.number)
+        letter.refresh_from_db()
+        return letter
+    digest = hashlib.sha256(pdf).hexdigest()
+    with transaction.atomic():
+        letter = SanctionLetter.objects.select_for_update().get(pk=letter_id)
+        if letter.status == SanctionLetter.Status.ISSUED:
+            return letter
+        letter.file.save(letter.number.replace("/", "-") + ".pdf", ContentFile(pdf), save=False)
+        letter.sha256 = digest
+        letter.size = len(pdf)
+        letter.rendered_at = _clock(now)
+        letter.attempts += 1
+        letter.last_error = ""
+        letter.status = SanctionLetter.Status.ISSUED
+        letter.save(
+            update_fields=[
+                "file",
+                "sha256",
+                "size",
+                "rendered_at",
+                "attempts",
+                "last_error",
+                "status",
+            ]
+        )
+        audit.record(
+            actor=None,
+            action="sanction.letter_issued",
+            obj=letter,
+            old={"status": "pending"},
+            new={"status": "issued", "sha256": digest, "size": len(pdf)},
+        )
+    return letter
+
+
+def verification_url(letter: SanctionLetter) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return base + reverse("letter_verify", args=[letter.number])
+
+
+def letter_context(letter: SanctionLetter) -> dict[str, Any]:
+    import base64
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    url = verification_url(letter)
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"letter": letter, "c": letter.content, "qr": qr, "verify_url": url}
+
+
+def pending_request_ids(
+    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now=None
+) -> list[int]:
+    cutoff = _clock(now) - older_than
+    return list(
+        SanctionRequest.objects.filter(
+            status__in=[SanctionRequest.Status.QUEUED], requested_at__lte=cutoff
+        ).values_list("pk", flat=True)[:100]
+    )
+
+
+def unrendered_letter_ids(
+    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now=None
+) -> list[int]:
+    cutoff = _clock(now) - older_than
+    return list(
+        SanctionLetter.objects.exclude(status=SanctionLetter.Status.ISSUED)
+        .filter(created_at__lte=cutoff, attempts__lt=10)
+        .values_list("pk", flat=True)[:100]
+    )
+
+
+def check_can_view(user, letter: SanctionLetter) -> None:
+    from repm_portal.roles import READ_ALL_ROLES, has_role
+
+    if has_role(user, *READ_ALL_ROLES):
+        return
+    if has_role(user, Role.FIRM_USER) and user.firm_id == letter.award.bid.firm_id:
+        return
+    raise PermissionDenied("This letter is not yours to see.")
+
+
+__all__ = [
+    "ClaimKind",
+    "Computation",
+    "Line",
+    "check_can_view",
+    "issue",
+    "kind_of",
+    "letter_context",
+    "register",
+    "render",
+    "request_correction",
+    "request_sanction",
+    "verification_url",
+]
