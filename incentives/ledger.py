@@ -43,7 +43,7 @@ def pool_limit(rule_set: RuleSet, pool: str) -> Decimal:
     return getattr(rule_set, POOL_LIMIT_FIELD[Pool(pool)])
 
 
-def _sum(query) -> Decimal:
+def total(query) -> Decimal:
     return to_money(query.aggregate(total=Sum("amount"))["total"] or ZERO)
 
 
@@ -71,7 +71,7 @@ def balance(
         query = query.filter(letter=letter)
     if before is not None:
         query = query.filter(posted_at__lt=before)
-    return _sum(query)
+    return total(query)
 
 
 def sanctioned(pool: str, award=None) -> Decimal:
@@ -96,13 +96,8 @@ class Balances:
         return self.penalties + self.recoveries
 
 
-def balances(*, award=None, pool: str | None = None) -> Balances:
-    """Every account of an award (or a pool, or everything) in one query."""
-    query = LedgerEntry.objects.all()
-    if award is not None:
-        query = query.filter(award=award)
-    if pool is not None:
-        query = query.filter(pool=pool)
+def balances_of(query) -> Balances:
+    """Every account over a queryset of entries, in one query."""
     sums = query.aggregate(
         **{
             account: Sum("amount", filter=Q(account=account))
@@ -115,6 +110,22 @@ def balances(*, award=None, pool: str | None = None) -> Balances:
         penalties=to_money(sums["penalty"] or ZERO),
         recoveries=to_money(sums["recovery"] or ZERO),
     )
+
+
+def balances(*, award=None, pool: str | None = None) -> Balances:
+    """Every account of an award (or a pool, or everything) in one query."""
+    query = LedgerEntry.objects.all()
+    if award is not None:
+        query = query.filter(award=award)
+    if pool is not None:
+        query = query.filter(pool=pool)
+    return balances_of(query)
+
+
+def balances_for_firm(firm_id: int) -> Balances:
+    """Every account over the awards of a firm's bids (alone or as a consortium's lead)."""
+    query = LedgerEntry.objects.filter(award__bid__firm_id=firm_id)
+    return balances_of(query)
 
 
 def pool_headroom(rule_set: RuleSet, pool: str) -> Decimal:
@@ -273,6 +284,8 @@ __all__ = [
     "LimitExceeded",
     "balance",
     "balances",
+    "balances_for_firm",
+    "balances_of",
     "lock_pool",
     "pool_headroom",
     "pool_limit",

@@ -184,11 +184,12 @@ def request_correction(
 
 def _next_number(prefix: str, year: FinancialYear) -> tuple[LetterSeries, int, str]:
     """Take the next serial of the year's series with its row locked: a rollback leaves no gap."""
-    series, _ = LetterSeries.objects.get_or_create(prefix=prefix, financial_year=year.label)
+    label = f"{year.start_year}-{(year.start_year + 1) % 100:02d}"
+    series, _ = LetterSeries.objects.get_or_create(prefix=prefix, financial_year=label)
     series = LetterSeries.objects.select_for_update().get(pk=series.pk)
     series.last_serial += 1
     series.save(update_fields=["last_serial"])
-    return series, series.last_serial, f"{prefix}/{year.label}/{series.last_serial:04d}"
+    return series, series.last_serial, f"{prefix}/{label}/{series.last_serial:04d}"
 
 
 def _bank_account(award: Award) -> dict[str, str]:
@@ -315,7 +316,7 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
         series=series,
         serial=serial,
         number=number,
-        financial_year=year.label,
+        financial_year=series.financial_year,
         dated=dated,
         claim_type=request.claim_type,
         claim_id=request.claim_id,

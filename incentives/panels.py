@@ -1,0 +1,51 @@
+"""Navigation and dashboard panels of the money core."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from incentives import ledger, selectors
+from repm_portal.roles import READ_ALL_ROLES, Role
+from repm_portal.ui import register_nav, register_panel
+
+
+def _staff_context(user) -> dict:
+    today = timezone.localdate()
+    letters = selectors.letters_visible_to(user).filter(status="issued", reversed_by__isnull=True)
+    positions = [(letter, selectors.payment_position(letter, today=today)) for letter in letters]
+    unpaid = [(letter, p) for letter, p in positions if p.pending > 0]
+    return {
+        "pools": selectors.pool_positions(),
+        "overdue": [(letter, p) for letter, p in unpaid if p.overdue][:8],
+        "unpaid": len(unpaid),
+        "pending_letters": selectors.letters_visible_to(user).exclude(status="issued").count(),
+    }
+
+
+def _firm_context(user) -> dict:
+    firm_id = user.firm_id
+    today = timezone.localdate()
+    letters = selectors.letters_visible_to(user).order_by("-dated")[:6]
+    return {
+        "balances": ledger.balances_for_firm(firm_id) if firm_id else None,
+        "rows": [(letter, selectors.payment_position(letter, today=today)) for letter in letters],
+    }
+
+
+def register() -> None:
+    register_nav("Sanctions", "sanction_list", [Role.FIRM_USER, *READ_ALL_ROLES], order=60)
+    register_nav("Ledger", "ledger_list", [Role.FIRM_USER, *READ_ALL_ROLES], order=65)
+    register_panel(
+        "Budget and payments",
+        "incentives/panels/budget.html",
+        READ_ALL_ROLES,
+        _staff_context,
+        order=40,
+    )
+    register_panel(
+        "What you are owed",
+        "incentives/panels/owed.html",
+        [Role.FIRM_USER],
+        _firm_context,
+        order=40,
+    )

@@ -1,0 +1,152 @@
+"""Reads of the money core, scoped per user: a firm sees only its own letters, entries and payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from incentives import ledger
+from incentives.models import LedgerEntry, Payment, Pool, SanctionLetter
+from repm_portal.models import RuleSet
+from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.selectors import rule_set_in_force
+
+ZERO = Decimal("0.00")
+
+
+def _firm_filter(user, path: str) -> Q | None:
+    """None: everything; Q(pk__in=[]) for nobody."""
+    if has_role(user, *READ_ALL_ROLES):
+        return None
+    if has_role(user, Role.FIRM_USER) and user.firm_id:
+        return Q(**{path: user.firm_id})
+    return Q(pk__in=[])
+
+
+def letters_visible_to(user) -> QuerySet[SanctionLetter]:
+    query = SanctionLetter.objects.select_related(
+        "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "reverses"
+    ).annotate(
+        paid=Coalesce(Sum("payments__amount"), Value(ZERO)),
+        last_paid_on=Max("payments__paid_on"),
+    )
+    scope = _firm_filter(user, "award__bid__firm_id")
+    return query if scope is None else query.filter(scope)
+
+
+def entries_visible_to(user) -> QuerySet[LedgerEntry]:
+    query = LedgerEntry.objects.select_related(
+        "award__tender",
+        "award__bid__firm",
+        "award__bid__consortium",
+        "letter",
+        "rule_set",
+        "posted_by",
+    )
+    scope = _firm_filter(user, "award__bid__firm_id")
+    return query if scope is None else query.filter(scope)
+
+
+def payments_visible_to(user) -> QuerySet[Payment]:
+    query = Payment.objects.select_related("letter__award__bid__firm", "recorded_by")
+    scope = _firm_filter(user, "letter__award__bid__firm_id")
+    return query if scope is None else query.filter(scope)
+
+
+@dataclass(frozen=True)
+class PaymentPosition:
+    """Where a letter stands against the payment service level."""
+
+    sanctioned: Decimal
+    paid: Decimal
+    days: int  # days from sanction to full payment, or to today while anything is pending
+    sla_days: int
+    settled_on: dt.date | None
+
+    @property
+    def pending(self) -> Decimal:
+        return self.sanctioned - self.paid
+
+    @property
+    def overdue(self) -> bool:
+        return self.pending > 0 and self.days > self.sla_days
+
+    @property
+    def days_left(self) -> int:
+        return self.sla_days - self.days
+
+    @property
+    def state(self) -> str:
+        if self.sanctioned == 0:
+            return "nil"
+        if self.pending <= 0:
+            return "paid"
+        return "overdue" if self.overdue else ("part-paid" if self.paid > 0 else "pending")
+
+
+def payment_position(letter: SanctionLetter, *, today: dt.date | None = None) -> PaymentPosition:
+    """Sanctioned, paid and pending for one letter, with the days elapsed against the service level."""
+    today = today or timezone.localdate()
+    paid = getattr(letter, "paid", None)
+    if paid is None:
+        paid = letter.payments.aggregate(total=Sum("amount"))["total"] or ZERO
+    last = getattr(letter, "last_paid_on", None)
+    if last is None and paid:
+        last = letter.payments.aggregate(last=Max("paid_on"))["last"]
+    settled = last if paid >= letter.amount and letter.amount > 0 else None
+    end = settled or today
+    return PaymentPosition(
+        sanctioned=letter.amount,
+        paid=paid,
+        days=max(0, (end - letter.dated).days),
+        sla_days=letter.rule_set.payment_sla_days,
+        settled_on=settled,
+    )
+
+
+@dataclass(frozen=True)
+class PoolPosition:
+    pool: str
+    label: str
+    limit: Decimal
+    balances: ledger.Balances
+
+    @property
+    def headroom(self) -> Decimal:
+        return self.limit - self.balances.sanctioned
+
+    @property
+    def used_pct(self) -> Decimal:
+        if not self.limit:
+            return ZERO
+        return (self.balances.sanctioned * 100 / self.limit).quantize(Decimal("0.01"))
+
+
+def pool_positions(rule_set: RuleSet | None = None) -> list[PoolPosition]:
+    """Each pool's limit (from the rule set in force), what is sanctioned, paid and left."""
+    rule_set = rule_set or rule_set_in_force()
+    return [
+        PoolPosition(
+            pool=pool.value,
+            label=pool.label,
+            limit=ledger.pool_limit(rule_set, pool.value),
+            balances=ledger.balances(pool=pool.value),
+        )
+        for pool in Pool
+    ]
+
+
+__all__ = [
+    "PaymentPosition",
+    "PoolPosition",
+    "entries_visible_to",
+    "letters_visible_to",
+    "payment_position",
+    "payments_visible_to",
+    "pool_positions",
+]
