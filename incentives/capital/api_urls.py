@@ -1,3 +1,10 @@
 """API routes of Capital subsidy, joined under /api/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from incentives.capital import api
+
+router = SimpleRouter()
+router.register("capital-claims", api.CapitalClaimViewSet, basename="capital-claim")
+
+urlpatterns = router.urls

@@ -1,0 +1,36 @@
+"""Navigation and dashboard panels of the capital subsidy: the firm's claims, and the claims waiting for staff."""
+
+from __future__ import annotations
+
+from incentives.capital import selectors
+from repm_portal.roles import READ_ALL_ROLES, Role
+from repm_portal.ui import register_nav, register_panel
+
+
+def _firm_context(user) -> dict:
+    return {"rows": selectors.claimable_awards(user)}
+
+
+def _waiting_context(user) -> dict:
+    waiting = selectors.waiting_for(user)
+    return {"waiting": list(waiting[:8]), "count": waiting.count()}
+
+
+def register() -> None:
+    register_nav(
+        "Capital subsidy", "capital_claim_list", [Role.FIRM_USER, *READ_ALL_ROLES], order=40
+    )
+    register_panel(
+        "Capital subsidy",
+        "capital/panels/firm.html",
+        [Role.FIRM_USER],
+        _firm_context,
+        order=30,
+    )
+    register_panel(
+        "Capital subsidy claims waiting for you",
+        "capital/panels/waiting.html",
+        [Role.VERIFIER, Role.APPROVER],
+        _waiting_context,
+        order=20,
+    )

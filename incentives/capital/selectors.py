@@ -1,0 +1,200 @@
+"""Reads of capital subsidy claims, scoped per user: a firm sees its own awards' claims, staff read all."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Prefetch, QuerySet
+
+from bidding.models import Award
+from incentives import ledger
+from incentives.capital import engine
+from incentives.capital.models import CapitalSubsidyClaim, ClaimDocument, InvestmentLine
+from incentives.gestation.models import Plant
+from incentives.models import SanctionLetter
+from repm_portal.models import RuleSet
+from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+
+Status = CapitalSubsidyClaim.Status
+CLAIM_TYPE = "capital_subsidy"
+POOL = "capital_subsidy"
+
+
+def claims_visible_to(user) -> QuerySet[CapitalSubsidyClaim]:
+    base = CapitalSubsidyClaim.objects.select_related(
+        "award__tender",
+        "award__bid__firm",
+        "award__bid__consortium",
+        "rule_set",
+        "ledger",
+        "certificate",
+        "letter",
+        "verified_by",
+        "approved_by",
+        "submitted_by",
+    )
+    if has_role(user, *READ_ALL_ROLES):
+        return base
+    if has_role(user, Role.FIRM_USER) and user.firm_id:
+        return base.filter(award__bid__participants__firm_id=user.firm_id).distinct()
+    return base.none()
+
+
+def claim_for(user, claim_id: int) -> CapitalSubsidyClaim:
+    claim = claims_visible_to(user).filter(pk=claim_id).first()
+    if claim is None:
+        raise PermissionDenied("No such claim, or it is not yours to see.")
+    return claim
+
+
+def waiting_for(user) -> QuerySet[CapitalSubsidyClaim]:
+    """Claims waiting for this user's step: verification for a verifier, approval for an approver."""
+    claims = claims_visible_to(user)
+    if has_role(user, Role.VERIFIER):
+        return claims.filter(status=Status.SUBMITTED).order_by("submitted_at", "id")
+    if has_role(user, Role.APPROVER):
+        return (
+            claims.filter(status=Status.VERIFIED)
+            .exclude(verified_by=user)
+            .order_by("verified_at", "id")
+        )
+    return claims.none()
+
+
+def lines_of(claim: CapitalSubsidyClaim) -> QuerySet[InvestmentLine]:
+    """The lines of the claim's current ledger, in file order."""
+    return InvestmentLine.objects.filter(claim=claim, document_id=claim.ledger_id).order_by(
+        "row_number"
+    )
+
+
+def documents_of(claim: CapitalSubsidyClaim) -> QuerySet[ClaimDocument]:
+    return claim.documents.select_related("uploaded_by").order_by("-uploaded_at", "-id")
+
+
+def document_for(user, claim_id: int, document_id: int) -> ClaimDocument:
+    claim = claim_for(user, claim_id)
+    document = claim.documents.filter(pk=document_id).first()
+    if document is None:
+        raise PermissionDenied("No such document on this claim.")
+    return document
+
+
+def claimed_before(award: Award, *, exclude: CapitalSubsidyClaim | None = None) -> dict[str, str]:
+    """Vendor-and-invoice keys of the award's earlier live claims, mapped to the claim's reference.
+
+    A rejected claim paid nothing, so its invoices may be claimed again; a draft or returned
+    claim is the one being uploaded to (at most one claim is open at a time).
+    """
+    lines = InvestmentLine.objects.filter(
+        claim__award=award,
+        claim__status__in=CapitalSubsidyClaim.COUNTED_STATUSES,
+        document_id=F("claim__ledger_id"),
+    )
+    if exclude is not None:
+        lines = lines.exclude(claim=exclude)
+    return dict(lines.order_by("-claim__sequence").values_list("duplicate_key", "claim__reference"))
+
+
+def plant_of(award: Award) -> Plant | None:
+    return Plant.objects.filter(award=award).first()
+
+
+def slabs_of(rule_set: RuleSet) -> list[engine.Slab]:
+    return [
+        engine.Slab(
+            min_capacity_mtpa=s.min_capacity_mtpa,
+            max_capacity_mtpa=s.max_capacity_mtpa,
+            cap=s.capital_subsidy_cap,
+            min_investment=s.min_investment,
+        )
+        for s in rule_set.slabs.all()
+    ]
+
+
+def letters_of(claim: CapitalSubsidyClaim) -> list[SanctionLetter]:
+    """Every sanction letter of the claim, newest first (a correction follows the letter it reverses)."""
+    return list(
+        SanctionLetter.objects.filter(claim_type=CLAIM_TYPE, claim_id=str(claim.pk)).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def claimable_awards(user) -> list[dict]:
+    """The firm's awards with their plant and claims: whether a claim can be started or continued."""
+    if not has_role(user, Role.FIRM_USER) or not user.firm_id:
+        return []
+    awards = (
+        Award.objects.filter(bid__firm_id=user.firm_id)
+        .select_related("tender", "rule_set", "bid")
+        .prefetch_related(
+            Prefetch(
+                "capital_claims",
+                queryset=CapitalSubsidyClaim.objects.order_by("-sequence"),
+                to_attr="claims",
+            )
+        )
+        .order_by("tender__reference", "rank")
+    )
+    plants = {p.award_id: p for p in Plant.objects.filter(award__in=awards)}
+    rows = []
+    for award in awards:
+        plant = plants.get(award.pk)
+        open_claim = next((c for c in award.claims if c.is_open), None)
+        rows.append(
+            {
+                "award": award,
+                "plant": plant,
+                "commissioned": plant is not None and plant.commissioned_on is not None,
+                "open_claim": open_claim,
+                "claims": award.claims,
+                "can_upload": (
+                    plant is not None
+                    and plant.commissioned_on is not None
+                    and (open_claim is None or open_claim.status in (Status.DRAFT, Status.RETURNED))
+                ),
+            }
+        )
+    return rows
+
+
+def award_for_claim(user, award_id: int) -> Award:
+    """An award the user's firm may claim for (the bid's lead firm)."""
+    award = (
+        Award.objects.select_related("tender", "rule_set", "bid__firm")
+        .filter(pk=award_id, bid__firm_id=getattr(user, "firm_id", None))
+        .first()
+    )
+    if award is None or not has_role(user, Role.FIRM_USER):
+        raise PermissionDenied("No such award, or your firm may not claim for it.")
+    return award
+
+
+def figure(claim: CapitalSubsidyClaim, *, eligible: Decimal) -> engine.Subsidy:
+    """The subsidy on `eligible` as things stand: the award's sanctions and the pool read now.
+
+    What this claim itself already holds (when a letter is being corrected) is left out of both
+    the award's sanctions and the pool's use: the correction reverses it.
+    """
+    rule_set = claim.rule_set
+    own = ledger.balance("sanction", pool=POOL, claim_type=CLAIM_TYPE, claim_id=str(claim.pk))
+    return engine.subsidy(
+        eligible=eligible,
+        pct=rule_set.capital_subsidy_pct,
+        capacity_mtpa=claim.allocated_mtpa,
+        slabs=slabs_of(rule_set),
+        already_sanctioned=ledger.sanctioned(POOL, claim.award) - own,
+        pool_left=ledger.pool_headroom(rule_set, POOL) + own,
+    )
+
+
+def estimate(claim: CapitalSubsidyClaim) -> engine.Subsidy | None:
+    """The figure the claim would get if sanctioned now (the sanction recomputes it under the lock)."""
+    if claim.line_count == 0 or claim.status in (Status.REJECTED, Status.SANCTIONED, Status.NIL):
+        return None
+    eligible = (
+        claim.verified_eligible if claim.verified_eligible is not None else claim.eligible_total
+    )
+    return figure(claim, eligible=eligible)
