@@ -712,11 +712,17 @@ class AwardLetter(models.Model):
 
 
 class PerformanceBankGuarantee(models.Model):
-    """A winner's performance bank guarantee; a replacement is a new row, the old one superseded."""
+    """A winner's performance bank guarantee: recorded, extended, then released or invoked.
+
+    A replacement is a new row and the old one is superseded; an extension moves `valid_until`
+    on and leaves a `PbgExtension` row behind, so the history of the expiry date is kept.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUPERSEDED = "superseded", "Superseded"
+        RELEASED = "released", "Released"
+        INVOKED = "invoked", "Invoked"
 
     award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="guarantees")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -729,6 +735,17 @@ class PerformanceBankGuarantee(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The official who released or invoked it",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closing_reason = models.TextField(blank=True)
+    invoked_amount = models.DecimalField(null=True, blank=True, **MONEY)
 
     class Meta:
         ordering = ["award", "-recorded_at"]
@@ -743,26 +760,85 @@ class PerformanceBankGuarantee(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0, valid_until__gt=F("issued_on")), name="pbg_sane"
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["released", "invoked"])
+                    & Q(closed_by__isnull=False, closed_at__isnull=False)
+                    & ~Q(closing_reason="")
+                )
+                | (
+                    ~Q(status__in=["released", "invoked"])
+                    & Q(closed_by__isnull=True, closed_at__isnull=True)
+                ),
+                name="pbg_closing_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="invoked", invoked_amount__gt=0, invoked_amount__lte=F("amount"))
+                | (~Q(status="invoked") & Q(invoked_amount__isnull=True)),
+                name="pbg_invoked_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"PBG {self.guarantee_number} ({self.bank_name})"
 
 
+class PbgExtension(models.Model):
+    """One extension of a guarantee's validity, as the bank's amendment records it. Append-only."""
+
+    guarantee = models.ForeignKey(
+        PerformanceBankGuarantee, on_delete=models.PROTECT, related_name="extensions"
+    )
+    previous_valid_until = models.DateField()
+    valid_until = models.DateField()
+    amendment_reference = models.CharField(max_length=100)
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    extended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["guarantee", "extended_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=F("previous_valid_until")),
+                name="pbg_extension_moves_on",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guarantee}: extended to {self.valid_until:%d %b %Y}"
+
+
 class PbgReminder(models.Model):
-    """One expiry reminder sent for a guarantee; the unique key makes the beat task idempotent."""
+    """One reminder sent for a guarantee's expiry date (0 days before: the notice that it expired).
+
+    Keyed by the expiry date it was about, so an extended guarantee is reminded again before its
+    new expiry; the unique key makes the beat tasks idempotent.
+    """
 
     guarantee = models.ForeignKey(
         PerformanceBankGuarantee, on_delete=models.PROTECT, related_name="reminders"
     )
     days_before = models.PositiveIntegerField()
+    valid_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The expiry reminded about (empty on rows from before extensions)",
+    )
     sent_at = models.DateTimeField()
 
     class Meta:
         ordering = ["guarantee", "-days_before"]
         constraints = [
-            models.UniqueConstraint(fields=["guarantee", "days_before"], name="pbg_reminder_once"),
+            models.UniqueConstraint(
+                fields=["guarantee", "valid_until", "days_before"],
+                name="pbg_reminder_once_per_expiry",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.days_before == 0:
+            return f"{self.guarantee}: expiry notice"
         return f"{self.guarantee}: {self.days_before}-day reminder"

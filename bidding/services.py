@@ -15,13 +15,15 @@ import datetime as dt
 import hashlib
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -43,6 +45,7 @@ from bidding.models import (
     CriterionResult,
     OpenedCover,
     OpeningConfirmation,
+    PbgExtension,
     PbgReminder,
     PerformanceBankGuarantee,
     PreBidQuery,
@@ -88,6 +91,16 @@ TENDER_PIPELINE: dict[str, set[str]] = {
     Tender.Status.FINANCIAL_OPENED: {Tender.Status.AWARDED},
     Tender.Status.AWARDED: set(),
     Tender.Status.CANCELLED: set(),
+}
+PBG_PIPELINE: dict[str, set[str]] = {
+    PerformanceBankGuarantee.Status.ACTIVE: {
+        PerformanceBankGuarantee.Status.SUPERSEDED,
+        PerformanceBankGuarantee.Status.RELEASED,
+        PerformanceBankGuarantee.Status.INVOKED,
+    },
+    PerformanceBankGuarantee.Status.SUPERSEDED: set(),
+    PerformanceBankGuarantee.Status.RELEASED: set(),
+    PerformanceBankGuarantee.Status.INVOKED: set(),
 }
 BID_PIPELINE: dict[str, set[str]] = {
     Bid.Status.SUBMITTED: {
@@ -1825,57 +1838,231 @@ def record_pbg(
     return guarantee
 
 
-def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
-    """Remind winners and officials as an active guarantee nears expiry (90, 30, 7 days); once each."""
-    from django.core.mail import send_mail
+# Performance bank guarantees: what the award still owes, extension, release, invocation, reminders
 
-    today = timezone.localdate(_clock(now))
-    horizon = today + dt.timedelta(days=max(PBG_REMINDER_DAYS))
-    sent = 0
-    guarantees = (
-        PerformanceBankGuarantee.objects.filter(
-            status=PerformanceBankGuarantee.Status.ACTIVE, valid_until__lte=horizon
-        )
-        .select_related("award__tender", "award__bid__firm")
-        .order_by("pk")
+# Other phases (gestation, the ledger) register checks that say what an award still owes, so
+# bidding never imports them: each takes (award, today) and returns a sentence, or "" if clear.
+_OBLIGATION_CHECKS: list[Callable[[Award, dt.date], str]] = []
+
+
+def register_obligation_check(check: Callable[[Award, dt.date], str]) -> None:
+    if check not in _OBLIGATION_CHECKS:
+        _OBLIGATION_CHECKS.append(check)
+
+
+def obligations_end_on(award: Award) -> dt.date:
+    """The end of the scheme term the guarantee secures: award + gestation + SLI months."""
+    rules = award.rule_set
+    return add_months(
+        timezone.localdate(award.awarded_at), rules.gestation_months + rules.sli_months
     )
-    officials = list(
+
+
+def open_obligations(award: Award, today: dt.date) -> list[str]:
+    """What the award still owes on `today`; an empty list means the guarantee may be released."""
+    owed = []
+    term_end = obligations_end_on(award)
+    if today <= term_end:
+        owed.append(f"The scheme term runs until {term_end:%d %b %Y}.")
+    owed.extend(message for check in _OBLIGATION_CHECKS if (message := check(award, today)))
+    return owed
+
+
+def _lock_active_guarantee(guarantee: PerformanceBankGuarantee) -> PerformanceBankGuarantee:
+    locked = (
+        PerformanceBankGuarantee.objects.select_for_update(of=("self",))
+        .select_related("award__rule_set", "award__bid", "award__tender")
+        .get(pk=guarantee.pk)
+    )
+    if locked.status != PerformanceBankGuarantee.Status.ACTIVE:
+        raise ValidationError(
+            f"Guarantee {locked.guarantee_number} is {locked.get_status_display().lower()}; "
+            "only the active guarantee can change."
+        )
+    return locked
+
+
+@transaction.atomic
+def extend_pbg(
+    *,
+    actor,
+    guarantee: PerformanceBankGuarantee,
+    valid_until: dt.date,
+    amendment_reference: str,
+    now: dt.datetime | None = None,
+) -> PbgExtension:
+    """Record the bank's extension of the active guarantee: a later expiry, the old one kept."""
+    if not can_record_pbg(actor, guarantee.award):
+        raise PermissionDenied(
+            "Only the winner or a ministry official may record this award's guarantee."
+        )
+    guarantee = _lock_active_guarantee(guarantee)
+    now = _clock(now)
+    errors: dict[str, list[str]] = {}
+    if valid_until is None or valid_until <= guarantee.valid_until:
+        _add_error(errors, "valid_until", f"The new expiry must be later than the current one, "
+                   f"{guarantee.valid_until:%d %b %Y}.")  # fmt: skip
+    if not amendment_reference.strip():
+        _add_error(errors, "amendment_reference", "Give the reference of the bank's amendment.")
+    if errors:
+        raise ValidationError(errors)
+    extension = PbgExtension.objects.create(
+        guarantee=guarantee, previous_valid_until=guarantee.valid_until, valid_until=valid_until,
+        amendment_reference=amendment_reference.strip(), extended_by=actor, extended_at=now,
+    )  # fmt: skip
+    old = guarantee.valid_until
+    guarantee.valid_until = valid_until
+    guarantee.save(update_fields=["valid_until"])
+    audit.record(
+        actor=actor,
+        action="pbg.extended",
+        obj=guarantee,
+        old={"valid_until": old},
+        new={
+            "valid_until": valid_until,
+            "amendment_reference": extension.amendment_reference,
+            "extension_id": extension.pk,
+        },
+    )
+    return extension
+
+
+@transaction.atomic
+def release_pbg(
+    *, actor, guarantee: PerformanceBankGuarantee, reason: str, now: dt.datetime | None = None
+) -> PerformanceBankGuarantee:
+    """An official releases the guarantee to the bank, once the award owes nothing more."""
+    require_role(actor, *TENDER_MANAGERS, action="release a performance bank guarantee")
+    guarantee = _lock_active_guarantee(guarantee)
+    now = _clock(now)
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the guarantee is released."]})
+    owed = open_obligations(guarantee.award, timezone.localdate(now))
+    if owed:
+        raise ValidationError(
+            "The guarantee cannot be released while the award still owes: " + " ".join(owed)
+        )
+    transition(
+        guarantee, PerformanceBankGuarantee.Status.RELEASED, pipeline=PBG_PIPELINE, actor=actor,
+        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason.strip(),
+        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason.strip()},
+    )  # fmt: skip
+    return guarantee
+
+
+@transaction.atomic
+def invoke_pbg(
+    *,
+    actor,
+    guarantee: PerformanceBankGuarantee,
+    amount: Decimal,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> PerformanceBankGuarantee:
+    """An official invokes the guarantee (in full or in part), with the reason on record."""
+    require_role(actor, *TENDER_MANAGERS, action="invoke a performance bank guarantee")
+    guarantee = _lock_active_guarantee(guarantee)
+    now = _clock(now)
+    errors: dict[str, list[str]] = {}
+    amount = to_money(amount) if amount is not None else None
+    if amount is None or amount <= 0:
+        _add_error(errors, "amount", "Give the amount invoked.")
+    elif amount > guarantee.amount:
+        _add_error(
+            errors,
+            "amount",
+            f"At most the guarantee's {format_inr(guarantee.amount)} can be invoked.",
+        )
+    if not reason.strip():
+        _add_error(errors, "reason", "Say why the guarantee is invoked.")
+    if errors:
+        raise ValidationError(errors)
+    transition(
+        guarantee, PerformanceBankGuarantee.Status.INVOKED, pipeline=PBG_PIPELINE, actor=actor,
+        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason.strip(),
+        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason.strip(),
+               "invoked_amount": amount},
+    )  # fmt: skip
+    return guarantee
+
+
+def _pbg_recipients(guarantee: PerformanceBankGuarantee, officials: list[str]) -> list[str]:
+    firm = guarantee.award.bid.firm
+    return sorted(
+        {
+            *firm.users.filter(is_active=True).exclude(email="").values_list("email", flat=True),
+            *officials,
+        }
+    )
+
+
+def _official_emails() -> list[str]:
+    return list(
         User.objects.filter(role__in=TENDER_MANAGERS, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
+
+
+def _note_once(guarantee: PerformanceBankGuarantee, days_before: int, now, new: dict) -> bool:
+    """Record one reminder for the guarantee's current expiry; False if it was sent before."""
+    earlier = PbgReminder.objects.filter(guarantee=guarantee, days_before=days_before).filter(
+        Q(valid_until=guarantee.valid_until)
+        | Q(valid_until__isnull=True, guarantee__extensions__isnull=True)
+    )
+    if earlier.exists():
+        return False
+    try:
+        with transaction.atomic():
+            PbgReminder.objects.create(
+                guarantee=guarantee,
+                days_before=days_before,
+                valid_until=guarantee.valid_until,
+                sent_at=now,
+            )
+            audit.record(
+                actor=None,
+                action="pbg.expiry_reminder" if days_before else "pbg.expired_with_obligations",
+                obj=guarantee,
+                new=new,
+            )
+    except IntegrityError:
+        return False  # a concurrent run sent it
+    return True
+
+
+def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
+    """Remind winners and officials as an active guarantee nears expiry (90, 30, 7 days); once each
+    per expiry date, so an extended guarantee is reminded again before its new expiry."""
+    now = _clock(now)
+    today = timezone.localdate(now)
+    horizon = today + dt.timedelta(days=max(PBG_REMINDER_DAYS))
+    sent = 0
+    guarantees = (
+        PerformanceBankGuarantee.objects.filter(
+            status=PerformanceBankGuarantee.Status.ACTIVE,
+            valid_until__lte=horizon,
+            valid_until__gte=today,
+        )
+        .select_related("award__tender", "award__bid__firm")
+        .order_by("pk")
+    )
+    officials = _official_emails()
     for guarantee in guarantees.iterator(chunk_size=200):
         days_left = (guarantee.valid_until - today).days
         due = [d for d in PBG_REMINDER_DAYS if days_left <= d]
         if not due:
             continue
         threshold = min(due)
-        try:
-            with transaction.atomic():
-                PbgReminder.objects.create(
-                    guarantee=guarantee, days_before=threshold, sent_at=_clock(now)
-                )
-                audit.record(
-                    actor=None,
-                    action="pbg.expiry_reminder",
-                    obj=guarantee,
-                    new={
-                        "days_before": threshold,
-                        "days_left": days_left,
-                        "valid_until": guarantee.valid_until,
-                    },
-                )
-        except IntegrityError:
-            continue  # already reminded at this threshold
+        new = {
+            "days_before": threshold,
+            "days_left": days_left,
+            "valid_until": guarantee.valid_until,
+        }
+        if not _note_once(guarantee, threshold, now, new):
+            continue
         firm = guarantee.award.bid.firm
-        recipients = sorted(
-            {
-                *firm.users.filter(is_active=True)
-                .exclude(email="")
-                .values_list("email", flat=True),
-                *officials,
-            }
-        )
+        recipients = _pbg_recipients(guarantee, officials)
         if recipients:
             send_mail(
                 f"[REPM] Performance bank guarantee {guarantee.guarantee_number} expires in {days_left} days",
@@ -1890,6 +2077,52 @@ def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
+def expired_guarantees_with_obligations(
+    *, now: dt.datetime | None = None
+) -> list[tuple[PerformanceBankGuarantee, list[str]]]:
+    """Active guarantees past their expiry while their award still owes something."""
+    today = timezone.localdate(_clock(now))
+    expired = (
+        PerformanceBankGuarantee.objects.filter(
+            status=PerformanceBankGuarantee.Status.ACTIVE, valid_until__lt=today
+        )
+        .select_related("award__tender", "award__bid__firm", "award__rule_set")
+        .order_by("valid_until", "pk")
+    )
+    flagged = []
+    for guarantee in expired:
+        owed = open_obligations(guarantee.award, today)
+        if owed:
+            flagged.append((guarantee, owed))
+    return flagged
+
+
+def flag_expired_guarantees(*, now: dt.datetime | None = None) -> int:
+    """The daily job: tell the firm and officials, once per expiry, of each expired guarantee whose
+    award still owes something; the dashboards show the same list."""
+    now = _clock(now)
+    officials = _official_emails()
+    flagged = 0
+    for guarantee, owed in expired_guarantees_with_obligations(now=now):
+        new = {"valid_until": guarantee.valid_until, "obligations": owed}
+        if not _note_once(guarantee, 0, now, new):
+            continue
+        firm = guarantee.award.bid.firm
+        recipients = _pbg_recipients(guarantee, officials)
+        if recipients:
+            send_mail(
+                f"[REPM] Performance bank guarantee {guarantee.guarantee_number} has expired",
+                f"The performance bank guarantee {guarantee.guarantee_number} of {guarantee.bank_name} for "
+                f"{firm.legal_name} ({guarantee.award.tender.reference}, {guarantee.award.label}) expired on "
+                f"{guarantee.valid_until:%d %b %Y}, while the award still owes: {' '.join(owed)} "
+                "Extend it or record a replacement now.",
+                None,
+                recipients,
+            )
+        flagged += 1
+    return flagged
+
+
 __all__ = [
     "add_tender_document",
     "allocation_rules",
@@ -1902,14 +2135,22 @@ __all__ = [
     "checked_upload",
     "confirm_opening",
     "create_tender",
+    "expired_guarantees_with_obligations",
+    "extend_pbg",
+    "flag_expired_guarantees",
+    "invoke_pbg",
     "issue_corrigendum",
     "notify_firms_of_tender_version",
+    "obligations_end_on",
+    "open_obligations",
     "parse_rate",
     "pbg_terms",
     "pending_letter_ids",
     "publish_tender",
     "record_evaluation",
     "record_pbg",
+    "register_obligation_check",
+    "release_pbg",
     "render_award_letter",
     "return_evaluation",
     "send_pbg_expiry_reminders",

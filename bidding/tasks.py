@@ -30,3 +30,8 @@ def notify_firms_of_tender_version(version_id: int) -> int:
 @shared_task(name="bidding.tasks.send_pbg_expiry_reminders")
 def send_pbg_expiry_reminders() -> int:
     return services.send_pbg_expiry_reminders()
+
+
+@shared_task(name="bidding.tasks.flag_expired_guarantees")
+def flag_expired_guarantees() -> int:
+    return services.flag_expired_guarantees()

@@ -1,0 +1,42 @@
+"""Navigation and dashboard panels of gestation."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from incentives.gestation import selectors
+from repm_portal.roles import READ_ALL_ROLES, Role
+from repm_portal.ui import register_nav, register_panel
+
+
+def _staff_context(user) -> dict:
+    rows = selectors.timeline(user, now=timezone.now())
+    return {
+        "rows": rows,
+        "commissioned": sum(1 for r in rows if r.plant.is_commissioned),
+        "late": [r for r in rows if r.late],
+        "accruing": [r for r in rows if not r.plant.is_commissioned and r.penalty.days],
+        "awaiting": list(selectors.awaiting(user)[:8]),
+        "without_plant": selectors.awards_without_plant().count(),
+    }
+
+
+def _firm_context(user) -> dict:
+    return {
+        "rows": selectors.timeline(user, now=timezone.now()),
+        "awaiting": list(selectors.awaiting(user)[:5]),
+    }
+
+
+def register() -> None:
+    register_nav("Gestation", "gestation_timeline", [Role.FIRM_USER, *READ_ALL_ROLES], order=30)
+    register_panel(
+        "Gestation and commissioning",
+        "gestation/panels/staff.html",
+        READ_ALL_ROLES,
+        _staff_context,
+        order=35,
+    )
+    register_panel(
+        "Your plant", "gestation/panels/firm.html", [Role.FIRM_USER], _firm_context, order=15
+    )
