@@ -1,3 +1,12 @@
-"""API routes of incentives, joined under /api/."""
+"""API routes of the money core, joined under /api/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from incentives import api
+
+router = SimpleRouter()
+router.register("sanction-letters", api.SanctionLetterViewSet, basename="sanction-letter")
+router.register("payments", api.PaymentViewSet, basename="payment")
+router.register("ledger-entries", api.LedgerEntryViewSet, basename="ledger-entry")
+
+urlpatterns = router.urls

@@ -129,7 +129,7 @@ class PoolPosition:
 
 def pool_positions(rule_set: RuleSet | None = None) -> list[PoolPosition]:
     """Each pool's limit (from the rule set in force), what is sanctioned, paid and left."""
-    rule_set = rule_set or rule_set_in_force()
+    rule_set = rule_set or rule_set_in_force(on=timezone.localdate())
     return [
         PoolPosition(
             pool=pool.value,

@@ -13,7 +13,14 @@ from django.db import connection, transaction
 from pypdf import PdfReader
 
 from incentives import ledger, sanctions
-from incentives.models import EntryKind, LedgerEntry, LetterSeries, Pool, SanctionLetter, SanctionRequest
+from incentives.models import (
+    EntryKind,
+    LedgerEntry,
+    LetterSeries,
+    Pool,
+    SanctionLetter,
+    SanctionRequest,
+)
 from repm_portal.models import AuditEvent
 from repm_portal.money import crore
 from tests.awards import make_award
@@ -100,7 +107,10 @@ def test_numbers_are_gap_free_even_when_a_sanction_fails(grants, users, award):
     with pytest.raises(ledger.LimitExceeded):
         sanctions.issue(over.pk, now=NOW)
     assert sanctions.issue(last.pk, now=NOW).serial == 2  # the failed attempt took no number
-    assert list(SanctionLetter.objects.order_by("serial").values_list("serial", flat=True)) == [1, 2]
+    assert list(SanctionLetter.objects.order_by("serial").values_list("serial", flat=True)) == [
+        1,
+        2,
+    ]
     over.refresh_from_db()
     assert over.status == SanctionRequest.Status.QUEUED
 
@@ -128,9 +138,12 @@ def test_an_issued_letter_is_immutable(grants, users, award):
     letter = sanctions.issue(_request(grants, users, award, "imm", crore(2)).pk, now=NOW)
     with pytest.raises(Exception, match="immutable"), transaction.atomic():
         SanctionLetter.objects.filter(pk=letter.pk).update(amount=crore(3))
-    with pytest.raises(Exception, match="never deleted"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM incentives_sanctionletter WHERE id = %s", [letter.pk])
+    with (
+        pytest.raises(Exception, match="never deleted"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM incentives_sanctionletter WHERE id = %s", [letter.pk])
     letter.refresh_from_db()
     assert letter.amount == crore(2)
 
