@@ -38,12 +38,12 @@ migrate: deps ## Apply database migrations (embedded PostgreSQL unless DATABASE_
 	$(MANAGE) migrate --noinput
 
 .PHONY: seed
-seed: migrate ## Create the demo scheme, people and firms (idempotent)
-	$(MANAGE) seed_demo
+seed: migrate ## Create the demo scheme, people and firms (idempotent), played forward to the demo's as-of date
+	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(MANAGE) seed_demo
 
 .PHONY: run
 run: seed ## Set up, seed and serve the demo on http://127.0.0.1:8000 with a Celery worker and beat
-	$(MANAGE) runplatform 127.0.0.1:8000
+	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(MANAGE) runplatform 127.0.0.1:8000
 
 .PHONY: lint
 lint: deps ## ruff, ruff format --check, makemigrations --check, Django's system checks

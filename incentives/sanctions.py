@@ -443,7 +443,7 @@ def verification_url(letter: SanctionLetter) -> str:
     from django.conf import settings
     from django.urls import reverse
 
-    base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    base = settings.SITE_URL.rstrip("/")
     return base + reverse("letter_verify", args=[letter.number])
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import dj_database_url
 from celery.schedules import crontab
 
-from repm_portal import embedded
+from repm_portal import demo_clock, embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +32,9 @@ def _local_secret(name: str, nbytes: int) -> str:
         path.chmod(0o600)
     return path.read_text().strip()
 
+
+# A demo or UAT process may run at the demo's as-of moment (REPM_CLOCK_AS_OF); production refuses it.
+CLOCK_AS_OF = demo_clock.start_from_env()
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret("secret_key", 48)
@@ -144,6 +147,10 @@ CELERY_BEAT_SCHEDULE = {
     "bidding-render-pending-award-letters": {
         "task": "bidding.tasks.render_pending_award_letters",
         "schedule": crontab(minute="*/10"),
+    },
+    "incentives-sweep-sanctions": {
+        "task": "incentives.tasks.sweep_sanctions",
+        "schedule": crontab(minute="*/5"),
     },
 }
 
