@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from bidding.models import Award, PerformanceBankGuarantee
-from bidding.selectors import awards_visible_to
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
@@ -39,7 +38,11 @@ def plants_visible_to(user) -> QuerySet[Plant]:
     if has_role(user, *READ_ALL_ROLES):
         return base
     if has_role(user, Role.FIRM_USER):
-        return base.filter(award__in=awards_visible_to(user).values("pk"))
+        # The bidder (a consortium's lead) and every member of its consortium.
+        mine = Award.objects.filter(
+            Q(bid__firm_id=user.firm_id) | Q(bid__participants__firm_id=user.firm_id)
+        )
+        return base.filter(award__in=mine.values("pk"))
     return base.none()
 
 

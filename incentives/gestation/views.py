@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -103,6 +103,9 @@ def plant_penalty(request, plant_id: int):
 @login_required
 def milestone_submit(request, milestone_id: int):
     milestone = selectors.milestone_for(request.user, milestone_id)
+    user = request.user
+    if not (has_role(user, Role.FIRM_USER) and user.firm_id == milestone.plant.award.bid.firm_id):
+        raise PermissionDenied("Only the winner's own people may report its milestones.")
     commissioning = milestone.kind == Milestone.Kind.COMMISSIONING
     form = SubmitMilestoneForm(
         request.POST or None,
