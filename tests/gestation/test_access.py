@@ -148,7 +148,9 @@ def test_the_firm_reports_through_the_page_and_sees_a_clear_error(client, plant,
     as_user(client, firm_user)
     url = reverse("milestone_submit", args=[land.pk])
     assert client.get(url).status_code == 200
-    bad = client.post(url, {"actual_on": "2026-05-01", "files": [SimpleUploadedFile("notes.pdf", b"")]})
+    bad = client.post(
+        url, {"actual_on": "2026-05-01", "files": [SimpleUploadedFile("notes.pdf", b"")]}
+    )
     assert bad.status_code == 200
     assert "The evidence file notes.pdf is empty." in bad.content.decode()
     assert Milestone.objects.get(pk=land.pk).status == "planned"
