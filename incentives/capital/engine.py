@@ -126,16 +126,22 @@ NOTHING_ELIGIBLE = "nothing_eligible"
 
 @dataclass(frozen=True)
 class Subsidy:
-    eligible: Decimal
+    eligible: Decimal  # this claim's
+    earlier_eligible: Decimal  # the award's earlier claims'
     pct: Decimal
-    at_rate: Decimal  # unrounded
+    at_rate: Decimal  # pct of all the award's eligible investment, unrounded
     capacity_mtpa: int
     slab: Slab
     already_sanctioned: Decimal
+    rate_left: Decimal
     cap_left: Decimal
     pool_left: Decimal
     amount: Decimal  # rounded to the paisa, once
     binding: str  # which limit gave the figure
+
+    @property
+    def cumulative(self) -> Decimal:
+        return self.eligible + self.earlier_eligible
 
     @property
     def below_minimum(self) -> bool:
@@ -143,32 +149,48 @@ class Subsidy:
 
     def lines(self) -> list[tuple[str, str, str]]:
         """The working, line by line, as (label, value, note) for the letter and the claim page."""
-        slab = self.slab
+        slab, pct = self.slab, f"{self.pct.normalize():f} %"
         out = [
             ("Allocated capacity", f"{self.capacity_mtpa:,} MTPA", f"slab {slab.label}"),
-            ("Eligible investment", format_inr(self.eligible), format_crore(self.eligible)),
+            (
+                "Eligible investment in this claim",
+                format_inr(self.eligible),
+                format_crore(self.eligible),
+            ),
+        ]
+        if self.earlier_eligible:
+            out += [
+                (
+                    "Eligible investment in earlier claims of the award",
+                    format_inr(self.earlier_eligible),
+                    format_crore(self.earlier_eligible),
+                ),
+                (
+                    "Eligible investment, all claims",
+                    format_inr(self.cumulative),
+                    format_crore(self.cumulative),
+                ),
+            ]
+        out += [
             (
                 "Minimum eligible investment for the slab",
                 format_inr(slab.min_investment),
-                "met" if not self.below_minimum else "not met: nothing is payable",
+                "not met: nothing is payable" if self.below_minimum else "met",
             ),
-            ("Rate", f"{self.pct.normalize():f} %", "of eligible investment"),
-            (
-                f"{self.pct.normalize():f} % of eligible investment",
-                format_inr(to_money(self.at_rate)),
-                "",
-            ),
-            ("Slab cap", format_inr(slab.cap), format_crore(slab.cap)),
+            ("Rate", pct, "of eligible investment"),
+            (f"{pct} of eligible investment", format_inr(to_money(self.at_rate)), ""),
             (
                 "Already sanctioned to the award from the capital subsidy pool",
                 format_inr(self.already_sanctioned),
                 "",
             ),
+            ("Due at the rate", format_inr(to_money(self.rate_left)), "less what is sanctioned"),
+            ("Slab cap", format_inr(slab.cap), format_crore(slab.cap)),
             ("Slab cap left", format_inr(self.cap_left), "slab cap less what is sanctioned"),
             ("Left in the capital subsidy pool", format_inr(self.pool_left), ""),
         ]
         applied = {
-            RATE: f"{self.pct.normalize():f} % of eligible investment",
+            RATE: f"{pct} of eligible investment",
             SLAB_CAP: "the slab cap left",
             POOL: "what is left in the pool",
             BELOW_MINIMUM: "nil: eligible investment is below the slab's minimum",
@@ -186,29 +208,39 @@ def subsidy(
     slabs: Sequence[Slab],
     already_sanctioned: Decimal,
     pool_left: Decimal,
+    earlier_eligible: Decimal = ZERO,
 ) -> Subsidy:
-    """min(pct x eligible, slab cap less what the award already has, pool left); nil below the minimum."""
-    if eligible < 0 or already_sanctioned < 0 or pool_left < 0:
+    """min(pct x eligible, slab cap less what the award already has, pool left); nil below the minimum.
+
+    With earlier claims of the award, the rate and the minimum apply to all its eligible
+    investment (a firm that tops up past the slab's minimum gets the rate on the whole), less
+    what was sanctioned before; for a first claim this is the plain formula.
+    """
+    if min(eligible, earlier_eligible, already_sanctioned, pool_left) < 0:
         raise ValueError("Eligible investment, sanctioned amounts and the pool cannot be negative.")
     slab = slab_for(capacity_mtpa, slabs)
-    at_rate = eligible * pct / HUNDRED
+    cumulative = eligible + earlier_eligible
+    at_rate = cumulative * pct / HUNDRED
+    rate_left = max(ZERO, at_rate - already_sanctioned)
     cap_left = max(ZERO, slab.cap - already_sanctioned)
     if eligible == 0:
         amount, binding = ZERO, NOTHING_ELIGIBLE
-    elif eligible < slab.min_investment:
+    elif cumulative < slab.min_investment:
         amount, binding = ZERO, BELOW_MINIMUM
     else:
         # The first limit named wins a tie: the rate, then the slab cap, then the pool.
         amount, binding = min(
-            ((at_rate, RATE), (cap_left, SLAB_CAP), (pool_left, POOL)), key=lambda pair: pair[0]
+            ((rate_left, RATE), (cap_left, SLAB_CAP), (pool_left, POOL)), key=lambda pair: pair[0]
         )
     return Subsidy(
         eligible=eligible,
+        earlier_eligible=earlier_eligible,
         pct=pct,
         at_rate=at_rate,
         capacity_mtpa=capacity_mtpa,
         slab=slab,
         already_sanctioned=already_sanctioned,
+        rate_left=rate_left,
         cap_left=cap_left,
         pool_left=pool_left,
         amount=to_money(amount),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Sum
 
 from bidding.models import Award
 from incentives import ledger
@@ -180,7 +180,15 @@ def figure(claim: CapitalSubsidyClaim, *, eligible: Decimal) -> engine.Subsidy:
     """
     rule_set = claim.rule_set
     own = ledger.balance("sanction", pool=POOL, claim_type=CLAIM_TYPE, claim_id=str(claim.pk))
+    earlier = (
+        CapitalSubsidyClaim.objects.filter(
+            award_id=claim.award_id, status__in=(Status.SANCTIONED, Status.NIL)
+        )
+        .exclude(pk=claim.pk)
+        .aggregate(total=Sum("verified_eligible"))["total"]
+    )
     return engine.subsidy(
+        earlier_eligible=earlier or Decimal("0"),
         eligible=eligible,
         pct=rule_set.capital_subsidy_pct,
         capacity_mtpa=claim.allocated_mtpa,

@@ -259,7 +259,7 @@ def _store_ledger(
         InvestmentLine(
             claim=claim,
             document=document,
-            row_number=int(row),
+            row_number=int(line.Index),
             item=line.item,
             head=line.head,
             vendor=line.vendor,
@@ -270,8 +270,8 @@ def _store_ledger(
             eligible=bool(verdict.eligible),
             reason=verdict.reason,
         )
-        for (row, line), verdict in zip(
-            lines.iterrows(), judged.itertuples(index=False), strict=True
+        for line, verdict in zip(
+            lines.itertuples(index=True), judged.itertuples(index=False), strict=True
         )
     )
     old = {
@@ -339,7 +339,7 @@ def submit_claim(
         actor=actor,
         now=now,
         label=_label(claim),
-        extra={"submitted_by": actor, "submitted_at": now, "decision_reason": ""},
+        extra={"submitted_by_id": actor.pk, "submitted_at": now, "decision_reason": ""},
     )
     return claim
 
@@ -416,7 +416,7 @@ def verify_claim(
         now=now,
         label=_label(claim),
         extra={
-            "verified_by": actor,
+            "verified_by_id": actor.pk,
             "verified_at": now,
             "verification_remarks": (remarks or "").strip(),
             "verified_eligible": verified,
@@ -526,7 +526,7 @@ def approve_claim(
         actor=actor,
         now=now,
         label=_label(claim),
-        extra={"approved_by": actor, "approved_at": now},
+        extra={"approved_by_id": actor.pk, "approved_at": now},
     )
     sanctions.request_sanction(claim_type=CLAIM_TYPE, claim_id=claim.pk, actor=actor, now=now)
     return claim
@@ -589,7 +589,7 @@ def on_result(
             actor=None,
             now=now,
             label=_label(claim),
-            extra={"letter": letter, "sanctioned_amount": letter.amount, "closed_at": now},
+            extra={"letter_id": letter.pk, "sanctioned_amount": letter.amount, "closed_at": now},
         )
     else:
         transition(
