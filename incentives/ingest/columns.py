@@ -234,6 +234,10 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+# The column the portal adds to a refused file it hands back (each row's errors, for the firm
+# to fix in place); ignored when that file is uploaded again.
+ANNOTATION_COLUMN = "errors"
+
 COLUMN_BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}
 HEADER: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 

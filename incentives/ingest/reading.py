@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import re
@@ -14,7 +15,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .columns import COLUMN_BY_HEADER_KEY, COLUMNS, HEADER, header_key
+from .columns import ANNOTATION_COLUMN, COLUMN_BY_HEADER_KEY, COLUMNS, HEADER, header_key
 
 # The user-facing number of the first data row: the header is row 1.
 ROW_OFFSET = 2
@@ -51,12 +52,28 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _PANDAS_FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
+# Why a whole file is refused, as stable codes beside the line rules (see FILE_RULES).
+FILE_RULES: dict[str, str] = {
+    "file_type": "The file is not a CSV or XLSX file, or its content does not match its extension.",
+    "file_unreadable": "The file cannot be read as CSV text or as an Excel workbook.",
+    "size_limit": "The file is larger than the upload limit.",
+    "row_limit": "The file has more lines than may be uploaded at once.",
+    "zip_bomb": "The workbook would unpack to far more than it holds (a zip bomb).",
+    "formula": "A workbook cell holds a formula.",
+    "columns": "The header row does not match the template: columns missing, unknown or repeated.",
+    "no_lines": "The file holds no sales lines.",
+}
+
+
 class FileRejected(Exception):
     """The upload cannot be read as a sales-claim file; `message` says why, for the firm to read."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, rule: str = "file_unreadable") -> None:
         super().__init__(message)
+        if rule not in FILE_RULES:
+            raise ValueError(f"Unknown file rule {rule!r}")
         self.message = message
+        self.rule = rule
 
 
 def read_upload(
@@ -85,13 +102,15 @@ def read_upload(
     if extension not in (".csv", ".xlsx"):
         raise FileRejected(
             f"'{name}' is not a .csv or .xlsx file: upload the sales lines as CSV (UTF-8) "
-            "or as an Excel workbook (.xlsx)."
+            "or as an Excel workbook (.xlsx).",
+            rule="file_type",
         )
     if not data:
-        raise FileRejected(f"'{name}' is empty (0 bytes).")
+        raise FileRejected(f"'{name}' is empty (0 bytes).", rule="no_lines")
     if len(data) > max_bytes:
         raise FileRejected(
-            f"'{name}' is {_size(len(data))}; the limit for one upload is {_size(max_bytes)}."
+            f"'{name}' is {_size(len(data))}; the limit for one upload is {_size(max_bytes)}.",
+            rule="size_limit",
         )
     if extension == ".csv":
         table = _read_csv(data, name)
@@ -105,13 +124,57 @@ def read_upload(
         )
     frame = _apply_header(table, name)
     if frame.empty:
-        raise FileRejected(f"'{name}' has a header row but no sales lines below it.")
+        raise FileRejected(
+            f"'{name}' has a header row but no sales lines below it.", rule="no_lines"
+        )
     if len(frame) > max_rows:
         raise FileRejected(
             f"'{name}' has {len(frame):,} sales lines; at most {max_rows:,} may be uploaded "
-            "at once."
+            "at once.",
+            rule="row_limit",
         )
     return frame, ROW_OFFSET
+
+
+def sniff(head: bytes, filename: str) -> None:
+    """Refuse at once a file whose name or first bytes show it cannot be a sales file.
+
+    A quick look at the first few kilobytes, for the moment of upload; read_upload makes
+    every check again on the whole file.
+    """
+    name = PurePath(filename or "").name or "the file"
+    extension = PurePath(name).suffix.lower()
+    if extension not in (".csv", ".xlsx"):
+        raise FileRejected(
+            f"'{name}' is not a .csv or .xlsx file: upload the sales lines as CSV (UTF-8) "
+            "or as an Excel workbook (.xlsx).",
+            rule="file_type",
+        )
+    if not head:
+        raise FileRejected(f"'{name}' is empty (0 bytes).", rule="no_lines")
+    if extension == ".xlsx":
+        if head.startswith(_OLE2_MAGIC):
+            raise FileRejected(
+                f"'{name}' is an old-style Excel file (.xls) or a password-protected workbook. "
+                "Save it as an .xlsx workbook without a password and upload that.",
+                rule="file_type",
+            )
+        if not head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+            raise FileRejected(
+                f"'{name}' is not an Excel workbook: an .xlsx file is a zip archive, and this "
+                f"one does not start like one (first bytes {head[:4].hex(' ').upper()}).",
+                rule="file_type",
+            )
+        return
+    body = head[len(_UTF8_BOM) :] if head.startswith(_UTF8_BOM) else head
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(body, final=False)  # a character cut at the end of the head is fine
+        clean = b"\x00" not in body
+    except UnicodeDecodeError:
+        clean = False
+    if not clean:
+        _require_text(body, name, offset_base=len(head) - len(body))
 
 
 def _size(count: int) -> str:
@@ -161,7 +224,7 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
             ) from None
         raise FileRejected(f"'{name}' is not a readable CSV file: {error}") from None
     except pd.errors.EmptyDataError:
-        raise FileRejected(f"'{name}' holds no header row.") from None
+        raise FileRejected(f"'{name}' holds no header row.", rule="no_lines") from None
     return table
 
 
@@ -184,7 +247,8 @@ def _require_text(body: bytes, name: str, *, offset_base: int) -> None:
     looks = f" It looks like {kind}." if kind else ""
     raise FileRejected(
         f"'{name}' is not CSV text: the byte at offset {offset + offset_base} {reason}.{looks} "
-        "Save the sheet as 'CSV UTF-8 (comma delimited)' and upload that."
+        "Save the sheet as 'CSV UTF-8 (comma delimited)' and upload that.",
+        rule="file_type",
     )
 
 
@@ -254,7 +318,8 @@ def _require_workbook_container(
     if data.startswith(_OLE2_MAGIC):
         raise FileRejected(
             f"'{name}' is an old-style Excel file (.xls) or a password-protected workbook. "
-            "Save it as an .xlsx workbook without a password and upload that."
+            "Save it as an .xlsx workbook without a password and upload that.",
+            rule="file_type",
         )
     if not data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         try:
@@ -264,7 +329,8 @@ def _require_workbook_container(
             hint = ""
         raise FileRejected(
             f"'{name}' is not an Excel workbook: an .xlsx file is a zip archive, and this "
-            f"one does not start like one (first bytes {data[:4].hex(' ').upper()}).{hint}"
+            f"one does not start like one (first bytes {data[:4].hex(' ').upper()}).{hint}",
+            rule="file_type",
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -276,7 +342,8 @@ def _require_workbook_container(
         entries = archive.infolist()
         if len(entries) > _MAX_ZIP_ENTRIES:
             raise FileRejected(
-                f"'{name}' holds {len(entries):,} parts; an Excel workbook of sales lines has a few dozen."
+                f"'{name}' holds {len(entries):,} parts; an Excel workbook of sales lines has a few dozen.",
+                rule="zip_bomb",
             )
         # Sizes come from the central directory, so nothing is inflated to judge them;
         # Python's zipfile then stops any entry at its declared size (and fails its CRC),
@@ -285,7 +352,8 @@ def _require_workbook_container(
         if total > max_uncompressed_bytes:
             raise FileRejected(
                 f"'{name}' would unpack to {_size(total)}; the limit is "
-                f"{_size(max_uncompressed_bytes)}. Split the claim or upload it as CSV."
+                f"{_size(max_uncompressed_bytes)}. Split the claim or upload it as CSV.",
+                rule="zip_bomb",
             )
         compressed = sum(entry.compress_size for entry in entries)
         for entry in entries:
@@ -295,13 +363,15 @@ def _require_workbook_container(
                     f"'{name}' was refused unopened: its part '{entry.filename}' would unpack "
                     f"from {_size(entry.compress_size)} to {_size(entry.file_size)} "
                     f"({ratio:,.0f} times; at most {max_compression_ratio} is accepted). "
-                    "Files built to expand like this are a known attack."
+                    "Files built to expand like this are a known attack.",
+                    rule="zip_bomb",
                 )
         if total >= _RATIO_FLOOR_BYTES and total / max(compressed, 1) > max_compression_ratio:
             raise FileRejected(
                 f"'{name}' was refused unopened: it would unpack from {_size(compressed)} to "
                 f"{_size(total)} ({total / max(compressed, 1):,.0f} times; at most "
-                f"{max_compression_ratio} is accepted)."
+                f"{max_compression_ratio} is accepted).",
+                rule="zip_bomb",
             )
         try:
             info = archive.getinfo("[Content_Types].xml")
@@ -310,7 +380,8 @@ def _require_workbook_container(
         if info is None or info.file_size > _MAX_CONTENT_TYPES_BYTES:
             raise FileRejected(
                 f"'{name}' is a zip archive but not an Excel workbook (it has no Office "
-                "content types). Upload the sales lines as .xlsx or .csv."
+                "content types). Upload the sales lines as .xlsx or .csv.",
+                rule="file_type",
             )
         try:
             content_types = archive.read(info)
@@ -321,12 +392,14 @@ def _require_workbook_container(
     if _MACRO_CONTENT_TYPE in content_types:
         raise FileRejected(
             f"'{name}' is a macro-enabled workbook. Save it as a plain Excel workbook "
-            "(.xlsx) and upload that."
+            "(.xlsx) and upload that.",
+            rule="file_type",
         )
     if _SHEET_CONTENT_TYPE not in content_types:
         raise FileRejected(
             f"'{name}' is an Office file but not an Excel workbook (it may be a Word or "
-            "PowerPoint file renamed). Upload the sales lines as .xlsx or .csv."
+            "PowerPoint file renamed). Upload the sales lines as .xlsx or .csv.",
+            rule="file_type",
         )
 
 
@@ -348,7 +421,8 @@ def _sheet_table(workbook, name: str, *, max_rows: int) -> pd.DataFrame:
                 raise FileRejected(
                     f"Sheet '{sheet.title}' cell {cell.coordinate} holds a formula "
                     f"({_shorten(str(cell.value))}). Formulas are not accepted: paste the "
-                    "sheet as values only (Paste Special > Values) and upload again."
+                    "sheet as values only (Paste Special > Values) and upload again.",
+                    rule="formula",
                 )
             values.append(_cell_text(cell.value))
         if sheet_row > 1 and not any(text.strip() for text in values):
@@ -358,12 +432,16 @@ def _sheet_table(workbook, name: str, *, max_rows: int) -> pd.DataFrame:
             if data_rows > max_rows:
                 raise FileRejected(
                     f"'{name}' has more than {max_rows:,} sales lines; at most {max_rows:,} "
-                    "may be uploaded at once."
+                    "may be uploaded at once.",
+                    rule="row_limit",
                 )
         rows.append(values)
         labels.append(sheet_row - 1)
     if not rows:
-        raise FileRejected(f"Sheet '{sheet.title}' of '{name}' is empty: row 1 must be the header.")
+        raise FileRejected(
+            f"Sheet '{sheet.title}' of '{name}' is empty: row 1 must be the header.",
+            rule="no_lines",
+        )
     width = max(len(row) for row in rows)
     columns = {
         position: [row[position] if position < len(row) else "" for row in rows]
@@ -418,6 +496,8 @@ def _apply_header(table: pd.DataFrame, name: str) -> pd.DataFrame:
                     f"an unnamed column {get_column_letter(position + 1)} holding values"
                 )
             continue
+        if key == header_key(ANNOTATION_COLUMN):
+            continue  # the portal's own notes on a refused file, handed back to be fixed
         column = COLUMN_BY_HEADER_KEY.get(key)
         if column is None:
             unknown.append(f"'{text.strip()}'")
@@ -440,7 +520,8 @@ def _apply_header(table: pd.DataFrame, name: str) -> pd.DataFrame:
             f"The header row of '{name}' does not match the sales-claim template: "
             + "; ".join(problems)
             + ". Headers are matched ignoring case, spaces and underscores; the expected "
-            "columns are " + ", ".join(HEADER) + "."
+            "columns are " + ", ".join(HEADER) + ".",
+            rule="columns",
         )
     frame = pd.DataFrame(
         {

@@ -48,6 +48,7 @@ ERROR_RULES: dict[str, str] = {
     "duplicate_in_file": "The invoice number appears on an earlier row of the file.",
     "duplicate_prior": "The invoice number was claimed in an earlier claim of the award.",
     "related_party_flag": "The related-party cell is not one of the accepted yes/no spellings.",
+    "too_long": "A text cell is longer than the column allows.",
 }
 FLAG_RULES: dict[str, str] = {
     "unit_value_outlier": "Net sales value per kg is outside the rule set's expected band.",
@@ -71,6 +72,9 @@ class ValidationContext:
     unit_value_min: Decimal  # Rs per kg, to the paisa, from the rule set
     unit_value_max: Decimal
     firm_gstin: str = ""
+    # The GSTINs of the other firms of the beneficiary (a consortium's members): a sale to
+    # any of them is a supply to oneself too.
+    partner_gstins: frozenset[str] = frozenset()
     prior_invoice_numbers: frozenset[str] = frozenset()
     # Invoices a credit note may reverse besides those in the file; None means the same
     # set as prior_invoice_numbers.
@@ -101,7 +105,7 @@ class ValidationContext:
             raise ValueError(f"hsn_prefix must be digits, not {self.hsn_prefix!r}")
         if self.max_errors_reported < 0:
             raise ValueError("max_errors_reported must be >= 0")
-        for name in ("prior_invoice_numbers", "prior_invoice_numbers_for_credit"):
+        for name in ("prior_invoice_numbers", "prior_invoice_numbers_for_credit", "partner_gstins"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, frozenset):
                 raise TypeError(f"{name} must be a frozenset of invoice numbers")
@@ -121,6 +125,8 @@ class ValidationResult:
     clean: pd.DataFrame | None  # typed lines, or None when there is any error
     summary_by_rule: dict[str, int]  # every error rule -> its count, reported or not
     flag_summary: dict[str, int] = field(default_factory=dict)
+    # The row numbers with at least one error, listed or not, in order.
+    error_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def error_count(self) -> int:
@@ -664,13 +670,13 @@ def _gstin(lines: _Lines, context: ValidationContext) -> list[_Finding]:
         )
 
     findings = [_Finding("gstin_format", "buyer_gstin", lines.has_gstin & ~lines.gstin_ok, invalid)]
-    firm = context.firm_gstin.strip().upper()
-    if firm:
+    own = {gstin.strip().upper() for gstin in {context.firm_gstin, *context.partner_gstins}} - {""}
+    if own:
         findings.append(
             _Finding(
                 "own_gstin",
                 "buyer_gstin",
-                lines.has_gstin & lines.gstin_ok & (lines.gstin == firm).to_numpy(),
+                lines.has_gstin & lines.gstin_ok & lines.gstin.isin(own).to_numpy(),
                 lambda p: (
                     "Buyer GSTIN "
                     + shown(p)
@@ -752,7 +758,7 @@ def _duplicates(lines: _Lines, context: ValidationContext) -> list[_Finding]:
             lambda p: (
                 "Invoice number "
                 + shown(p)
-                + " was already claimed in an earlier claim of this award; an invoice can be "
+                + " was already claimed in another claim of this award; an invoice can be "
                 "claimed once."
             ),
         ),
@@ -775,8 +781,40 @@ def _related_party_flag(lines: _Lines, context: ValidationContext) -> list[_Find
     ]
 
 
+# Longest text a cell may hold, in characters: far above any real value, and short enough
+# for the database's index on invoice numbers.
+MAX_TEXT_CHARS = {
+    "invoice_number": 100,
+    "buyer_name": 300,
+    "magnet_grade": 30,
+    "credit_note_ref": 100,
+    "plant": 100,
+}
+
+
+def _too_long(lines: _Lines, context: ValidationContext) -> list[_Finding]:
+    findings = []
+    for column, limit in MAX_TEXT_CHARS.items():
+        label = COLUMN_BY_NAME[column].label
+        lengths = lines.text[column].str.len().to_numpy()
+        findings.append(
+            _Finding(
+                "too_long",
+                column,
+                lengths > limit,
+                lambda p, label=label, limit=limit, lengths=lengths: (
+                    f"{label} is "
+                    + _strings(lengths[p])
+                    + f" characters long; at most {limit} are accepted."
+                ),
+            )
+        )
+    return findings
+
+
 _RULE_CHECKS = (
     _required_value,
+    _too_long,
     _dates,
     _hsn_prefix,
     _amount_formats,
@@ -856,7 +894,12 @@ def validate(frame: pd.DataFrame, context: ValidationContext) -> ValidationResul
     for finding in flag_findings:
         flag_summary[finding.rule] += int(finding.mask.sum())
 
+    error_rows = np.zeros(0, dtype=np.int64)
+    if findings:
+        any_error = np.logical_or.reduce([finding.mask for finding in findings])
+        error_rows = lines.rows[any_error]
     return ValidationResult(
+        error_rows=error_rows,
         errors=_report(findings, lines, limit=context.max_errors_reported),
         flags=_report(flag_findings, lines, limit=None),
         clean=None if findings else _clean(frame, lines, outlier=outlier.mask),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -185,6 +186,12 @@ def test_valid_lines_pass_and_come_out_typed_and_exact():
 
 RULE_CASES = [
     pytest.param(
+        [(1, "invoice_number", "INV/" + "9" * 97)],
+        (3, "invoice_number", "INV/" + "9" * 97, "too_long"),
+        "Invoice number is 101 characters long; at most 100 are accepted.",
+        id="too_long",
+    ),
+    pytest.param(
         [(0, "buyer_name", "")],
         (2, "buyer_name", "", "required_value"),
         "Buyer name is blank; every line needs one.",
@@ -334,7 +341,7 @@ RULE_CASES = [
     pytest.param(
         [(1, "invoice_number", PRIOR_INVOICE)],
         (3, "invoice_number", PRIOR_INVOICE, "duplicate_prior"),
-        f"Invoice number {PRIOR_INVOICE} was already claimed in an earlier claim of this award; "
+        f"Invoice number {PRIOR_INVOICE} was already claimed in another claim of this award; "
         "an invoice can be claimed once.",
         id="duplicate_prior",
     ),
@@ -362,6 +369,16 @@ def test_each_rule_reports_exactly_the_broken_cell(changes, expected, message):
 def test_every_rule_code_has_a_case():
     covered = {case.values[1][3] for case in RULE_CASES} | {"duplicate_in_file"}
     assert covered == set(ERROR_RULES)
+
+
+def test_a_sale_to_a_consortium_partner_is_a_supply_to_oneself():
+    # given the buyer of the invoice and its credit note is another firm of the consortium
+    context = dataclasses.replace(CONTEXT, partner_gstins=frozenset({BUYER_GSTIN.lower()}))
+    result = check(VALID_LINES, context)
+    # then both lines are refused as the firm's own GSTIN, and only they
+    assert result.summary_by_rule["own_gstin"] == 2
+    assert result.error_count == 2
+    assert result.error_rows.tolist() == [2, 4]
 
 
 def test_duplicate_in_file_reports_every_later_occurrence_with_the_first_row():

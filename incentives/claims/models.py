@@ -1,0 +1,217 @@
+"""Sales claims: one claim per award and claim period, the files uploaded for it, and its invoice lines."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+
+from bidding.models import Award
+from repm_portal.models import RuleSet
+
+KG = {"max_digits": 15, "decimal_places": 3}
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Claim(models.Model):
+    """The sales claim of one award for one claim period; its lines are those of its current upload."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="sales_claims")
+    period_start = models.DateField(help_text="First eligible day (commissioning, in the first)")
+    period_end = models.DateField(help_text="Last eligible day")
+    quarter_label = models.CharField(max_length=20, help_text="e.g. Q2 FY 2028-29")
+    is_early = models.BooleanField(help_text="Ends before gestation ends (early sales)")
+    window_closes_on = models.DateField(help_text="Last day to upload and submit")
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="+", help_text="In force on period_end"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    current_upload = models.OneToOneField(
+        "ClaimUpload", on_delete=models.PROTECT, related_name="current_of"
+    )
+    # Copied from the current upload, ready for the incentive engine.
+    line_count = models.PositiveIntegerField()
+    eligible_kg = models.DecimalField("eligible net kg", **KG)
+    net_sales_value = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["award", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["award", "period_start"], name="claim_once_per_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start"))
+                & Q(window_closes_on__gt=F("period_end")),
+                name="claim_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"]), name="claim_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sales claim {self.quarter_label} of {self.award}"
+
+
+def upload_path(instance: ClaimUpload, filename: str) -> str:
+    return f"claims/uploads/{instance.award_id}/{instance.period_start:%Y-%m-%d}/{filename}"
+
+
+def report_path(instance: ClaimUpload, filename: str) -> str:
+    return f"claims/reports/{instance.award_id}/{filename}"
+
+
+class ClaimUpload(models.Model):
+    """One file a firm sent for a claim period: kept for good with its SHA-256, checked, then stored or refused."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be checked"
+        PROCESSING = "processing", "Being checked"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Refused: errors to fix"
+        FAILED = "failed", "Could not be processed"
+        SUPERSEDED = "superseded", "Replaced by a later upload"
+
+    class Phase(models.TextChoices):
+        WAITING = "waiting", "Waiting for a worker"
+        READING = "reading", "Reading the file"
+        CHECKING = "checking", "Checking every line"
+        STORING = "storing", "Storing the lines"
+        DONE = "done", "Done"
+
+    ACTIVE = (Status.QUEUED, Status.PROCESSING)
+    TERMINAL = (Status.ACCEPTED, Status.REJECTED, Status.FAILED, Status.SUPERSEDED)
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="sales_uploads")
+    period_start = models.DateField(help_text="The claim period's first eligible day")
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="uploads"
+    )
+    file = models.FileField(upload_to=upload_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.WAITING)
+    percent = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    message = models.TextField(blank=True, help_text="Why the file could not be read or stored")
+    line_count = models.PositiveIntegerField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    summary_by_rule = models.JSONField(default=dict, blank=True)
+    flag_summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first errors: row, column, value, rule, message"
+    )
+    annotated_file = models.FileField(
+        upload_to=report_path,
+        max_length=300,
+        blank=True,
+        help_text="The firm's lines with an errors column, to fix and upload again",
+    )
+    totals = models.JSONField(default=dict, blank=True)
+    eligible_kg = models.DecimalField("eligible net kg", null=True, blank=True, **KG)
+    net_sales_value = models.DecimalField(null=True, blank=True, **MONEY)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["award", "period_start"],
+                condition=Q(status__in=["queued", "processing"]),
+                name="claim_upload_one_active_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["award", "period_start", "sha256"],
+                condition=Q(status__in=["queued", "processing", "accepted"]),
+                name="claim_upload_same_bytes_once",
+            ),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="claim_upload_percent"),
+            models.CheckConstraint(
+                condition=~Q(status="accepted")
+                | Q(claim__isnull=False, line_count__gt=0, eligible_kg__isnull=False),
+                name="claim_upload_accepted_has_claim",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="claim_upload_sha256"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display().lower()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class ClaimLine(models.Model):
+    """One invoice or credit-note line of a claim's current upload, as validated.
+
+    Written only by PostgreSQL COPY (see storing.py). An invoice number is claimed once per
+    award, ever: the database refuses a second line with the same number, compared in
+    capitals. Lines of a superseded upload are deleted when the new one is stored (its raw
+    file stays), so their numbers may be used again.
+    """
+
+    pk = models.CompositePrimaryKey("claim_id", "row")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="lines", db_index=False, db_constraint=False
+    )
+    row = models.PositiveIntegerField(help_text="The row in the uploaded file (header = 1)")
+    # One composite foreign key (claim, award) -> claim(id, award), added by the migration,
+    # stands for both: a line's award is always its claim's, at one check per row.
+    award = models.ForeignKey(
+        Award, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    invoice_number = models.TextField()
+    invoice_date = models.DateField()
+    buyer_name = models.TextField()
+    buyer_gstin = models.CharField(max_length=15, blank=True)
+    export_country = models.CharField(max_length=2, blank=True)
+    is_export = models.BooleanField()
+    hsn_code = models.CharField(max_length=8)
+    magnet_grade = models.TextField()
+    quantity_kg = models.DecimalField(**KG)
+    net_sales_value = models.DecimalField(**MONEY)
+    credit_note_ref = models.TextField(blank=True)
+    is_credit_note = models.BooleanField()
+    related_party = models.BooleanField()
+    unit_value_outlier = models.BooleanField()
+    plant = models.TextField()
+
+    class Meta:
+        ordering = ["claim", "row"]
+        constraints = [
+            models.UniqueConstraint(
+                F("award"), Upper("invoice_number"), name="claim_line_invoice_once_per_award"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_credit_note=True, quantity_kg__lt=0, net_sales_value__lt=0)
+                | Q(is_credit_note=False, quantity_kg__gt=0, net_sales_value__gt=0),
+                name="claim_line_sign",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_export=True, buyer_gstin="") | Q(is_export=False, export_country=""),
+                name="claim_line_domestic_or_export",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number} (row {self.row})"
