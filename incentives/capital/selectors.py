@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from bidding.models import Award
 from incentives import ledger
@@ -37,7 +37,10 @@ def claims_visible_to(user) -> QuerySet[CapitalSubsidyClaim]:
     if has_role(user, *READ_ALL_ROLES):
         return base
     if has_role(user, Role.FIRM_USER) and user.firm_id:
-        return base.filter(award__bid__participants__firm_id=user.firm_id).distinct()
+        # The lead firm, and a consortium's other members (who read; only the lead claims).
+        return base.filter(
+            Q(award__bid__firm_id=user.firm_id) | Q(award__bid__participants__firm_id=user.firm_id)
+        ).distinct()
     return base.none()
 
 

@@ -83,9 +83,9 @@ def test_a_good_xlsx_reads_dates_and_numbers_as_typed():
                 "plant and machinery",
                 "Shanti",
                 "A1",
-                dt.datetime(2027, 3, 14),
+                dt.datetime(2027, 3, 14),  # noqa: DTZ001 - Excel dates carry no zone
                 124500000.25,
-            ],  # noqa: DTZ001 (Excel dates are naive)
+            ],
         ]
     )
     lines, errors = check(data, "ledger.xlsx")
