@@ -6,6 +6,7 @@ A refused ledger answers 400 with every error by row, column, value and rule, an
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -108,7 +109,7 @@ class CapitalClaimViewSet(
         data.is_valid(raise_exception=True)
         try:
             award = selectors.award_for_claim(request.user, data.validated_data["award"])
-        except Exception as exc:
+        except DjangoPermissionDenied as exc:
             raise ApiPermissionDenied(str(exc)) from None
         try:
             claim = services.upload_ledger(
