@@ -24,6 +24,7 @@ from bidding.models import (
     Bid,
     BidParticipant,
     BidVersion,
+    PbgExtension,
     PerformanceBankGuarantee,
     Tender,
     TenderDocument,
@@ -287,11 +288,20 @@ class AwardLetterSerializer(serializers.ModelSerializer):
         fields = ["number", "status", "sha256", "size", "rendered_at"]
 
 
+class PbgExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PbgExtension
+        fields = ["previous_valid_until", "valid_until", "amendment_reference", "extended_at"]
+
+
 class GuaranteeSerializer(serializers.ModelSerializer):
+    extensions = PbgExtensionSerializer(many=True, read_only=True)
+
     class Meta:
         model = PerformanceBankGuarantee
         fields = [
             "id",
+            "award",
             "status",
             "amount",
             "bank_name",
@@ -299,7 +309,65 @@ class GuaranteeSerializer(serializers.ModelSerializer):
             "issued_on",
             "valid_until",
             "recorded_at",
+            "extensions",
+            "closed_at",
+            "closing_reason",
+            "invoked_amount",
         ]
+
+
+class PbgExtendSerializer(serializers.Serializer):
+    valid_until = serializers.DateField()
+    amendment_reference = serializers.CharField(max_length=100)
+
+
+class PbgReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class PbgInvokeSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    reason = serializers.CharField()
+
+
+class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Performance bank guarantees of the awards the caller may see; extend, release, invoke."""
+
+    serializer_class = GuaranteeSerializer
+    filterset_fields = ["award", "status"]
+
+    def get_queryset(self):
+        awards = selectors.awards_visible_to(self.request.user).values("pk")
+        return (
+            PerformanceBankGuarantee.objects.filter(award__in=awards)
+            .prefetch_related("extensions")
+            .order_by("pk")
+        )
+
+    def _run(self, request, pk, payload_class, service):
+        guarantee = self.get_object()
+        payload = payload_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        service(actor=request.user, guarantee=guarantee, **payload.validated_data)
+        return Response(GuaranteeSerializer(self.get_queryset().get(pk=guarantee.pk)).data)
+
+    @extend_schema(request=PbgExtendSerializer, responses=GuaranteeSerializer)
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        """Record the bank's extension: a later expiry date (the earlier one is kept)."""
+        return self._run(request, pk, PbgExtendSerializer, services.extend_pbg)
+
+    @extend_schema(request=PbgReleaseSerializer, responses=GuaranteeSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Release the guarantee (officials), once the award owes nothing more."""
+        return self._run(request, pk, PbgReleaseSerializer, services.release_pbg)
+
+    @extend_schema(request=PbgInvokeSerializer, responses=GuaranteeSerializer)
+    @action(detail=True, methods=["post"])
+    def invoke(self, request, pk=None):
+        """Invoke the guarantee (officials), with the amount and the reason."""
+        return self._run(request, pk, PbgInvokeSerializer, services.invoke_pbg)
 
 
 class AwardSerializer(serializers.ModelSerializer):

@@ -9,5 +9,6 @@ router.register("tenders", api.TenderViewSet, basename="tender")
 router.register("bids", api.BidViewSet, basename="bid")
 router.register("receipts", api.ReceiptViewSet, basename="receipt")
 router.register("awards", api.AwardViewSet, basename="award")
+router.register("guarantees", api.GuaranteeViewSet, basename="guarantee")
 
 urlpatterns = router.urls

@@ -253,3 +253,21 @@ class PbgForm(forms.Form):
     guarantee_number = forms.CharField(max_length=60)
     issued_on = forms.DateField(widget=forms.DateInput(attrs=DATE))
     valid_until = forms.DateField(widget=forms.DateInput(attrs=DATE))
+
+
+class PbgExtendForm(forms.Form):
+    valid_until = forms.DateField(label="New expiry date", widget=forms.DateInput(attrs=DATE))
+    amendment_reference = forms.CharField(max_length=100, label="Bank's amendment reference")
+
+
+class PbgReleaseForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why the guarantee is released"
+    )
+
+
+class PbgInvokeForm(forms.Form):
+    amount = forms.DecimalField(label="Amount invoked (Rs)", max_digits=18, decimal_places=2)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Why the guarantee is invoked"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from bidding import selectors
+from bidding import selectors, services
 from bidding.models import Tender
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
@@ -18,6 +18,7 @@ def _staff_context(user) -> dict:
     return {
         "rows": [(t, selectors.phase(t, now=now)) for t in active[:8]],
         "expiring": list(selectors.guarantees_expiring(within_days=90, now=now)[:5]),
+        "expired": services.expired_guarantees_with_obligations(now=now)[:5],
     }
 
 
@@ -32,6 +33,16 @@ def _firm_context(user) -> dict:
         "open_tenders": open_tenders[:5],
         "bids": list(selectors.bids_visible_to(user).order_by("-created_at")[:8]),
         "awards": list(selectors.awards_visible_to(user)[:5]),
+        "expiring": list(
+            selectors.guarantees_expiring(within_days=90, now=now).filter(
+                award__bid__firm_id=user.firm_id
+            )
+        ),
+        "expired": [
+            (g, owed)
+            for g, owed in services.expired_guarantees_with_obligations(now=now)
+            if g.award.bid.firm_id == user.firm_id
+        ],
     }
 
 

@@ -565,7 +565,12 @@ def awards_visible_to(user) -> QuerySet[Award]:
     base = Award.objects.select_related(
         "tender", "bid__firm", "bid__consortium", "letter", "rule_set"
     ).prefetch_related(
-        Prefetch("guarantees", queryset=PerformanceBankGuarantee.objects.order_by("-recorded_at"))
+        Prefetch(
+            "guarantees",
+            queryset=PerformanceBankGuarantee.objects.order_by("-recorded_at").prefetch_related(
+                "extensions"
+            ),
+        )
     )
     if has_role(user, *READ_ALL_ROLES):
         return base
@@ -599,7 +604,12 @@ def letter_for(user, award_id: int) -> AwardLetter:
 
 def guarantees_expiring(*, within_days: int = 90, now: dt.datetime | None = None):
     today = timezone.localdate(_now(now))
-    return PerformanceBankGuarantee.objects.filter(
-        status=PerformanceBankGuarantee.Status.ACTIVE,
-        valid_until__lte=today + dt.timedelta(days=within_days),
-    ).select_related("award__tender", "award__bid__firm")
+    return (
+        PerformanceBankGuarantee.objects.filter(
+            status=PerformanceBankGuarantee.Status.ACTIVE,
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=within_days),
+        )
+        .select_related("award__tender", "award__bid__firm")
+        .order_by("valid_until", "pk")
+    )

@@ -1,0 +1,217 @@
+"""Performance bank guarantees after the award: extend, release, invoke; reminders and the expired flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from bidding import services
+from bidding.models import BidParticipant, PbgExtension, PbgReminder, PerformanceBankGuarantee
+from incentives.gestation.models import Plant
+from repm_portal.models import AuditEvent
+from repm_portal.roles import Role
+from tests.awards import make_award
+from tests.factories import FirmUserFactory
+
+IST = ZoneInfo("Asia/Kolkata")
+AWARDED = dt.datetime(2026, 7, 21, 11, 0, tzinfo=IST)
+
+
+def at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9), tzinfo=IST)
+
+
+@pytest.fixture
+def award(rules):
+    award = make_award(allocated_mtpa=1000, awarded_at=AWARDED)
+    # As the tender flow leaves it: the winner takes part in its own bid (the award's pages use this)
+    BidParticipant.objects.create(
+        tender=award.tender, bid=award.bid, firm=award.bid.firm, role=BidParticipant.Role.SOLE
+    )
+    return award
+
+
+@pytest.fixture
+def winner(award):
+    return award.bid.firm.users.order_by("pk").first()
+
+
+@pytest.fixture
+def guarantee(award, winner):
+    return services.record_pbg(
+        actor=winner, award=award, amount=award.pbg_amount_required, bank_name="Bank of Baroda",
+        guarantee_number="BOB/PBG/77", issued_on=dt.date(2026, 8, 1),
+        valid_until=award.pbg_valid_until_required, now=at(dt.date(2026, 8, 2)),
+    )  # fmt: skip
+
+
+def commission(award, on=dt.date(2028, 7, 1)) -> Plant:
+    return Plant.objects.create(
+        award=award, name="Plant", gestation_starts_on=AWARDED.date(),
+        gestation_ends_on=dt.date(2028, 7, 21), commissioned_on=on, commissioned_mtpa=1000,
+        created_at=AWARDED,
+    )  # fmt: skip
+
+
+def test_an_extension_moves_the_expiry_on_and_keeps_the_old_one(guarantee, winner, users):
+    old = guarantee.valid_until
+    with pytest.raises(ValidationError) as info:
+        services.extend_pbg(
+            actor=winner, guarantee=guarantee, valid_until=old, amendment_reference="A1"
+        )
+    assert info.value.message_dict["valid_until"][0].startswith("The new expiry must be later")
+    with pytest.raises(PermissionDenied):
+        services.extend_pbg(actor=FirmUserFactory(), guarantee=guarantee,
+                            valid_until=old + dt.timedelta(days=365), amendment_reference="A1")  # fmt: skip
+    services.extend_pbg(actor=winner, guarantee=guarantee, valid_until=old + dt.timedelta(days=365),
+                        amendment_reference="BOB/AMD/1", now=at(dt.date(2030, 1, 5)))  # fmt: skip
+    guarantee.refresh_from_db()
+    extension = guarantee.extensions.get()
+    assert (extension.previous_valid_until, extension.valid_until) == (old, guarantee.valid_until)
+    event = AuditEvent.objects.get(action="pbg.extended")
+    assert event.old_values == {"valid_until": old.isoformat()}
+    # The history cannot be rewritten
+    extension.amendment_reference = "forged"
+    with pytest.raises(Exception, match=r"append-only|refuse"), transaction.atomic():
+        extension.save()
+
+
+def test_an_extended_guarantee_is_reminded_again_before_its_new_expiry(guarantee, winner):
+    first = guarantee.valid_until
+    assert services.send_pbg_expiry_reminders(now=at(first - dt.timedelta(days=80))) == 1
+    assert services.send_pbg_expiry_reminders(now=at(first - dt.timedelta(days=79))) == 0
+    new = first + dt.timedelta(days=400)
+    services.extend_pbg(actor=winner, guarantee=guarantee, valid_until=new, amendment_reference="AMD-2",
+                        now=at(first - dt.timedelta(days=60)))  # fmt: skip
+    assert services.send_pbg_expiry_reminders(now=at(first - dt.timedelta(days=25))) == 0
+    assert services.send_pbg_expiry_reminders(now=at(new - dt.timedelta(days=85))) == 1
+    assert services.send_pbg_expiry_reminders(now=at(new - dt.timedelta(days=6))) == 1
+    assert list(guarantee.reminders.values_list("valid_until", "days_before").order_by("sent_at")) == [
+        (first, 90), (new, 90), (new, 7),
+    ]  # fmt: skip
+    assert "expires in 6 days" in mail.outbox[-1].subject
+
+
+def test_release_waits_until_the_award_owes_nothing(guarantee, award, users):
+    official = users[Role.OFFICIAL]
+    with pytest.raises(PermissionDenied):
+        services.release_pbg(actor=award.bid.firm.users.first(), guarantee=guarantee, reason="done")
+    term_end = services.obligations_end_on(award)
+    assert term_end == dt.date(2033, 7, 21)  # award + 24 months of gestation + 60 of SLI
+    with pytest.raises(ValidationError, match="scheme term runs until 21 Jul 2033"):
+        services.release_pbg(
+            actor=official, guarantee=guarantee, reason="done", now=at(dt.date(2030, 1, 1))
+        )
+    after_term = at(term_end + dt.timedelta(days=1))
+    with pytest.raises(ValidationError, match="plant is not commissioned yet"):
+        services.release_pbg(actor=official, guarantee=guarantee, reason="done", now=after_term)
+    commission(award)
+    services.release_pbg(actor=official, guarantee=guarantee, reason="Term over; plant commissioned.",
+                         now=after_term)  # fmt: skip
+    guarantee.refresh_from_db()
+    assert (guarantee.status, guarantee.closed_by, guarantee.closing_reason) == (
+        "released", official, "Term over; plant commissioned.",
+    )  # fmt: skip
+    assert AuditEvent.objects.get(action="performancebankguarantee.released").new_values["reason"]
+    with pytest.raises(ValidationError, match="is released; only the active guarantee can change"):
+        services.invoke_pbg(actor=official, guarantee=guarantee, amount=Decimal(1), reason="late")
+
+
+def test_an_official_invokes_with_a_reason_and_at_most_the_amount(guarantee, users):
+    official = users[Role.OFFICIAL]
+    with pytest.raises(PermissionDenied):
+        services.invoke_pbg(
+            actor=users[Role.APPROVER], guarantee=guarantee, amount=Decimal(1), reason="x"
+        )
+    with pytest.raises(ValidationError) as info:
+        services.invoke_pbg(
+            actor=official, guarantee=guarantee, amount=guarantee.amount + 1, reason=" "
+        )
+    assert set(info.value.message_dict) == {"amount", "reason"}
+    services.invoke_pbg(actor=official, guarantee=guarantee, amount=Decimal("250000000"),
+                        reason="The beneficiary exited the scheme.", now=at(dt.date(2029, 1, 1)))  # fmt: skip
+    guarantee.refresh_from_db()
+    assert (guarantee.status, guarantee.invoked_amount) == ("invoked", Decimal("250000000.00"))
+    event = AuditEvent.objects.get(action="performancebankguarantee.invoked")
+    assert event.new_values["invoked_amount"] == "250000000.00"
+    # The database refuses an invocation without its reason
+    guarantee.closing_reason = ""
+    with pytest.raises(Exception, match="pbg_closing_complete"), transaction.atomic():
+        guarantee.save()
+
+
+def test_an_expired_guarantee_while_obligations_remain_is_flagged_once(
+    award, winner, users, client
+):
+    # Given a guarantee that ran out (recorded straight in the table: the service would refuse it)
+    short = PerformanceBankGuarantee.objects.create(
+        award=award, amount=award.pbg_amount_required, bank_name="Canara Bank", guarantee_number="CB-1",
+        issued_on=dt.date(2026, 8, 1), valid_until=dt.date(2027, 8, 1), recorded_by=winner,
+        recorded_at=at(dt.date(2026, 8, 2)),
+    )  # fmt: skip
+    today = at(dt.date(2027, 8, 10))
+    flagged = services.expired_guarantees_with_obligations(now=today)
+    assert [g for g, _owed in flagged] == [short]
+    assert services.flag_expired_guarantees(now=today) == 1
+    assert services.flag_expired_guarantees(now=today + dt.timedelta(days=1)) == 0
+    assert "has expired" in mail.outbox[-1].subject
+    assert winner.email in mail.outbox[-1].to
+    assert PbgReminder.objects.get(guarantee=short).days_before == 0
+    # Shown on the award page and the officials' dashboard
+    import time_machine
+
+    with time_machine.travel(today, tick=False):
+        client.force_login(users[Role.OFFICIAL])
+        assert (
+            "Expired while obligations remain"
+            in client.get(reverse("award_detail", args=[award.pk])).content.decode()
+        )
+        assert (
+            "Guarantees expired while obligations remain"
+            in client.get(reverse("dashboard")).content.decode()
+        )
+        client.force_login(winner)
+        assert (
+            "Your guarantee CB-1 expired on 1 Aug 2027"
+            in client.get(reverse("dashboard")).content.decode()
+        )
+    # Once extended, it is no longer flagged
+    services.extend_pbg(actor=winner, guarantee=short, valid_until=dt.date(2034, 1, 31),
+                        amendment_reference="CB-1/AMD", now=today)  # fmt: skip
+    assert services.expired_guarantees_with_obligations(now=today) == []
+    assert PbgExtension.objects.filter(guarantee=short).exists()
+
+
+def test_guarantee_api_scoped_and_officials_only_close(api_client, guarantee, winner, users):
+    stranger = FirmUserFactory()
+    api_client.force_authenticate(stranger)
+    assert api_client.get(f"/api/guarantees/{guarantee.pk}/").status_code == 404
+    api_client.force_authenticate(winner)
+    assert (
+        api_client.get(f"/api/guarantees/{guarantee.pk}/").json()["guarantee_number"]
+        == "BOB/PBG/77"
+    )
+    assert (
+        api_client.post(
+            f"/api/guarantees/{guarantee.pk}/invoke/", {"amount": "1", "reason": "x"}
+        ).status_code
+        == 403
+    )
+    new = (guarantee.valid_until + dt.timedelta(days=30)).isoformat()
+    response = api_client.post(
+        f"/api/guarantees/{guarantee.pk}/extend/", {"valid_until": new, "amendment_reference": "A"}
+    )
+    assert response.status_code == 200
+    assert response.json()["extensions"][0]["valid_until"] == new
+    api_client.force_authenticate(users[Role.OFFICIAL])
+    response = api_client.post(
+        f"/api/guarantees/{guarantee.pk}/invoke/", {"amount": "100.00", "reason": "Exit"}
+    )
+    assert (response.status_code, response.json()["status"]) == (200, "invoked")
