@@ -148,6 +148,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bidding.tasks.render_pending_award_letters",
         "schedule": crontab(minute="*/10"),
     },
+    "bidding-flag-expired-guarantees": {
+        "task": "bidding.tasks.flag_expired_guarantees",
+        "schedule": crontab(hour=9, minute=5),
+    },
+    "gestation-open-missing": {
+        "task": "incentives.gestation.tasks.open_missing_gestations",
+        "schedule": crontab(hour=6, minute=30),
+    },
     "incentives-sweep-sanctions": {
         "task": "incentives.tasks.sweep_sanctions",
         "schedule": crontab(minute="*/5"),
