@@ -7,3 +7,8 @@ class ClaimsConfig(AppConfig):
     name = "incentives.claims"
     label = "claims"
     verbose_name = "Sales claims"
+
+    def ready(self) -> None:
+        from incentives.claims import panels
+
+        panels.register()

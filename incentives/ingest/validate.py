@@ -147,8 +147,12 @@ class ValidationResult:
         _neutralised(self.errors).to_csv(buffer, index=False, lineterminator="\r\n")
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
-    def errors_xlsx(self) -> bytes:
-        """The errors as an XLSX workbook (errors, then a summary by rule), neutralised likewise."""
+    def errors_xlsx(self, meanings: dict[str, str] | None = None) -> bytes:
+        """The errors as an XLSX workbook (errors, then a summary by rule), neutralised likewise.
+
+        `meanings` explains rule codes beyond ERROR_RULES (whole-file ones, say).
+        """
+        meanings = {**ERROR_RULES, **(meanings or {})}
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Errors")
         sheet.append(list(RESULT_COLUMNS))
@@ -157,7 +161,7 @@ class ValidationResult:
         summary = workbook.create_sheet("Summary")
         summary.append(["rule", "errors", "meaning"])
         for code, count in self.summary_by_rule.items():
-            summary.append([code, count, ERROR_RULES[code]])
+            summary.append([code, count, meanings.get(code, code)])
         summary.append([])
         summary.append(["errors listed", len(self.errors), f"of {self.error_count}"])
         buffer = io.BytesIO()

@@ -1,0 +1,185 @@
+"""API of sales claims: periods and windows, uploads (multipart, checked by a worker), claims and totals.
+
+Reads go through the scoped selectors and writes through the services, as the pages do.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from incentives.claims import selectors, services
+from incentives.claims.models import Claim, ClaimUpload
+from incentives.ingest.columns import COLUMNS
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    award = serializers.IntegerField(source="award_id", read_only=True)
+    claim = serializers.IntegerField(source="claim_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ClaimUpload
+        fields = [
+            "id", "award", "period_start", "claim", "original_name", "size", "sha256",
+            "uploaded_at", "status", "phase", "percent", "attempts", "started_at", "finished_at",
+            "message", "line_count", "error_count", "summary_by_rule", "flag_summary",
+            "eligible_kg", "net_sales_value",
+        ]  # fmt: skip
+
+
+class UploadDetailSerializer(UploadSerializer):
+    class Meta(UploadSerializer.Meta):
+        fields = [*UploadSerializer.Meta.fields, "errors", "totals"]
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    award = serializers.IntegerField()
+    period_start = serializers.DateField(help_text="The claim period's first eligible day")
+    file = serializers.FileField(help_text=".csv (UTF-8, comma or semicolon) or .xlsx")
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    award = serializers.IntegerField(source="award_id", read_only=True)
+    rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
+    current_upload = serializers.IntegerField(source="current_upload_id", read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "award", "quarter_label", "period_start", "period_end", "is_early",
+            "window_closes_on", "rule_set_version", "status", "current_upload", "line_count",
+            "eligible_kg", "net_sales_value", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    totals = serializers.JSONField(source="current_upload.totals", read_only=True)
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [*ClaimSerializer.Meta.fields, "totals"]
+
+
+class PeriodSerializer(serializers.Serializer):
+    award = serializers.IntegerField()
+    label = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    days = serializers.IntegerField()
+    is_early = serializers.BooleanField()
+    window_closes_on = serializers.DateField()
+    state = serializers.CharField(help_text="running, open or closed")
+    claim = serializers.IntegerField(allow_null=True)
+    latest_upload = serializers.IntegerField(allow_null=True)
+
+
+class ClaimUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sales files of the caller's awards (all, for staff); POST a file to have it checked and stored."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.uploads_visible_to(self.request.user).order_by("-uploaded_at", "-id")
+
+    def get_serializer_class(self):
+        return UploadDetailSerializer if self.action == "retrieve" else UploadSerializer
+
+    def get_object(self):
+        return selectors.upload_for(self.request.user, int(self.kwargs["pk"]))
+
+    @extend_schema(
+        request={"multipart/form-data": UploadRequestSerializer},
+        responses={202: UploadSerializer, 200: UploadSerializer},
+        description=(
+            "Queue a sales file for a claim period. 202: received, being checked (poll the "
+            "upload until its status is accepted, rejected or failed). 200: the same bytes "
+            "were uploaded before; that upload is returned and nothing new is stored."
+        ),
+    )
+    def create(self, request):
+        given = UploadRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        award = selectors.award_for(request.user, given.validated_data["award"])
+        received = services.receive_upload(
+            actor=request.user,
+            award=award,
+            period_start=given.validated_data["period_start"],
+            upload=given.validated_data["file"],
+        )
+        data = UploadSerializer(received.upload).data | {"recognised": received.recognised}
+        return Response(
+            data, status=status.HTTP_200_OK if received.recognised else status.HTTP_202_ACCEPTED
+        )
+
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        """Check again an upload whose check failed or whose worker died."""
+        upload = services.rerun_upload(actor=request.user, upload=self.get_object())
+        return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    @action(detail=False, methods=["get"], parser_classes=[])
+    def columns(self, request):
+        """The column dictionary of the upload file."""
+        return Response(
+            [
+                {
+                    "name": c.name, "required": c.requirement, "type": c.type,
+                    "format": c.format, "description": c.description, "example": c.example,
+                }
+                for c in COLUMNS
+            ]
+        )  # fmt: skip
+
+
+class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sales claims of the caller's awards (all, for staff), with the figures the incentive needs."""
+
+    def get_queryset(self):
+        return selectors.claims_visible_to(self.request.user).order_by("award", "period_start")
+
+    def get_serializer_class(self):
+        return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
+
+    def get_object(self):
+        return selectors.claim_for(self.request.user, int(self.kwargs["pk"]))
+
+
+class ClaimPeriodViewSet(viewsets.ViewSet):
+    """Claim periods of an award, each with its window and claim."""
+
+    serializer_class = PeriodSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("award", int, required=True)],
+        responses=PeriodSerializer(many=True),
+    )
+    def list(self, request):
+        try:
+            award_id = int(request.query_params.get("award", ""))
+        except ValueError:
+            raise serializers.ValidationError({"award": ["Give the award's id."]}) from None
+        award = selectors.award_for(request.user, award_id)
+        rows = selectors.period_rows(award)
+        return Response(
+            PeriodSerializer(
+                [
+                    {
+                        "award": award.pk,
+                        "label": r.period.label,
+                        "starts_on": r.period.starts_on,
+                        "ends_on": r.period.ends_on,
+                        "days": r.period.days,
+                        "is_early": r.period.is_early,
+                        "window_closes_on": r.window_closes_on,
+                        "state": r.state,
+                        "claim": r.claim.pk if r.claim else None,
+                        "latest_upload": r.latest_upload.pk if r.latest_upload else None,
+                    }
+                    for r in rows
+                ],
+                many=True,
+            ).data
+        )

@@ -1,0 +1,35 @@
+"""Navigation and dashboard panels of sales claims."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from incentives.claims import selectors
+from incentives.claims.models import ClaimUpload
+from repm_portal.roles import READ_ALL_ROLES, Role
+from repm_portal.ui import register_nav, register_panel
+
+
+def _context(user) -> dict:
+    now = timezone.now()
+    open_periods = []
+    for award in selectors.commissioned_awards_visible_to(user):
+        for row in selectors.period_rows(award, now=now):
+            if row.state == "open" and (row.claim is None or row.claim.status == "draft"):
+                open_periods.append((award, row))
+    return {
+        "open_periods": open_periods[:8],
+        "recent": list(selectors.uploads_visible_to(user).order_by("-uploaded_at", "-id")[:6]),
+        "active": selectors.uploads_visible_to(user).filter(status__in=ClaimUpload.ACTIVE).count(),
+    }
+
+
+def register() -> None:
+    register_nav("Sales claims", "claim_list", [Role.FIRM_USER, *READ_ALL_ROLES], order=40)
+    register_panel(
+        "Sales claims",
+        "claims/panels/claims.html",
+        [Role.FIRM_USER, *READ_ALL_ROLES],
+        _context,
+        order=40,
+    )

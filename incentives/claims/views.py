@@ -1,0 +1,255 @@
+"""Pages of sales claims: periods and their windows, uploads with live progress, errors, claim totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incentives.claims import reports, selectors, services
+from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, template_xlsx
+from repm_portal.exports import csv_rows
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Sales lines (.csv or .xlsx)",
+        help_text="UTF-8 CSV (comma or semicolon) or an Excel workbook, laid out as the template.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+def _period_start(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Http404("No such claim period") from None
+
+
+@login_required
+def claim_list(request):
+    """Every commissioned award the user may see, with its claim periods so far."""
+    today = timezone.localdate()
+    awards = []
+    for award in selectors.commissioned_awards_visible_to(request.user):
+        rows = [r for r in selectors.period_rows(award) if r.period.starts_on <= today]
+        awards.append({"award": award, "rows": rows})
+    return render(
+        request,
+        "claims/claim_list.html",
+        {"awards": awards, "is_beneficiary_of": _beneficiary_awards(request.user)},
+    )
+
+
+def _beneficiary_awards(user) -> set[int]:
+    return {
+        a.pk
+        for a in selectors.commissioned_awards_visible_to(user)
+        if selectors.is_beneficiary(user, a)
+    }
+
+
+@login_required
+def upload_form(request, award_id: int, period: str):
+    award = selectors.award_for(request.user, award_id)
+    period_start = _period_start(period)
+    row = next(
+        (r for r in selectors.period_rows(award) if r.period.starts_on == period_start), None
+    )
+    if row is None:
+        raise Http404("No such claim period")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            received = services.receive_upload(
+                actor=request.user,
+                award=award,
+                period_start=period_start,
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error("file", message)
+        else:
+            upload = received.upload
+            if received.recognised:
+                messages.info(
+                    request,
+                    f"This exact file (SHA-256 {upload.sha256[:12]}…) was already uploaded on "
+                    f"{timezone.localtime(upload.uploaded_at):%d %b %Y at %H:%M}: "
+                    f"{upload.get_status_display().lower()}. Nothing new was stored.",
+                )
+            else:
+                messages.success(
+                    request, f"'{upload.original_name}' received; it is being checked."
+                )
+            return redirect("claim_upload_detail", upload_id=upload.pk)
+    return render(
+        request,
+        "claims/upload_form.html",
+        {
+            "award": award,
+            "row": row,
+            "form": form,
+            "limit_mb": services.max_upload_bytes() // services.MiB,
+            "max_rows": services.max_rows(),
+        },
+    )
+
+
+@login_required
+def upload_detail(request, upload_id: int):
+    upload = selectors.upload_for(request.user, upload_id)
+    errors = Paginator(upload.errors, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "claims/upload_detail.html",
+        {
+            "upload": upload,
+            "award": upload.award,
+            "period": selectors.period_of(upload.award, upload.period_start),
+            "errors_page": errors,
+            "summary": reports.rule_summary(upload.summary_by_rule),
+            "flags": reports.flag_summary(upload.flag_summary),
+            "can_rerun": services.can_rerun(request.user, upload),
+            "can_upload_again": selectors.is_beneficiary(request.user, upload.award),
+        },
+    )
+
+
+@login_required
+def upload_progress(request, upload_id: int):
+    """The progress bar, polled by htmx; once the upload is done, the page reloads to show the result."""
+    upload = selectors.upload_for(request.user, upload_id)
+    response = render(request, "claims/_progress.html", {"upload": upload})
+    if not upload.is_active and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def upload_rerun(request, upload_id: int):
+    upload = selectors.upload_for(request.user, upload_id)
+    try:
+        services.rerun_upload(actor=request.user, upload=upload)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "The check was queued again.")
+    return redirect("claim_upload_detail", upload_id=upload.pk)
+
+
+@login_required
+def upload_errors(request, upload_id: int, fmt: str):
+    upload = selectors.upload_for(request.user, upload_id)
+    if not upload.errors:
+        raise Http404("This upload has no errors")
+    result = reports.errors_result(upload)
+    stem = f"claim-upload-{upload.pk}-errors"
+    if fmt == "xlsx":
+        return _attachment(
+            result.errors_xlsx(meanings=services.RULES),
+            f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    return _attachment(result.errors_csv(), f"{stem}.csv", "text/csv; charset=utf-8")
+
+
+@login_required
+def upload_annotated(request, upload_id: int):
+    upload = selectors.upload_for(request.user, upload_id)
+    if not upload.annotated_file:
+        raise Http404("This upload has no annotated copy")
+    return FileResponse(
+        upload.annotated_file.open("rb"),
+        as_attachment=True,
+        filename=upload.annotated_file.name.rsplit("/", 1)[-1].split("-", 1)[-1],
+    )
+
+
+@login_required
+def upload_file(request, upload_id: int):
+    """The raw file as uploaded, with its SHA-256."""
+    upload = selectors.upload_for(request.user, upload_id)
+    response = FileResponse(
+        upload.file.open("rb"), as_attachment=True, filename=upload.original_name
+    )
+    response["X-Content-SHA256"] = upload.sha256
+    return response
+
+
+@login_required
+def claim_detail(request, claim_id: int):
+    claim = selectors.claim_for(request.user, claim_id)
+    flagged = Paginator(selectors.flagged_lines(claim).order_by("row"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "claims/claim_detail.html",
+        {
+            "claim": claim,
+            "award": claim.award,
+            "upload": claim.current_upload,
+            "view": reports.totals_view(claim.current_upload.totals),
+            "flagged": flagged,
+            "uploads": claim.award.sales_uploads.filter(period_start=claim.period_start).order_by(
+                "-uploaded_at", "-id"
+            ),
+        },
+    )
+
+
+@login_required
+def claim_lines_csv(request, claim_id: int):
+    """Every current line of a claim as CSV; text that looks like a formula is neutralised."""
+    claim = selectors.claim_for(request.user, claim_id)
+    header = [
+        "row", "invoice_number", "invoice_date", "buyer_name", "buyer_gstin", "export_country",
+        "hsn_code", "magnet_grade", "quantity_kg", "net_sales_value", "credit_note_ref",
+        "related_party", "unit_value_outlier", "plant",
+    ]  # fmt: skip
+    rows = claim.lines.order_by("row").values_list(*header).iterator(chunk_size=10_000)
+    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
+    name = f"claim-{claim.pk}-{claim.quarter_label.replace(' ', '-')}-lines.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def template_download(request, fmt: str):
+    if fmt == "xlsx":
+        return _attachment(
+            template_xlsx(),
+            "repm-sales-claim-template.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    return _attachment(template_csv(), "repm-sales-claim-template.csv", "text/csv; charset=utf-8")
+
+
+def column_dictionary(request):
+    return render(
+        request,
+        "claims/columns.html",
+        {
+            "columns": COLUMNS,
+            "date_formats": DATE_FORMATS,
+            "limit_mb": services.max_upload_bytes() // services.MiB,
+            "max_rows": services.max_rows(),
+        },
+    )
+
+
+def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
