@@ -7,7 +7,7 @@ import itertools
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bidding.models import Award, Bid, Tender
+from bidding.models import Award, Bid, BidParticipant, Tender
 from repm_portal.models import RuleSet
 from repm_portal.money import crore
 from repm_portal.roles import Role
@@ -68,6 +68,9 @@ def make_award(
         BankAccountFactory(firm=firm)
     bid = Bid.objects.create(
         tender=tender, firm=firm, status=Bid.Status.AWARDED, created_at=tender.created_at
+    )
+    BidParticipant.objects.create(
+        tender=tender, bid=bid, firm=firm, role=BidParticipant.Role.SOLE, equity_pct=None
     )
     rank = rank or tender.awards.count() + 1
     rules = tender.rule_set
