@@ -178,7 +178,7 @@ def milestone_accept(request, milestone_id: int):
     else:
         if milestone.kind == Milestone.Kind.COMMISSIONING:
             messages.success(request, f"Commissioning accepted: the plant was commissioned on "
-                             f"{milestone.actual_on:%d %b %Y}.")  # fmt: skip
+                             f"{milestone.actual_on.day} {milestone.actual_on:%b %Y}.")  # fmt: skip
         else:
             messages.success(request, f"{milestone.get_kind_display()} accepted.")
     return redirect("plant_detail", plant_id=milestone.plant_id)
