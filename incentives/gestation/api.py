@@ -73,7 +73,7 @@ class PlantSerializer(serializers.ModelSerializer):
 
 class OpenGestationSerializer(serializers.Serializer):
     award = serializers.PrimaryKeyRelatedField(queryset=Award.objects.all())
-    name = serializers.CharField(max_length=200, required=False, default="")
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     site_address = serializers.CharField(required=False, default="", allow_blank=True)
     state = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
 
