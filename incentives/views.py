@@ -107,7 +107,10 @@ def sanction_letter_pdf(request, letter_id: int):
     if letter.status != SanctionLetter.Status.ISSUED:
         raise Http404("The letter is not issued yet")
     response = FileResponse(letter.file.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{letter.number.replace("/", "-")}.pdf"'
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="{letter.number.replace("/", "-")}.pdf"'
+    )
     response["X-Content-SHA256"] = letter.sha256
     return response
 
