@@ -229,7 +229,9 @@ def _enqueue(upload_id: int) -> None:
         from incentives.claims import tasks
 
         try:
-            tasks.process_upload.delay(upload_id)
+            # Ingestion may run on workers of its own: settings.CLAIMS_TASK_QUEUE names their queue.
+            queue = getattr(settings, "CLAIMS_TASK_QUEUE", None)
+            tasks.process_upload.apply_async(args=[upload_id], queue=queue)
         except Exception:  # the broker may be down; the upload waits, and can be re-run
             logger.exception("Could not queue the check of claim upload %s", upload_id)
 
@@ -253,7 +255,9 @@ def can_rerun(user, upload: ClaimUpload, *, now: dt.datetime | None = None) -> b
 
 
 @transaction.atomic
-def rerun_upload(*, actor, upload: ClaimUpload, now: dt.datetime | None = None) -> ClaimUpload:
+def rerun_upload(
+    *, actor, upload: ClaimUpload, now: dt.datetime | None = None, enqueue: bool = True
+) -> ClaimUpload:
     """Queue again an upload whose check failed, or whose worker died (no report for STALL_AFTER)."""
     now = _now(now)
     _require_beneficiary(actor, upload.award, "re-run the check of its upload")
@@ -279,7 +283,8 @@ def rerun_upload(*, actor, upload: ClaimUpload, now: dt.datetime | None = None) 
         old={"status": old},
         new={"status": locked.status, "at": now},
     )
-    _enqueue(locked.pk)
+    if enqueue:
+        _enqueue(locked.pk)
     return locked
 
 
@@ -327,9 +332,9 @@ class Progress:
         self._phase = ""
         self._last = 0.0
 
-    def __call__(self, phase: str, percent: int) -> None:
+    def __call__(self, phase: str, percent: int, *, force: bool = False) -> None:
         moment = time.monotonic()
-        if phase == self._phase and moment - self._last < _PROGRESS_EVERY:
+        if not force and phase == self._phase and moment - self._last < _PROGRESS_EVERY:
             return
         self._phase, self._last = phase, moment
         values = [phase, max(0, min(100, int(percent))), timezone.now(), self.upload_id]
@@ -541,7 +546,7 @@ def _store(
                         ClaimUpload.Phase.STORING, 60 + 38 * stored // max(count, 1)
                     ),
                 )
-            progress(ClaimUpload.Phase.STORING, 99)
+            progress(ClaimUpload.Phase.STORING, 99, force=True)
             _pause_before_commit()
 
             old_claim = None
