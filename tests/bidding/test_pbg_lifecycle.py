@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from bidding import services
-from bidding.models import BidParticipant, PbgExtension, PbgReminder, PerformanceBankGuarantee
+from bidding.models import PbgExtension, PbgReminder, PerformanceBankGuarantee
 from incentives.gestation.models import Plant
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
@@ -30,12 +30,8 @@ def at(day: dt.date) -> dt.datetime:
 
 @pytest.fixture
 def award(rules):
-    award = make_award(allocated_mtpa=1000, awarded_at=AWARDED)
-    # As the tender flow leaves it: the winner takes part in its own bid (the award's pages use this)
-    BidParticipant.objects.create(
-        tender=award.tender, bid=award.bid, firm=award.bid.firm, role=BidParticipant.Role.SOLE
-    )
-    return award
+    # make_award() adds the winner as a participant in its own bid, as the tender flow does
+    return make_award(allocated_mtpa=1000, awarded_at=AWARDED)
 
 
 @pytest.fixture
