@@ -8,6 +8,8 @@ class IncentivesConfig(AppConfig):
     verbose_name = "Incentives: ledger, sanctions and payments"
 
     def ready(self) -> None:
-        from incentives import panels
+        from bidding.services import register_obligation_check
+        from incentives import ledger, panels
 
         panels.register()
+        register_obligation_check(ledger.deductions_outstanding)

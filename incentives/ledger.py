@@ -128,6 +128,18 @@ def balances_for_firm(firm_id: int) -> Balances:
     return balances_of(query)
 
 
+def deductions_outstanding(award, today=None) -> str:
+    """An obligation check for the award's guarantee: penalties and recoveries not yet netted.
+
+    Netting against payouts comes with the sales-linked incentive; until then every deduction posted
+    is outstanding, and the guarantee that secures it is not released.
+    """
+    owed = balances(award=award).deductions
+    if owed > 0:
+        return f"{format_inr(owed)} of penalties and recoveries is still to be netted or recovered"
+    return ""
+
+
 def pool_headroom(rule_set: RuleSet, pool: str) -> Decimal:
     """What is left in a pool. Call it with the pool's lock held when the answer will be spent."""
     return max(ZERO, pool_limit(rule_set, pool) - sanctioned(pool))
@@ -286,6 +298,7 @@ __all__ = [
     "balances",
     "balances_for_firm",
     "balances_of",
+    "deductions_outstanding",
     "lock_pool",
     "pool_headroom",
     "pool_limit",

@@ -140,3 +140,17 @@ def test_balances_sum_every_account(award):
         crore(1), 0, Decimal("12345.67"), Decimal("12345.67"),
     )  # fmt: skip
     assert ledger.balances_for_firm(award.bid.firm_id) == b
+
+
+def test_a_guarantee_is_not_released_while_a_deduction_is_outstanding(award):
+    from bidding.services import open_obligations
+
+    after_the_term = dt.date(2040, 1, 1)
+    assert not any("netted" in o for o in open_obligations(award, after_the_term))
+    with transaction.atomic():
+        ledger.post(
+            kind=EntryKind.PENALTY, pool=Pool.SLI, award=award, amount="304000.00",
+            source_key="pen:obl", rule_set=award.rule_set, document_ref="d", narration="n", now=NOW,
+        )  # fmt: skip
+    owed = open_obligations(award, after_the_term)
+    assert "Rs 3,04,000.00 of penalties and recoveries is still to be netted or recovered" in owed
