@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -222,11 +223,16 @@ def copy_lines(
     """COPY the clean lines into claims_claimline inside the caller's transaction; return the count."""
     statement = f"COPY claims_claimline ({', '.join(LINE_COLUMNS)}) FROM STDIN"
     stored = 0
-    for text, size in copy_chunks(
-        clean, claim_id=claim_id, award_id=award_id, chunk_bytes=chunk_bytes
-    ):
-        cursor.copy_expert(statement, io.BytesIO(text))
-        stored += size
-        if on_chunk is not None:
-            on_chunk(stored)
+    chunks = copy_chunks(clean, claim_id=claim_id, award_id=award_id, chunk_bytes=chunk_bytes)
+    # The next chunk is built in a thread while PostgreSQL takes in the current one
+    # (psycopg2 and numpy release the GIL while they wait or compute), so the two overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-text") as builder:
+        pending = builder.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = builder.submit(next, chunks, None)
+            text, size = chunk
+            cursor.copy_expert(statement, io.BytesIO(text))
+            stored += size
+            if on_chunk is not None:
+                on_chunk(stored)
     return stored
