@@ -89,6 +89,10 @@ compose-check: ## Validate docker-compose.yml (`docker compose config`, or Debia
 bench: deps ## Benchmarks that print figures (no pass/fail timing)
 	$(BIN)/python -m bench
 
+.PHONY: bench-ingest
+bench-ingest: deps ## Sales-claim ingestion: validate and store 100k/300k/1M lines, against a bare COPY
+	$(BIN)/python -m bench.ingest_store
+
 .PHONY: stop
 stop: deps ## Stop the embedded PostgreSQL and Redis of this checkout
 	$(MANAGE) stop_embedded

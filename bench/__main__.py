@@ -2,6 +2,6 @@
 
 import runpy
 
-for module in ("bench.ingest_validate",):
+for module in ("bench.ingest_validate", "bench.ingest_store"):
     print(f"== {module}")
     runpy.run_module(module, run_name="__main__")
