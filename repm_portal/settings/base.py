@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incentives.gestation.tasks.open_missing_gestations",
         "schedule": crontab(hour=6, minute=30),
     },
+    "claims-requeue-stalled-uploads": {
+        "task": "incentives.claims.tasks.requeue_stalled_uploads",
+        "schedule": crontab(minute="*/10"),
+    },
     "incentives-sweep-sanctions": {
         "task": "incentives.tasks.sweep_sanctions",
         "schedule": crontab(minute="*/5"),
