@@ -19,7 +19,9 @@ _require("ALLOWED_HOSTS")
 _require("REDIS_URL")
 _require("BID_SEALING_MASTER_KEY")
 if os.environ.get("REPM_CLOCK_AS_OF", "").strip():
-    raise ImproperlyConfigured("REPM_CLOCK_AS_OF moves the clock for a demo; it is refused in production.")
+    raise ImproperlyConfigured(
+        "REPM_CLOCK_AS_OF moves the clock for a demo; it is refused in production."
+    )
 if urlparse(_require("DATABASE_URL")).scheme not in {"postgres", "postgresql", "pgsql"}:
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server in production.")
 
