@@ -34,7 +34,7 @@ class ClaimDocumentSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class CapitalClaimSerializer(serializers.ModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
@@ -50,12 +50,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ClaimDetailSerializer(ClaimSerializer):
+class CapitalClaimDetailSerializer(CapitalClaimSerializer):
     lines = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
 
-    class Meta(ClaimSerializer.Meta):
-        fields = [*ClaimSerializer.Meta.fields, "lines", "documents"]
+    class Meta(CapitalClaimSerializer.Meta):
+        fields = [*CapitalClaimSerializer.Meta.fields, "lines", "documents"]
 
     def get_lines(self, claim) -> list[dict]:
         return InvestmentLineSerializer(selectors.lines_of(claim), many=True).data
@@ -64,7 +64,7 @@ class ClaimDetailSerializer(ClaimSerializer):
         return ClaimDocumentSerializer(selectors.documents_of(claim), many=True).data
 
 
-class UploadSerializer(serializers.Serializer):
+class CapitalUploadSerializer(serializers.Serializer):
     award = serializers.IntegerField()
     ledger = serializers.FileField()
     certificate = serializers.FileField(required=False)
@@ -88,15 +88,15 @@ class CapitalClaimViewSet(
 
     def get_serializer_class(self):
         if self.action == "retrieve":
-            return ClaimDetailSerializer
+            return CapitalClaimDetailSerializer
         if self.action == "upload":
-            return UploadSerializer
-        return ClaimSerializer
+            return CapitalUploadSerializer
+        return CapitalClaimSerializer
 
     @extend_schema(
-        request={"multipart/form-data": UploadSerializer},
+        request={"multipart/form-data": CapitalUploadSerializer},
         responses={
-            201: ClaimDetailSerializer,
+            201: CapitalClaimDetailSerializer,
             400: OpenApiResponse(
                 RowErrorSerializer(many=True), description="Refused; nothing stored"
             ),
@@ -105,7 +105,7 @@ class CapitalClaimViewSet(
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def upload(self, request):
         """Upload the investment ledger (and the CA certificate) of a commissioned award."""
-        data = UploadSerializer(data=request.data)
+        data = CapitalUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             award = selectors.award_for_claim(request.user, data.validated_data["award"])
@@ -123,12 +123,12 @@ class CapitalClaimViewSet(
                 {"errors": [error.as_dict() for error in rejected.errors]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return Response(ClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
+        return Response(CapitalClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ClaimSerializer})
+    @extend_schema(request=None, responses={200: CapitalClaimSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Submit a draft claim for verification (the firm)."""
         claim = self.get_object()
         claim = services.submit_claim(actor=request.user, claim=claim)
-        return Response(ClaimSerializer(claim).data)
+        return Response(CapitalClaimSerializer(claim).data)

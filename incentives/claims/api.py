@@ -41,7 +41,7 @@ class UploadRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=".csv (UTF-8, comma or semicolon) or .xlsx")
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class SalesClaimSerializer(serializers.ModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
     current_upload = serializers.IntegerField(source="current_upload_id", read_only=True)
@@ -55,11 +55,11 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ClaimDetailSerializer(ClaimSerializer):
+class SalesClaimDetailSerializer(SalesClaimSerializer):
     totals = serializers.JSONField(source="current_upload.totals", read_only=True)
 
-    class Meta(ClaimSerializer.Meta):
-        fields = [*ClaimSerializer.Meta.fields, "totals"]
+    class Meta(SalesClaimSerializer.Meta):
+        fields = [*SalesClaimSerializer.Meta.fields, "totals"]
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -141,7 +141,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.claims_visible_to(self.request.user).order_by("award", "period_start")
 
     def get_serializer_class(self):
-        return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
+        return SalesClaimDetailSerializer if self.action == "retrieve" else SalesClaimSerializer
 
     def get_object(self):
         return selectors.claim_for(self.request.user, int(self.kwargs["pk"]))

@@ -240,6 +240,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind": each choice set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "LedgerEntryKindEnum": "incentives.models.EntryKind",
+        "SanctionLetterStatusEnum": "incentives.models.SanctionLetter.Status",
+        "CapitalClaimStatusEnum": "incentives.capital.models.CapitalSubsidyClaim.Status",
+        "CapitalDocumentKindEnum": "incentives.capital.models.ClaimDocument.Kind",
+        "SalesClaimStatusEnum": "incentives.claims.models.Claim.Status",
+        "ClaimUploadStatusEnum": "incentives.claims.models.ClaimUpload.Status",
+        "MilestoneStatusEnum": "incentives.gestation.models.Milestone.Status",
+        "MilestoneKindEnum": "incentives.gestation.models.Milestone.Kind",
+    },
 }
 
 LOGGING = {
