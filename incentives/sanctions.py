@@ -88,6 +88,10 @@ def register(kind: ClaimKind) -> None:
     _KINDS[kind.code] = kind
 
 
+def registered(code: str) -> ClaimKind | None:
+    return _KINDS.get(code)
+
+
 def kind_of(code: str) -> ClaimKind:
     try:
         return _KINDS[code]

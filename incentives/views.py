@@ -81,7 +81,7 @@ def sanction_detail(request, letter_id: int):
                     request, "A correcting letter is being issued; it will reverse this one."
                 )
                 return redirect("sanction_detail", letter_id=letter.pk)
-    kind = sanctions._KINDS.get(letter.claim_type)
+    kind = sanctions.registered(letter.claim_type)
     return render(request, "incentives/sanction_detail.html", {
         "letter": letter, "c": letter.content, "position": position,
         "payments": list(letter.payments.select_related("recorded_by")),
