@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from incentives import ledger, selectors
+from incentives.models import SanctionRequest
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
 
@@ -19,6 +20,11 @@ def _staff_context(user) -> dict:
         "overdue": [(letter, p) for letter, p in unpaid if p.overdue][:8],
         "unpaid": len(unpaid),
         "pending_letters": selectors.letters_visible_to(user).exclude(status="issued").count(),
+        "refused": list(
+            SanctionRequest.objects.filter(status=SanctionRequest.Status.FAILED).order_by(
+                "-requested_at"
+            )[:5]
+        ),
     }
 
 

@@ -271,8 +271,28 @@ def _content(
 
 
 def issue(request_id: int, *, now: dt.datetime | None = None) -> SanctionLetter | None:
-    """Sanction one request: idempotent, so a retry or a second run issues one letter."""
-    letter = _sanction(request_id, now=now)
+    """Sanction one request: idempotent, so a retry or a second run issues one letter.
+
+    A request the ledger refuses (a pool or cap would be passed) is marked failed with the reason,
+    so the sweeper does not send it round again, and the refusal is raised.
+    """
+    try:
+        letter = _sanction(request_id, now=now)
+    except ledger.LimitExceeded as exc:
+        with transaction.atomic():
+            request = SanctionRequest.objects.select_for_update().get(pk=request_id)
+            request.status = SanctionRequest.Status.FAILED
+            request.attempts += 1
+            request.last_error = " ".join(exc.messages)[:2000]
+            request.save(update_fields=["status", "attempts", "last_error"])
+            audit.record(
+                actor=None,
+                action="sanction.refused",
+                obj=request,
+                old={"status": "queued"},
+                new={"status": "failed", "reason": request.last_error},
+            )
+        raise
     if letter is not None and letter.status != SanctionLetter.Status.ISSUED:
         render(letter.pk, now=now)
         letter.refresh_from_db()

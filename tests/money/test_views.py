@@ -184,3 +184,18 @@ def test_the_dashboard_shows_the_budget_and_what_a_firm_is_owed(client, users, l
     assert "What you are owed" in page and letters["ours"].number in page
     assert letters["theirs"].number not in page
     assert _firm_user(letters["ours"]).role == Role.FIRM_USER
+
+
+def test_a_refused_sanction_is_shown_to_staff(client, users, grants):
+    award = make_award()
+    grants.award_cap = crore(1)
+    grants.add("big", award, crore(2))
+    with transaction.atomic():
+        request = sanctions.request_sanction(
+            claim_type=grants.code, claim_id="big", actor=users["approver"], now=NOW
+        )
+    with pytest.raises(Exception, match="past its cap"):
+        sanctions.issue(request.pk, now=NOW)
+    _login(client, users["official"])
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Sanctions the ledger refused" in page and "test_grant big" in page
