@@ -15,7 +15,6 @@ from incentives.claims import services
 from incentives.gestation.models import Plant
 from incentives.ingest.columns import HEADER
 from tests.awards import make_award
-from tests.e2e.conftest import browser, page  # noqa: F401 (the browser test uses them)
 
 IST = ZoneInfo("Asia/Kolkata")
 COMMISSIONED_ON = dt.date(2027, 5, 10)

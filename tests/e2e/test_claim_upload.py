@@ -14,7 +14,17 @@ import time_machine
 from playwright.sync_api import expect
 
 from incentives.claims.models import Claim
-from tests.claims.conftest import AFTER_Q1, Q1_START, csv_bytes, line, lines_for
+from tests.claims.conftest import (  # noqa: F401 - award, firm_user, media_root, private_cache: fixtures
+    AFTER_Q1,
+    Q1_START,
+    award,
+    csv_bytes,
+    firm_user,
+    line,
+    lines_for,
+    media_root,
+    private_cache,
+)
 from tests.claims.test_crash import start_worker, stop
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD
@@ -28,7 +38,12 @@ def as_file(name: str, data: bytes) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_firm_fixes_a_refused_file_and_sees_it_stored(
-    live_server, page, award, firm_user, media_root, settings
+    live_server,
+    page,
+    award,
+    firm_user,
+    media_root,
+    settings,  # noqa: F811
 ):
     queue = f"test-claims-e2e-{uuid.uuid4().hex[:8]}"
     settings.CLAIMS_TASK_QUEUE = queue
