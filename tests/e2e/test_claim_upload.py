@@ -3,6 +3,7 @@
 A real Celery worker (on a private queue) checks and stores the files, as in production.
 """
 
+# ruff: noqa: F811 - the fixtures imported from tests.claims.conftest are used as parameters
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,7 @@ def test_a_firm_fixes_a_refused_file_and_sees_it_stored(
     award,
     firm_user,
     media_root,
-    settings,  # noqa: F811
+    settings,
 ):
     queue = f"test-claims-e2e-{uuid.uuid4().hex[:8]}"
     settings.CLAIMS_TASK_QUEUE = queue
