@@ -33,15 +33,9 @@ from bidding.forms import (
 )
 from bidding.models import AwardLetter, Bid, Stage, TechnicalEvaluation, Tender
 from repm_portal.exports import csv_rows, safe_cell
-from repm_portal.forms import attach_errors
+from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.money import crore, format_crore, format_inr
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role, require_role
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
 
 # Tenders
 
@@ -105,7 +99,7 @@ def tender_publish(request, tender_id: int):
     try:
         services.publish_tender(actor=request.user, tender=tender)
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(
             request, f"{tender.reference} is published; registered firms are being told."
@@ -122,7 +116,7 @@ def tender_cancel(request, tender_id: int):
             actor=request.user, tender=tender, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"{tender.reference} is cancelled.")
     return redirect("tender_detail", tender_id=tender.pk)
@@ -205,7 +199,7 @@ def query_ask(request, tender_id: int):
                 actor=request.user, tender=tender, question=form.cleaned_data["question"]
             )
         except ValidationError as exc:
-            _fail(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(
                 request,
@@ -332,7 +326,7 @@ def bid_withdraw(request, bid_id: int):
     try:
         services.withdraw_bid(actor=request.user, bid=bid)
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, "Your bid is withdrawn. It cannot be resubmitted on this tender.")
     return redirect("bid_detail", bid_id=bid.pk)
@@ -393,7 +387,7 @@ def opening(request, tender_id: int):
         try:
             done = services.confirm_opening(actor=request.user, tender=tender, stage=stage)
         except ValidationError as exc:
-            _fail(request, exc)
+            flash_errors(request, exc)
         else:
             if done is None:
                 messages.success(
@@ -487,7 +481,7 @@ def evaluation_decide(request, evaluation_id: int):
             services.approve_evaluation(actor=request.user, evaluation=evaluation)
             messages.success(request, f"Evaluation of bid {evaluation.bid_id} approved.")
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     return redirect("evaluation_list", tender_id=evaluation.bid.tender_id)
 
 
@@ -606,7 +600,7 @@ def tender_award(request, tender_id: int):
     try:
         awards = services.award_tender(actor=request.user, tender=tender)
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
         return redirect("statement", tender_id=tender.pk)
     messages.success(
         request, f"{len(awards)} award(s) made; the Letters of Award are being rendered."

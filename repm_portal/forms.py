@@ -56,3 +56,11 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def flash_errors(request, exc: ValidationError) -> None:
+    """Show a service's ValidationError as messages, for an action that has no form to hold it."""
+    from django.contrib import messages
+
+    for message in exc.messages:
+        messages.error(request, message)

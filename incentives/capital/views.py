@@ -18,17 +18,12 @@ from incentives.capital.forms import LedgerUploadForm, ReasonForm, VerifyForm
 from incentives.capital.models import CapitalSubsidyClaim
 from incentives.capital.reading import LedgerRejected, RowError
 from repm_portal.exports import csv_rows, safe_cell
-from repm_portal.forms import attach_errors
+from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
 
 LINES_SHOWN = 500
 ERRORS_SHOWN = 200
 ERROR_HEADER = ["row", "column", "value", "rule", "message"]
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def error_report_csv(errors: list[RowError]) -> bytes:
@@ -188,7 +183,7 @@ def claim_action(request, claim_id: int, action: str):
                 request, f"Claim {claim.reference}: done ({action.replace('_', ' ')})."
             )
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     return redirect("capital_claim_detail", claim_id=claim.pk)
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from incentives.claims import reports, selectors, services
 from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, template_xlsx
 from repm_portal.exports import csv_rows
+from repm_portal.forms import flash_errors
 
 
 class UploadForm(forms.Form):
@@ -142,8 +143,7 @@ def upload_rerun(request, upload_id: int):
     try:
         services.rerun_upload(actor=request.user, upload=upload)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, "The check was queued again.")
     return redirect("claim_upload_detail", upload_id=upload.pk)

@@ -18,13 +18,8 @@ from incentives.gestation.forms import (
     SubmitMilestoneForm,
 )
 from incentives.gestation.models import Milestone
-from repm_portal.forms import attach_errors
+from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.roles import Role, has_role, require_role
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -146,7 +141,7 @@ def milestone_verify(request, milestone_id: int):
             actor=request.user, milestone=milestone, remarks=form.cleaned_data.get("remarks", "")
         )
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"{milestone.get_kind_display()} verified; it awaits acceptance.")
     return redirect("plant_detail", plant_id=milestone.plant_id)
@@ -161,7 +156,7 @@ def milestone_return(request, milestone_id: int):
     try:
         services.return_milestone(actor=request.user, milestone=milestone, reason=reason)
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"{milestone.get_kind_display()} returned to the firm.")
     return redirect("plant_detail", plant_id=milestone.plant_id)
@@ -174,7 +169,7 @@ def milestone_accept(request, milestone_id: int):
     try:
         services.accept_milestone(actor=request.user, milestone=milestone)
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     else:
         if milestone.kind == Milestone.Kind.COMMISSIONING:
             messages.success(request, f"Commissioning accepted: the plant was commissioned on "
