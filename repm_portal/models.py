@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -224,3 +225,86 @@ class AuditEvent(models.Model):
         return (
             f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+
+class Job(models.Model):
+    """One unit of background work: written in the transaction that decides it, run by a worker.
+
+    `(task, target)` names the work (a Celery task and the id it takes) and `key` is its business
+    key; both are unique, so deciding the same work twice enqueues it once. The state is the
+    job's own (queued, running, waiting to retry, done, failed), kept apart from the lifecycle
+    of the row it works on. `repm_portal.jobs` moves it; a sweeper re-sends silent jobs.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Waiting to retry"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=160, unique=True, help_text="The business key of the work")
+    task = models.CharField(max_length=120, help_text="The Celery task that runs it, by name")
+    target = models.CharField(max_length=64, help_text="The id the task takes")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    last_error = models.TextField(blank=True)
+    phase = models.CharField(max_length=40, blank=True, help_text="What the worker is doing")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "target"], name="job_once_per_task_target"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_percent"),
+            models.CheckConstraint(
+                condition=~Q(state="retrying") | Q(retry_at__isnull=False),
+                name="job_retry_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.target}) {self.state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING, self.State.RETRYING)
+
+
+def issued_document_path(instance: IssuedDocument, filename: str) -> str:
+    return (
+        f"{instance.DOCUMENT_DIR}/{instance.rendered_at or dt.datetime.now(dt.UTC):%Y}/{filename}"
+    )
+
+
+class IssuedDocument(models.Model):
+    """A document issued once: its figures fixed when it is written, its PDF rendered once and hashed.
+
+    The status is the document's lifecycle (waiting for its PDF, then issued); the rendering is
+    a `Job` of its own, with its attempts and errors.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being rendered"
+        ISSUED = "issued", "Issued"
+
+    DOCUMENT_DIR = "documents"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=issued_document_path, max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+DOCUMENT_PIPELINE = {IssuedDocument.Status.PENDING: {IssuedDocument.Status.ISSUED}}

@@ -1,45 +1,97 @@
-"""Status pipelines: an explicit map of allowed moves; an illegal move raises, every move is audited."""
+"""Status pipelines: an explicit map of allowed moves; an illegal move raises, every move is audited.
+
+Every `status` field of every model moves through `transition()` (the row already locked or just
+created by the caller) or `claim()` (lock a row that others may be taking, skip it if they have
+it). Both audit the row's real old status. Background work keeps its state on `Job` rows
+(`repm_portal.jobs`), never in a model's `status`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from repm_portal import audit
 
+Pipeline = Mapping[str, frozenset[str] | set[str] | tuple[str, ...]]
+M = TypeVar("M", bound=models.Model)
+
 
 def transition(
     obj: models.Model,
     to: str,
     *,
-    pipeline: Mapping[str, frozenset[str] | set[str] | tuple[str, ...]],
-    actor,
+    pipeline: Pipeline,
+    actor: Any,
     now: dt.datetime,
     label: str,
     extra: dict[str, Any] | None = None,
     reason: str = "",
+    action: str | None = None,
+    audit_new: dict[str, Any] | None = None,
 ) -> None:
     """Move `obj.status` to `to` if the pipeline allows it; save it and record the move in the audit trail.
 
-    `extra` fields are set and saved with the status; `label` names the object in the error.
+    `extra` fields are set and saved with the status; `label` names the object in the error;
+    `action` overrides the audit action (default `<model>.<to>`); `audit_new` adds values to
+    the audit row that are not fields.
     """
-    if to not in pipeline[obj.status]:
+    old = obj.status  # type: ignore[attr-defined]
+    if to not in pipeline.get(old, ()):
         names = dict(obj._meta.get_field("status").flatchoices)
         raise ValidationError(
-            f"{label} is {str(names[obj.status]).lower()}; it cannot become {str(names[to]).lower()}."
+            f"{label} is {str(names.get(old, old)).lower()}; it cannot become {str(names[to]).lower()}."
         )
-    old = obj.status
-    obj.status = to
+    obj.status = to  # type: ignore[attr-defined]
     for name, value in (extra or {}).items():
         setattr(obj, name, value)
     obj.save(update_fields=["status", *(extra or {})])
-    new = {"status": to, "at": now, **(extra or {})}
+    fields = {
+        k: getattr(v, "name", v) if hasattr(v, "storage") else v for k, v in (extra or {}).items()
+    }
+    new = {"status": to, "at": now, **fields, **(audit_new or {})}
     if reason:
         new["reason"] = reason
     audit.record(
-        actor=actor, action=f"{obj._meta.model_name}.{to}", obj=obj, old={"status": old}, new=new
+        actor=actor,
+        action=action or f"{obj._meta.model_name}.{to}",
+        obj=obj,
+        old={"status": old},
+        new=new,
     )
+
+
+def claim(
+    queryset: models.QuerySet[M],
+    pk: Any,
+    to: str,
+    *,
+    pipeline: Pipeline,
+    actor: Any,
+    now: dt.datetime,
+    label: str,
+    extra: dict[str, Any] | None = None,
+    reason: str = "",
+    action: str | None = None,
+    audit_new: dict[str, Any] | None = None,
+) -> M | None:
+    """Take one row for this caller and move it, in the caller's transaction; None if it cannot.
+
+    The row is locked with SKIP LOCKED and re-read, so two workers never both take it: the one
+    that finds it locked, or already moved to where `to` cannot follow, gets None.
+    """
+    row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+    if row is None or to not in pipeline.get(row.status, ()):  # type: ignore[attr-defined]
+        return None
+    transition(
+        row, to, pipeline=pipeline, actor=actor, now=now, label=label, extra=extra,
+        reason=reason, action=action, audit_new=audit_new,
+    )  # fmt: skip
+    return row
+
+
+__all__ = ["Pipeline", "claim", "transition"]

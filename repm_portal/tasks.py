@@ -20,3 +20,11 @@ def verify_audit_chain() -> dict:
         "first_broken_id": report.first_broken_id,
         "reason": report.reason,
     }
+
+
+@shared_task(name="repm_portal.tasks.sweep_jobs")
+def sweep_jobs() -> dict[str, int]:
+    """Re-send background jobs whose message was lost, whose worker died, or whose retry is due."""
+    from repm_portal import jobs
+
+    return jobs.sweep()

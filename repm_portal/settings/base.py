@@ -135,7 +135,36 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Kolkata"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Background jobs (repm_portal.jobs): defaults, and per Celery task overrides in JOBS_TASKS.
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "5"))
+JOBS_RETRY_BACKOFF_SECONDS = float(os.environ.get("JOBS_RETRY_BACKOFF_SECONDS", "30"))
+JOBS_RETRY_BACKOFF_MAX_SECONDS = float(os.environ.get("JOBS_RETRY_BACKOFF_MAX_SECONDS", "1800"))
+# A job that has not reported for this long is taken to have lost its worker.
+JOBS_STALL_AFTER_SECONDS = float(os.environ.get("JOBS_STALL_AFTER_SECONDS", "600"))
+# A queued job untouched for this long is taken to have lost its message.
+JOBS_SWEEP_QUEUED_AFTER_SECONDS = float(os.environ.get("JOBS_SWEEP_QUEUED_AFTER_SECONDS", "120"))
+JOBS_SWEEP_BATCH = int(os.environ.get("JOBS_SWEEP_BATCH", "100"))
+JOBS_PROGRESS_EVERY_SECONDS = float(os.environ.get("JOBS_PROGRESS_EVERY_SECONDS", "0.5"))
+JOBS_QUEUE = None  # Celery's default queue
+# Sales-claim ingestion may run on workers of its own: CLAIMS_TASK_QUEUE names their queue.
+CLAIMS_TASK_QUEUE = os.environ.get("CLAIMS_TASK_QUEUE") or None
+JOBS_TASKS: dict[str, dict] = {
+    # "queue_setting": the queue is read from that setting when the job is sent.
+    "incentives.claims.tasks.process_upload": {
+        "queue_setting": "CLAIMS_TASK_QUEUE",
+        "max_attempts": 3,
+    },
+    "bidding.tasks.render_award_letter": {"max_attempts": 3},
+}
+# Sales-claim uploads: the size limit of one file and the line limit of one upload.
+CLAIM_UPLOAD_MAX_BYTES = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_MB", "200")) * 1024 * 1024
+CLAIM_UPLOAD_MAX_ROWS = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_ROWS", "1000000"))
+
 CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "repm_portal.tasks.sweep_jobs",
+        "schedule": crontab(minute="*/2"),
+    },
     "verify-audit-chain-nightly": {
         "task": "repm_portal.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=15),
