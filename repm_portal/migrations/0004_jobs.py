@@ -4,35 +4,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('repm_portal', '0003_load_repm_scheme'),
+        ("repm_portal", "0003_load_repm_scheme"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='The business key of the work', max_length=160, unique=True)),
-                ('task', models.CharField(help_text='The Celery task that runs it, by name', max_length=120)),
-                ('target', models.CharField(help_text='The id the task takes', max_length=64)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('retrying', 'Waiting to retry'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('max_attempts', models.PositiveIntegerField(default=5)),
-                ('last_error', models.TextField(blank=True)),
-                ('phase', models.CharField(blank=True, help_text='What the worker is doing', max_length=40)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done')),
-                ('created_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('retry_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="The business key of the work", max_length=160, unique=True
+                    ),
+                ),
+                (
+                    "task",
+                    models.CharField(
+                        help_text="The Celery task that runs it, by name", max_length=120
+                    ),
+                ),
+                ("target", models.CharField(help_text="The id the task takes", max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("retrying", "Waiting to retry"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("max_attempts", models.PositiveIntegerField(default=5)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "phase",
+                    models.CharField(
+                        blank=True, help_text="What the worker is doing", max_length=40
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent done")),
+                ("created_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("retry_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['state', 'created_at'], name='repm_portal_state_18a130_idx')],
-                'constraints': [models.UniqueConstraint(fields=('task', 'target'), name='job_once_per_task_target'), models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='job_progress_percent'), models.CheckConstraint(condition=models.Q(models.Q(('state', 'retrying'), _negated=True), ('retry_at__isnull', False), _connector='OR'), name='job_retry_has_time')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["state", "created_at"], name="repm_portal_state_18a130_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("task", "target"), name="job_once_per_task_target"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="job_progress_percent"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("state", "retrying"), _negated=True),
+                            ("retry_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="job_retry_has_time",
+                    ),
+                ],
             },
         ),
     ]
