@@ -193,7 +193,12 @@ def _claim(task: str, target: str) -> Job | None:
 
 
 def run(
-    task: str, target: int | str, work: Callable[[Run], T], *, now: dt.datetime | None = None
+    task: str,
+    target: int | str,
+    work: Callable[[Run], T],
+    *,
+    now: dt.datetime | None = None,
+    on_failure: Callable[[str], None] | None = None,
 ) -> T | None:
     """Run one job's work if this caller can take it; None if it is done or another worker has it.
 
@@ -201,7 +206,8 @@ def run(
 
     An error is recorded: while attempts remain the job waits for its backoff and is sent
     again; then, or at once for `GiveUp`, it is failed with the reason. The error is not raised
-    again: the job row holds it.
+    again: the job row holds it. `on_failure(reason)` is called once the job has failed for
+    good, so the row it works on can record the outcome in its own lifecycle.
     """
     target = str(target)
     job = _claim(task, target)
@@ -215,7 +221,8 @@ def run(
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:2000]
         log.exception("Job %s(%s) failed on attempt %s", task, target, job.attempts)
-        _failed(job, reason, final=isinstance(error, GiveUp))
+        if _failed(job, reason, final=isinstance(error, GiveUp)) and on_failure is not None:
+            on_failure(reason)
         return None
     finally:
         handle.close()
@@ -225,18 +232,20 @@ def run(
     return result
 
 
-def _failed(job: Job, reason: str, *, final: bool) -> None:
+def _failed(job: Job, reason: str, *, final: bool) -> bool:
+    """Record a failed attempt; True when the job has now failed for good."""
     wall = clock.now()
     if final or job.attempts >= job.max_attempts:
         Job.objects.filter(pk=job.pk).update(
             state=State.FAILED, last_error=reason, finished_at=wall, retry_at=None
         )
-        return
+        return True
     wait = backoff(job.task, job.attempts)
     Job.objects.filter(pk=job.pk).update(
         state=State.RETRYING, last_error=reason, retry_at=wall + dt.timedelta(seconds=wait)
     )
     send(job.task, job.target, countdown=wait)
+    return False
 
 
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:

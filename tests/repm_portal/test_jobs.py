@@ -88,16 +88,18 @@ def test_a_retry_that_succeeds_finishes_the_job():
     assert (job.state, job.attempts, job.last_error) == (Job.State.DONE, 2, "")
 
 
-def test_give_up_fails_at_once():
+def test_give_up_fails_at_once_and_tells_the_row():
     jobs.enqueue_on_commit(TASK, 4)
+    told = []
 
     def hopeless(run):
         raise jobs.GiveUp("the claim no longer exists")
 
-    jobs.run(TASK, 4, hopeless)
+    jobs.run(TASK, 4, hopeless, on_failure=told.append)
     job = jobs.job_for(TASK, 4)
     assert (job.state, job.attempts) == (Job.State.FAILED, 1)
     assert "no longer exists" in job.last_error
+    assert told == ["GiveUp: the claim no longer exists"]
 
 
 @pytest.mark.django_db(transaction=True)
