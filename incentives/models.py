@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from bidding.models import Award
-from repm_portal.models import MONEY, RuleSet
+from repm_portal.models import MONEY, IssuedDocument, RuleSet
 
 
 class Pool(models.TextChoices):
@@ -53,20 +53,23 @@ class LetterSeries(models.Model):
 
 
 class SanctionRequest(models.Model):
-    """An approved claim waiting for its letter: written in the approval's transaction, so never lost."""
+    """An approved claim waiting for its letter: written in the approval's transaction, so never lost.
+
+    Its status is the request's outcome; the work of issuing is its `Job` (attempts, errors).
+    """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
+        REQUESTED = "requested", "Waiting for its letter"
         SANCTIONED = "sanctioned", "Sanctioned"
         NIL = "nil", "Nothing payable"
-        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused by the ledger"
 
     key = models.CharField(
         max_length=120, unique=True, help_text="claim type:claim id[:correction n]"
     )
     claim_type = models.CharField(max_length=40)
     claim_id = models.CharField(max_length=40)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
     corrects = models.ForeignKey(
         "SanctionLetter",
         null=True,
@@ -80,8 +83,7 @@ class SanctionRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    refusal = models.TextField(blank=True, help_text="Why the ledger refused it (a pool or cap)")
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -92,13 +94,11 @@ class SanctionRequest(models.Model):
         return f"Sanction request {self.key}"
 
 
-class SanctionLetter(models.Model):
+class SanctionLetter(IssuedDocument):
     """A sanction letter: its figures copied at issue, rendered once, immutable; a correction reverses it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Being rendered"
-        ISSUED = "issued", "Issued"
-        FAILED = "failed", "Rendering failed"
+    DOCUMENT_DIR = "incentives/letters"
+    RENDER_TASK = "incentives.tasks.render_sanction_letter"
 
     request = models.OneToOneField(SanctionRequest, on_delete=models.PROTECT, related_name="letter")
     series = models.ForeignKey(LetterSeries, on_delete=models.PROTECT, related_name="letters")
@@ -127,13 +127,6 @@ class SanctionLetter(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    file = models.FileField(upload_to="incentives/letters/%Y/", max_length=300, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-financial_year", "-serial"]

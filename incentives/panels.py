@@ -21,7 +21,7 @@ def _staff_context(user) -> dict:
         "unpaid": len(unpaid),
         "pending_letters": selectors.letters_visible_to(user).exclude(status="issued").count(),
         "refused": list(
-            SanctionRequest.objects.filter(status=SanctionRequest.Status.FAILED).order_by(
+            SanctionRequest.objects.filter(status=SanctionRequest.Status.REFUSED).order_by(
                 "-requested_at"
             )[:5]
         ),

@@ -6,12 +6,14 @@ task on commit. The task (`issue`) takes the pool's lock, asks the claim kind fo
 numbers the letter from the gap-free series of the financial year, posts the ledger entry and
 writes the letter's content, all in one transaction; then renders the PDF. Running it twice issues
 one letter. A correction is a new letter that reverses the old one's entry.
+
+The request's status is its outcome (requested, sanctioned, nothing payable, refused); the work
+of issuing and of rendering are `Job`s (`repm_portal.jobs`), with their own attempts and errors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from bidding.models import Award
@@ -33,15 +34,29 @@ from incentives.models import (
     SanctionLetter,
     SanctionRequest,
 )
-from repm_portal import audit
+from repm_portal import audit, clock, jobs
+from repm_portal.documents import render_and_issue
 from repm_portal.fiscal import FinancialYear
 from repm_portal.models import RuleSet
 from repm_portal.money import amount_in_words, format_crore, format_inr, to_money
+from repm_portal.pipeline import transition
 from repm_portal.roles import Role, require_role
 
 log = logging.getLogger(__name__)
 
 SANCTIONERS = (Role.APPROVER, Role.OFFICIAL, Role.ADMIN)
+ISSUE_TASK = "incentives.tasks.issue_sanction"
+RENDER_TASK = SanctionLetter.RENDER_TASK
+REQUEST_PIPELINE = {
+    SanctionRequest.Status.REQUESTED: {
+        SanctionRequest.Status.SANCTIONED,
+        SanctionRequest.Status.NIL,
+        SanctionRequest.Status.REFUSED,
+    },
+    SanctionRequest.Status.SANCTIONED: set(),
+    SanctionRequest.Status.NIL: set(),
+    SanctionRequest.Status.REFUSED: set(),
+}
 
 
 @dataclass(frozen=True)
@@ -99,24 +114,6 @@ def kind_of(code: str) -> ClaimKind:
         raise LookupError(f"No claim kind {code!r} is registered for sanction.") from None
 
 
-def _clock(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
-
-def _enqueue(request_id: int) -> None:
-    from incentives import tasks
-
-    def send() -> None:
-        try:
-            tasks.issue_sanction.delay(request_id)
-        except Exception:  # the broker being down must not undo an approval; the sweeper retries
-            log.exception(
-                "Could not enqueue sanction request %s; the sweeper will retry", request_id
-            )
-
-    transaction.on_commit(send)
-
-
 def request_sanction(
     *, claim_type: str, claim_id: str | int, actor, now: dt.datetime | None = None
 ) -> SanctionRequest:
@@ -130,7 +127,7 @@ def request_sanction(
             "claim_type": claim_type,
             "claim_id": str(claim_id),
             "requested_by": actor,
-            "requested_at": _clock(now),
+            "requested_at": clock.now(now),
         },
     )
     if created:
@@ -140,7 +137,7 @@ def request_sanction(
             obj=request,
             new={"key": key, "claim_type": claim_type, "claim_id": str(claim_id)},
         )
-        _enqueue(request.pk)
+        jobs.enqueue_on_commit(ISSUE_TASK, request.pk, key=f"sanction:{key}")
     return request
 
 
@@ -174,7 +171,7 @@ def request_correction(
         corrects=letter,
         reason=reason.strip(),
         requested_by=actor,
-        requested_at=_clock(now),
+        requested_at=clock.now(now),
     )
     audit.record(
         actor=actor,
@@ -182,7 +179,7 @@ def request_correction(
         obj=request,
         new={"key": request.key, "corrects": letter.number, "reason": request.reason},
     )
-    _enqueue(request.pk)
+    jobs.enqueue_on_commit(ISSUE_TASK, request.pk, key=f"sanction:{request.key}")
     return request
 
 
@@ -273,43 +270,38 @@ def _content(
 def issue(request_id: int, *, now: dt.datetime | None = None) -> SanctionLetter | None:
     """Sanction one request: idempotent, so a retry or a second run issues one letter.
 
-    A request the ledger refuses (a pool or cap would be passed) is marked failed with the reason,
-    so the sweeper does not send it round again, and the refusal is raised.
+    A request the ledger refuses (a pool or cap would be passed) is marked refused with the
+    reason, and the refusal is raised; running it again changes nothing. The letter's PDF is
+    rendered at once through its own job, which retries on its own if rendering fails.
     """
     try:
         letter = _sanction(request_id, now=now)
     except ledger.LimitExceeded as exc:
         with transaction.atomic():
             request = SanctionRequest.objects.select_for_update().get(pk=request_id)
-            request.status = SanctionRequest.Status.FAILED
-            request.attempts += 1
-            request.last_error = " ".join(exc.messages)[:2000]
-            request.save(update_fields=["status", "attempts", "last_error"])
-            audit.record(
-                actor=None,
+            transition(
+                request, SanctionRequest.Status.REFUSED, pipeline=REQUEST_PIPELINE, actor=None,
+                now=clock.now(now), label=f"Sanction request {request.key}",
+                extra={"refusal": " ".join(exc.messages)[:2000], "completed_at": clock.now(now)},
                 action="sanction.refused",
-                obj=request,
-                old={"status": "queued"},
-                new={"status": "failed", "reason": request.last_error},
-            )
+            )  # fmt: skip
         raise
     if letter is not None and letter.status != SanctionLetter.Status.ISSUED:
-        render(letter.pk, now=now)
+        jobs.run(RENDER_TASK, letter.pk, lambda run: render(letter.pk, now=now))
         letter.refresh_from_db()
     return letter
 
 
 @transaction.atomic
 def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | None:
-    now = _clock(now)
+    now = clock.now(now)
     request = SanctionRequest.objects.select_for_update().get(pk=request_id)
     if request.status == SanctionRequest.Status.SANCTIONED:
         return request.letter
-    if request.status == SanctionRequest.Status.NIL:
+    if request.status in (SanctionRequest.Status.NIL, SanctionRequest.Status.REFUSED):
         return None
     kind = kind_of(request.claim_type)
     ledger.lock_pool(kind.pool)
-    request.attempts += 1
     corrects = request.corrects
     old_entry = None
     if corrects is not None:
@@ -319,17 +311,12 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
     if amount < 0:
         raise ValueError(f"{kind.code} computed a negative sanction for {request.claim_id}.")
     if amount == 0 and corrects is None:
-        request.status = SanctionRequest.Status.NIL
-        request.completed_at = now
-        request.save(update_fields=["status", "completed_at", "attempts"])
+        transition(
+            request, SanctionRequest.Status.NIL, pipeline=REQUEST_PIPELINE, actor=None, now=now,
+            label=f"Sanction request {request.key}", extra={"completed_at": now},
+            action="sanction.nil", audit_new={"lines": [vars(line) for line in computation.lines]},
+        )  # fmt: skip
         kind.on_result(request.claim_id, None, computation)
-        audit.record(
-            actor=None,
-            action="sanction.nil",
-            obj=request,
-            old={"status": "queued"},
-            new={"status": "nil", "lines": [vars(line) for line in computation.lines]},
-        )
         return None
     dated = timezone.localdate(now)
     year = FinancialYear.for_date(dated)
@@ -386,10 +373,12 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
             letter=letter,
             award_cap=computation.award_cap,
         )
-    request.status = SanctionRequest.Status.SANCTIONED
-    request.completed_at = now
-    request.last_error = ""
-    request.save(update_fields=["status", "completed_at", "attempts", "last_error"])
+    transition(
+        request, SanctionRequest.Status.SANCTIONED, pipeline=REQUEST_PIPELINE, actor=None, now=now,
+        label=f"Sanction request {request.key}", extra={"completed_at": now},
+        action="sanction.sanctioned", audit_new={"letter": number},
+    )  # fmt: skip
+    jobs.enqueue_on_commit(RENDER_TASK, letter.pk, key=f"render:sanction-letter:{number}")
     kind.on_result(request.claim_id, letter, computation)
     audit.record(
         actor=None,
@@ -409,58 +398,19 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
 def render(letter_id: int, *, now: dt.datetime | None = None) -> SanctionLetter:
     """Render a numbered letter's PDF once from its stored content; an issued letter is never re-rendered.
 
-    The PDF is rendered outside any transaction; the row is locked only to store it, and a render
-    that lost a race to another worker is thrown away.
+    The PDF is rendered outside any transaction; a rendering error propagates to the letter's
+    job, which tries again.
     """
-    from repm_portal.pdf import render_pdf
-
-    letter = SanctionLetter.objects.select_related("award__bid__firm").get(pk=letter_id)
-    if letter.status == SanctionLetter.Status.ISSUED:
-        return letter
-    try:
-        pdf = render_pdf("incentives/pdf/sanction_letter.html", letter_context(letter))
-    except Exception as exc:  # keep the figure; the sweeper renders it again
-        SanctionLetter.objects.filter(pk=letter_id).exclude(
-            status=SanctionLetter.Status.ISSUED
-        ).update(
-            attempts=models.F("attempts") + 1,
-            status=SanctionLetter.Status.FAILED,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        log.exception("Rendering sanction letter %s failed", letter.number)
-        letter.refresh_from_db()
-        return letter
-    digest = hashlib.sha256(pdf).hexdigest()
-    with transaction.atomic():
-        letter = SanctionLetter.objects.select_for_update().get(pk=letter_id)
-        if letter.status == SanctionLetter.Status.ISSUED:
-            return letter
-        letter.file.save(letter.number.replace("/", "-") + ".pdf", ContentFile(pdf), save=False)
-        letter.sha256 = digest
-        letter.size = len(pdf)
-        letter.rendered_at = _clock(now)
-        letter.attempts += 1
-        letter.last_error = ""
-        letter.status = SanctionLetter.Status.ISSUED
-        letter.save(
-            update_fields=[
-                "file",
-                "sha256",
-                "size",
-                "rendered_at",
-                "attempts",
-                "last_error",
-                "status",
-            ]
-        )
-        audit.record(
-            actor=None,
-            action="sanction.letter_issued",
-            obj=letter,
-            old={"status": "pending"},
-            new={"status": "issued", "sha256": digest, "size": len(pdf)},
-        )
-    return letter
+    return render_and_issue(
+        SanctionLetter,
+        letter_id,
+        template="incentives/pdf/sanction_letter.html",
+        context=letter_context,
+        filename=lambda letter, digest: letter.number.replace("/", "-") + ".pdf",
+        label=lambda letter: f"Sanction letter {letter.number}",
+        action="sanction.letter_issued",
+        now=now,
+    )
 
 
 def verification_url(letter: SanctionLetter) -> str:
@@ -484,28 +434,6 @@ def letter_context(letter: SanctionLetter) -> dict[str, Any]:
     image.save(buffer)
     qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
     return {"letter": letter, "c": letter.content, "qr": qr, "verify_url": url}
-
-
-def pending_request_ids(
-    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now=None
-) -> list[int]:
-    cutoff = _clock(now) - older_than
-    return list(
-        SanctionRequest.objects.filter(
-            status__in=[SanctionRequest.Status.QUEUED], requested_at__lte=cutoff
-        ).values_list("pk", flat=True)[:100]
-    )
-
-
-def unrendered_letter_ids(
-    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now=None
-) -> list[int]:
-    cutoff = _clock(now) - older_than
-    return list(
-        SanctionLetter.objects.exclude(status=SanctionLetter.Status.ISSUED)
-        .filter(created_at__lte=cutoff, attempts__lt=10)
-        .values_list("pk", flat=True)[:100]
-    )
 
 
 def check_can_view(user, letter: SanctionLetter) -> None:

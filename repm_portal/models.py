@@ -296,6 +296,7 @@ class IssuedDocument(models.Model):
         ISSUED = "issued", "Issued"
 
     DOCUMENT_DIR = "documents"
+    RENDER_TASK = ""  # the Celery task that renders it: its Job holds the attempts and errors
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     file = models.FileField(upload_to=issued_document_path, max_length=300, blank=True)
@@ -305,6 +306,10 @@ class IssuedDocument(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def render_job(self) -> Job | None:
+        return Job.objects.filter(task=self.RENDER_TASK, target=str(self.pk)).first()
 
 
 DOCUMENT_PIPELINE = {IssuedDocument.Status.PENDING: {IssuedDocument.Status.ISSUED}}

@@ -189,10 +189,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incentives.claims.tasks.requeue_stalled_uploads",
         "schedule": crontab(minute="*/10"),
     },
-    "incentives-sweep-sanctions": {
-        "task": "incentives.tasks.sweep_sanctions",
-        "schedule": crontab(minute="*/5"),
-    },
 }
 
 CACHES = {

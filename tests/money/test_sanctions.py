@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from pypdf import PdfReader
 
-from incentives import ledger, sanctions
+from incentives import ledger, sanctions, tasks
 from incentives.models import (
     EntryKind,
     LedgerEntry,
@@ -21,7 +21,8 @@ from incentives.models import (
     SanctionLetter,
     SanctionRequest,
 )
-from repm_portal.models import AuditEvent
+from repm_portal import jobs
+from repm_portal.models import AuditEvent, Job
 from repm_portal.money import crore
 from tests.awards import make_award
 
@@ -112,9 +113,13 @@ def test_numbers_are_gap_free_even_when_a_sanction_fails(grants, users, award):
         2,
     ]
     over.refresh_from_db()
-    assert over.status == SanctionRequest.Status.FAILED and "past its cap" in over.last_error
+    assert over.status == SanctionRequest.Status.REFUSED and "past its cap" in over.refusal
+    # the refused request's job ends done, and the sweeper leaves it alone
+    assert tasks.issue_sanction(over.pk) is None
+    assert jobs.job_for(sanctions.ISSUE_TASK, over.pk).state == Job.State.DONE
     with time_machine.travel(NOW + dt.timedelta(minutes=10)):
-        assert over.pk not in sanctions.pending_request_ids()  # the sweeper leaves it alone
+        assert jobs.sweep() == {"queued": 2, "running": 0, "retrying": 0}  # ok's and last's
+    assert SanctionLetter.objects.count() == 2
 
 
 def test_a_new_financial_year_starts_a_new_series(grants, users, award):
@@ -179,8 +184,31 @@ def test_only_approvers_officials_and_admins_ask_for_a_sanction(grants, users, a
 
 def test_the_sweeper_finds_lost_requests(grants, users, award):
     request = _request(grants, users, award, "lost", crore(1))
-    with time_machine.travel(NOW + dt.timedelta(minutes=10)):
-        assert sanctions.pending_request_ids() == [request.pk]
-    sanctions.issue(request.pk, now=NOW)
-    with time_machine.travel(NOW + dt.timedelta(minutes=10)):
-        assert sanctions.pending_request_ids() == []
+    job = jobs.job_for(sanctions.ISSUE_TASK, request.pk)
+    assert (job.key, job.state) == (f"sanction:{request.key}", Job.State.QUEUED)
+    with time_machine.travel(job.created_at + dt.timedelta(minutes=10)):
+        assert jobs.sweep() == {"queued": 1, "running": 0, "retrying": 0}
+    # when the worker runs it, it is done, the letter rendered through its own job
+    assert tasks.issue_sanction(request.pk) == SanctionLetter.objects.get().number
+    assert jobs.job_for(sanctions.ISSUE_TASK, request.pk).state == Job.State.DONE
+    letter = SanctionLetter.objects.get()
+    assert letter.render_job.state == Job.State.DONE and letter.status == "issued"
+    with time_machine.travel(job.created_at + dt.timedelta(minutes=10)):
+        assert jobs.sweep() == {"queued": 0, "running": 0, "retrying": 0}
+
+
+def test_a_letter_whose_rendering_fails_keeps_its_figures_and_is_retried(
+    grants, users, award, settings
+):
+    settings.JOBS_TASKS = {sanctions.RENDER_TASK: {"max_attempts": 2}}
+    request = _request(grants, users, award, "pdf", crore(2))
+    settings.SITE_URL = None  # the QR code's address cannot be built: rendering fails
+    letter = sanctions.issue(request.pk, now=NOW)
+    assert letter.status == SanctionLetter.Status.PENDING and letter.amount == crore(2)
+    job = letter.render_job
+    assert (job.state, job.attempts) == (Job.State.RETRYING, 1) and job.last_error
+    settings.SITE_URL = "http://testserver"
+    assert tasks.render_sanction_letter(letter.pk) == SanctionLetter.Status.ISSUED
+    letter.refresh_from_db()
+    assert letter.status == SanctionLetter.Status.ISSUED and len(letter.sha256) == 64
+    assert letter.render_job.state == Job.State.DONE
