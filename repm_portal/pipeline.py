@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,13 @@ from repm_portal import audit
 
 Pipeline = Mapping[str, frozenset[str] | set[str] | tuple[str, ...]]
 M = TypeVar("M", bound=models.Model)
+# True while transition() saves a row: a status saved at any other time moved outside it.
+_moving: ContextVar[bool] = ContextVar("repm_moving_status", default=False)
+
+
+def moving_status() -> bool:
+    """Whether a status is being saved by `transition()` right now (checked by the test suite)."""
+    return _moving.get()
 
 
 def transition(
@@ -49,7 +57,11 @@ def transition(
     obj.status = to  # type: ignore[attr-defined]
     for name, value in (extra or {}).items():
         setattr(obj, name, value)
-    obj.save(update_fields=["status", *(extra or {})])
+    token = _moving.set(True)
+    try:
+        obj.save(update_fields=["status", *(extra or {})])
+    finally:
+        _moving.reset(token)
     fields = {
         k: getattr(v, "name", v) if hasattr(v, "storage") else v for k, v in (extra or {}).items()
     }
@@ -94,4 +106,4 @@ def claim(
     return row
 
 
-__all__ = ["Pipeline", "claim", "transition"]
+__all__ = ["Pipeline", "claim", "moving_status", "transition"]

@@ -11,6 +11,9 @@ from repm_portal.models import CapacitySlab, RuleSet, Scheme
 from repm_portal.roles import Role
 from tests.factories import FirmUserFactory, UserFactory
 
+# Fails any test in which a status changed outside pipeline.transition().
+pytest_plugins = ["tests.status_guard"]
+
 _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
 
 
