@@ -1,4 +1,5 @@
-"""Shared fixtures: the notified rule set, one user per role, an API client."""
+"""Shared fixtures: the notified rule set, one user per role, an API client, a media folder and
+cache of the test's own, and a real Celery worker for the tests that need one."""
 
 from __future__ import annotations
 
@@ -38,3 +39,16 @@ def users(db, rules) -> dict[str, object]:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads in the test's own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def private_cache(settings):
+    """A cache of this test's own: API throttles kept in the shared Redis would leak between runs."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from incentives.claims import services, tasks
 from incentives.claims.models import Claim, ClaimLine, ClaimUpload
 from repm_portal.models import AuditEvent
-from tests.claims.conftest import AFTER_Q1, Q1_START, csv_bytes, lines_for, uploaded
+from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, lines_for, uploaded
 
 pytestmark = pytest.mark.integration
 

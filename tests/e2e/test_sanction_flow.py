@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from incentives.capital import services as capital
 from incentives.models import SanctionLetter
 from repm_portal.roles import Role
-from tests.capital.conftest import certificate, commissioned_award, firm_user, ledger_csv, line
+from tests.capital.ledgers import certificate, firm_user, ledger_csv, line
 from tests.e2e.conftest import login
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, AwardFactory, UserFactory
 from tests.integration.test_celery_worker import worker  # noqa: F401 - fixture
 from tests.integration.test_sanction_worker import media_for_both, sanction_queue  # noqa: F401
 
@@ -37,7 +37,9 @@ def test_an_approval_in_the_browser_ends_in_a_letter_the_firm_downloads(
 ):
     # given a plant commissioned two months ago and its investment ledger verified
     today = timezone.localdate()
-    award = commissioned_award(allocated_mtpa=800, commissioned_on=today - dt.timedelta(days=60))
+    award = AwardFactory(
+        commissioned=True, allocated_mtpa=800, plant__commissioned_on=today - dt.timedelta(days=60)
+    )
     verifier = UserFactory(role=Role.VERIFIER, username="e2e_verifier")
     approver = UserFactory(role=Role.APPROVER, username="e2e_approver", first_name="Asha")
     rows = [line("450", date=(today - dt.timedelta(days=200)).isoformat()), line("60", head="R&D")]

@@ -15,7 +15,8 @@ from incentives.capital import services as capital
 from incentives.models import LedgerEntry, SanctionLetter, SanctionRequest
 from repm_portal.celery import app
 from repm_portal.roles import Role
-from tests.capital.conftest import certificate, commissioned_award, firm_user, ledger_csv, line
+from tests.capital.ledgers import certificate, firm_user, ledger_csv, line
+from tests.factories import AwardFactory
 from tests.integration.test_celery_worker import worker  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -60,7 +61,7 @@ def test_an_approval_is_sanctioned_by_a_real_worker_and_a_rerun_issues_nothing_m
     rules, users, sanction_queue
 ):
     assert "MEDIA_ROOT" in os.environ
-    award = commissioned_award(allocated_mtpa=600)
+    award = AwardFactory(commissioned=True, allocated_mtpa=600)
     rows = [line("400"), line("5", head="R&D")]
     claim = capital.upload_ledger(
         actor=firm_user(award), award=award, ledger_file=ledger_csv(rows),
