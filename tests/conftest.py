@@ -4,13 +4,16 @@ cache of the test's own, and a real Celery worker for the tests that need one.""
 from __future__ import annotations
 
 import importlib
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
 
+from repm_portal.celery import app
 from repm_portal.models import CapacitySlab, RuleSet, Scheme
 from repm_portal.roles import Role
 from tests.factories import FirmUserFactory, UserFactory
+from tests.workers import start_worker, stop
 
 _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
 
@@ -52,3 +55,38 @@ def media_root(settings, tmp_path):
 def private_cache(settings):
     """A cache of this test's own: API throttles kept in the shared Redis would leak between runs."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker on a queue of its own (its name is the fixture's value)."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    process = start_worker(queue)
+    try:
+        yield queue
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def media_for_both(settings, tmp_path, monkeypatch):
+    """One media folder for this process and the worker (which inherits the environment)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sanction_queue(media_for_both, worker):
+    """Route the sanction tasks to the test's own worker for the duration of the test."""
+    routes = app.conf.task_routes
+    app.conf.task_routes = {
+        "incentives.tasks.issue_sanction": {"queue": worker},
+        "incentives.tasks.render_sanction_letter": {"queue": worker},
+    }
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+    yield worker
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)

@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 
 from incentives.claims.models import Claim
 from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, line, lines_for, sales_award
-from tests.claims.test_crash import start_worker, stop
-from tests.e2e.conftest import login
+from tests.e2e.pages import login
 from tests.factories import PASSWORD
+from tests.workers import start_worker, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("private_cache")]
 

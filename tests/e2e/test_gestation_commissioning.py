@@ -14,7 +14,7 @@ from incentives.gestation import services
 from incentives.gestation.models import Plant
 from incentives.models import LedgerEntry
 from repm_portal.roles import Role
-from tests.e2e.conftest import login
+from tests.e2e.pages import login
 from tests.factories import PASSWORD, AwardFactory, UserFactory
 
 IST = ZoneInfo("Asia/Kolkata")

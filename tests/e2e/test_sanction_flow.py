@@ -16,10 +16,8 @@ from incentives.capital import services as capital
 from incentives.models import SanctionLetter
 from repm_portal.roles import Role
 from tests.capital.ledgers import certificate, firm_user, ledger_csv, line
-from tests.e2e.conftest import login
+from tests.e2e.pages import login
 from tests.factories import PASSWORD, AwardFactory, UserFactory
-from tests.integration.test_celery_worker import worker  # noqa: F401 - fixture
-from tests.integration.test_sanction_worker import media_for_both, sanction_queue  # noqa: F401
 
 IST = ZoneInfo("Asia/Kolkata")
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,7 +31,7 @@ def test_an_approval_in_the_browser_ends_in_a_letter_the_firm_downloads(
     live_server,
     page,
     rules,
-    sanction_queue,  # noqa: F811
+    sanction_queue,
 ):
     # given a plant commissioned two months ago and its investment ledger verified
     today = timezone.localdate()
