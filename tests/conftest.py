@@ -1,15 +1,19 @@
-"""Shared fixtures: the notified rule set, one user per role, an API client."""
+"""Shared fixtures: the notified rule set, one user per role, an API client, a media folder and
+cache of the test's own, and a real Celery worker for the tests that need one."""
 
 from __future__ import annotations
 
 import importlib
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
 
+from repm_portal.celery import app
 from repm_portal.models import CapacitySlab, RuleSet, Scheme
 from repm_portal.roles import Role
 from tests.factories import FirmUserFactory, UserFactory
+from tests.workers import start_worker, stop
 
 # Fails any test in which a status changed outside pipeline.transition().
 pytest_plugins = ["tests.status_guard"]
@@ -41,3 +45,51 @@ def users(db, rules) -> dict[str, object]:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads in the test's own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def private_cache(settings):
+    """A cache of this test's own: API throttles kept in the shared Redis would leak between runs."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker on a queue of its own (its name is the fixture's value)."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    process = start_worker(queue)
+    try:
+        yield queue
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def media_for_both(settings, tmp_path, monkeypatch):
+    """One media folder for this process and the worker (which inherits the environment)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sanction_queue(media_for_both, worker):
+    """Route the sanction tasks to the test's own worker for the duration of the test."""
+    routes = app.conf.task_routes
+    app.conf.task_routes = {
+        "incentives.tasks.issue_sanction": {"queue": worker},
+        "incentives.tasks.render_sanction_letter": {"queue": worker},
+    }
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+    yield worker
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)

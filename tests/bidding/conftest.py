@@ -8,15 +8,8 @@ from tests.bidding.builders import Staff
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """A cache of this test's own: API throttles kept in the shared Redis would leak between runs."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def _own_media_and_cache(media_root, private_cache):
+    """Every test here stores uploads in its own folder and keeps its own cache (tests/conftest.py)."""
 
 
 @pytest.fixture

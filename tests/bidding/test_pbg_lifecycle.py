@@ -14,11 +14,9 @@ from django.urls import reverse
 
 from bidding import services
 from bidding.models import PbgExtension, PbgReminder, PerformanceBankGuarantee
-from incentives.gestation.models import Plant
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
-from tests.awards import make_award
-from tests.factories import FirmUserFactory
+from tests.factories import AwardFactory, FirmUserFactory, PlantFactory
 
 IST = ZoneInfo("Asia/Kolkata")
 AWARDED = dt.datetime(2026, 7, 21, 11, 0, tzinfo=IST)
@@ -30,8 +28,8 @@ def at(day: dt.date) -> dt.datetime:
 
 @pytest.fixture
 def award(rules):
-    # make_award() adds the winner as a participant in its own bid, as the tender flow does
-    return make_award(allocated_mtpa=1000, awarded_at=AWARDED)
+    # AwardFactory adds the winner as a participant in its own bid, as the tender flow does
+    return AwardFactory(allocated_mtpa=1000, awarded_at=AWARDED)
 
 
 @pytest.fixture
@@ -45,14 +43,6 @@ def guarantee(award, winner):
         actor=winner, award=award, amount=award.pbg_amount_required, bank_name="Bank of Baroda",
         guarantee_number="BOB/PBG/77", issued_on=dt.date(2026, 8, 1),
         valid_until=award.pbg_valid_until_required, now=at(dt.date(2026, 8, 2)),
-    )  # fmt: skip
-
-
-def commission(award, on=dt.date(2028, 7, 1)) -> Plant:
-    return Plant.objects.create(
-        award=award, name="Plant", gestation_starts_on=AWARDED.date(),
-        gestation_ends_on=dt.date(2028, 7, 21), commissioned_on=on, commissioned_mtpa=1000,
-        created_at=AWARDED,
     )  # fmt: skip
 
 
@@ -108,7 +98,7 @@ def test_release_waits_until_the_award_owes_nothing(guarantee, award, users):
     after_term = at(term_end + dt.timedelta(days=1))
     with pytest.raises(ValidationError, match="plant is not commissioned yet"):
         services.release_pbg(actor=official, guarantee=guarantee, reason="done", now=after_term)
-    commission(award)
+    PlantFactory(award=award, name="Plant", commissioned=True, commissioned_on=dt.date(2028, 7, 1))
     services.release_pbg(actor=official, guarantee=guarantee, reason="Term over; plant commissioned.",
                          now=after_term)  # fmt: skip
     guarantee.refresh_from_db()

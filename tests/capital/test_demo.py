@@ -11,11 +11,11 @@ from bidding import demo as bidding_demo
 from bidding.models import Award
 from incentives.capital import demo
 from incentives.capital.models import CapitalSubsidyClaim
-from incentives.gestation.models import Plant
 from incentives.models import LedgerEntry, SanctionLetter
 from repm_portal.audit import verify_chain
 from repm_portal.demo_clock import DEMO_AS_OF
 from repm_portal.models import AuditEvent
+from tests.factories import PlantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,14 +37,12 @@ def awards(rules, settings, tmp_path):
     for award in awards:
         start = award.awarded_at.date()
         on = COMMISSIONED.get(award.rank)  # the fifth is still being built
-        Plant.objects.create(
+        PlantFactory(
             award=award,
             name=f"Plant {award.label}",
-            gestation_starts_on=start,
             gestation_ends_on=start + dt.timedelta(days=730),
+            commissioned=on is not None,
             commissioned_on=on,
-            commissioned_mtpa=award.allocated_mtpa if on else None,
-            created_at=award.awarded_at,
         )
     return awards
 

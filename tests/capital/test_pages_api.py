@@ -15,7 +15,8 @@ from incentives.capital import services
 from incentives.capital.models import CapitalSubsidyClaim, InvestmentLine
 from incentives.models import SanctionRequest
 from repm_portal.roles import Role
-from tests.capital.conftest import NOW, certificate, commissioned_award, firm_user, ledger_csv, line
+from tests.capital.ledgers import NOW, certificate, firm_user, ledger_csv, line
+from tests.factories import AwardFactory
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,10 @@ STAFF = [Role.OFFICIAL, Role.EVALUATOR, Role.VERIFIER, Role.APPROVER, Role.AUDIT
 @pytest.fixture
 def two_claims(rules):
     """Two firms' awards, each with a draft claim."""
-    mine, theirs = commissioned_award(), commissioned_award(allocated_mtpa=800)
+    mine, theirs = (
+        AwardFactory(commissioned=True),
+        AwardFactory(commissioned=True, allocated_mtpa=800),
+    )
     return [
         services.upload_ledger(
             actor=firm_user(a),
@@ -81,7 +85,7 @@ def test_anonymous_callers_are_refused(api_client, two_claims):
 
 
 def test_the_api_upload_takes_a_ledger_and_submits(api_client, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     api_client.force_authenticate(firm_user(award))
 
     created = api_client.post(
@@ -99,7 +103,7 @@ def test_the_api_upload_takes_a_ledger_and_submits(api_client, rules):
 
 
 def test_a_bad_api_upload_answers_every_error_and_stores_nothing(api_client, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     api_client.force_authenticate(firm_user(award))
 
     response = api_client.post(
@@ -119,7 +123,7 @@ def test_a_bad_api_upload_answers_every_error_and_stores_nothing(api_client, rul
 
 @pytest.mark.parametrize("who", ["other_firm", Role.VERIFIER, Role.APPROVER])
 def test_only_the_award_firm_may_upload_through_the_api(api_client, users, rules, who):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     api_client.force_authenticate(users[Role.FIRM_USER] if who == "other_firm" else users[who])
 
     response = api_client.post(
@@ -142,7 +146,7 @@ def test_another_firm_cannot_submit_a_claim(api_client, users, two_claims):
 
 
 def test_the_firm_uploads_sees_its_lines_and_submits(client, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     client.force_login(firm_user(award))
 
     page = client.get(reverse("capital_claim_list"))
@@ -168,7 +172,7 @@ def test_the_firm_uploads_sees_its_lines_and_submits(client, rules):
 
 
 def test_a_refused_upload_shows_a_row_level_table_and_a_neutralised_csv(client, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     client.force_login(firm_user(award))
 
     response = client.post(
@@ -189,7 +193,7 @@ def test_a_refused_upload_shows_a_row_level_table_and_a_neutralised_csv(client, 
 
 
 def test_the_upload_page_is_the_award_firms_only(client, users, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     client.force_login(users[Role.FIRM_USER])
 
     assert client.get(reverse("capital_upload", args=[award.pk])).status_code == 403
@@ -219,7 +223,7 @@ def test_documents_download_for_their_firm_and_staff_only(client, users, two_cla
 
 
 def test_the_lines_export_neutralises_formulas(client, users, rules):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     claim = services.upload_ledger(
         actor=firm_user(award), award=award,
         ledger_file=ledger_csv([line("700", item="=cmd|' /C calc'!A0")]),
@@ -236,7 +240,7 @@ def test_the_lines_export_neutralises_formulas(client, users, rules):
 def test_verifier_excludes_on_the_page_and_approver_approves_then_the_letter_shows(
     client, users, rules
 ):
-    award = commissioned_award()
+    award = AwardFactory(commissioned=True)
     claim = services.upload_ledger(
         actor=firm_user(award), award=award, ledger_file=ledger_csv([line("700"), line("100")]),
         certificate_file=certificate(), now=NOW,

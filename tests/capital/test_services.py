@@ -17,15 +17,14 @@ from incentives.models import EntryKind, LedgerEntry, SanctionLetter, SanctionRe
 from repm_portal.models import AuditEvent
 from repm_portal.money import crore
 from repm_portal.roles import Role
-from tests.capital.conftest import (
+from tests.capital.ledgers import (
     NOW,
     certificate,
-    commissioned_award,
     firm_user,
     ledger_csv,
     line,
 )
-from tests.factories import UserFactory
+from tests.factories import AwardFactory, PlantFactory, UserFactory
 
 Status = CapitalSubsidyClaim.Status
 LATER = NOW + dt.timedelta(days=20)
@@ -95,7 +94,7 @@ def test_an_upload_judges_each_line_with_its_reason(award):
 
 
 def test_the_plant_must_be_commissioned(rules):
-    award = commissioned_award(commissioned_on=None)
+    award = PlantFactory().award
 
     with pytest.raises(ValidationError, match="not commissioned"):
         upload(award, [line("400")])
@@ -248,7 +247,7 @@ def test_a_claim_runs_from_upload_to_sanction_letter_and_ledger(award, users):
     ],
 )
 def test_each_slab_edge_sanctioned_for_real(rules, users, capacity, eligible_crore, expected_crore):
-    award = commissioned_award(allocated_mtpa=capacity)
+    award = AwardFactory(commissioned=True, allocated_mtpa=capacity)
     claim = upload(award, [line(eligible_crore)])
 
     letter, claim = to_sanction(claim, users)
@@ -264,7 +263,7 @@ def test_each_slab_edge_sanctioned_for_real(rules, users, capacity, eligible_cro
 
 
 def test_a_capacity_of_700_uses_the_700_to_800_slab(rules, users):
-    award = commissioned_award(allocated_mtpa=700)
+    award = AwardFactory(commissioned=True, allocated_mtpa=700)
     claim = upload(award, [line("900")])
 
     letter, claim = to_sanction(claim, users)
@@ -279,7 +278,7 @@ def test_a_capacity_of_700_uses_the_700_to_800_slab(rules, users):
 
 def _spend_pool(rules, leave: Decimal):
     """Another award takes all of the pool but `leave`, as an earlier sanction."""
-    other = commissioned_award(allocated_mtpa=600)
+    other = AwardFactory(commissioned=True, allocated_mtpa=600)
     with transaction.atomic():
         ledger.post(
             kind=EntryKind.SANCTION, pool="capital_subsidy", award=other,

@@ -2,70 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from incentives.claims import services, tasks
 from incentives.claims.models import Claim, ClaimLine, ClaimUpload
 from repm_portal.models import AuditEvent
-from tests.claims.conftest import AFTER_Q1, Q1_START, csv_bytes, lines_for, uploaded
+from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, lines_for, uploaded
+from tests.workers import start_worker, stop, wait_for
 
 pytestmark = pytest.mark.integration
 
 LINES = 3000
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = quote(db["HOST"], safe="")
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{host}:{db['PORT']}/{db['NAME']}"
-
-
-def start_worker(queue: str, media_root, **extra_env) -> subprocess.Popen:
-    env = os.environ | {
-        "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "repm_portal.settings.test",
-        "MEDIA_ROOT": str(media_root),
-        **extra_env,
-    }
-    if "REDIS_URL" not in env:
-        env["REDIS_URL"] = settings.CELERY_BROKER_URL
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "repm_portal", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "warning", "--without-gossip", "--without-mingle"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for(condition, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    states = list(ClaimUpload.objects.values_list("status", "phase", "percent", "message"))
-    raise AssertionError(f"timed out waiting for {what}; uploads: {states}")
+def uploads() -> str:
+    return (
+        f"uploads: {list(ClaimUpload.objects.values_list('status', 'phase', 'percent', 'message'))}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,6 +47,7 @@ def test_a_worker_killed_while_storing_leaves_no_claim_and_a_rerun_stores_it(
             ).exists(),
             timeout=120,
             what="the worker to reach the end of storing",
+            detail=uploads,
         )
         # (nothing is visible from outside the worker's transaction)
         assert not ClaimLine.objects.exists() and not Claim.objects.exists()
@@ -108,7 +66,7 @@ def test_a_worker_killed_while_storing_leaves_no_claim_and_a_rerun_stores_it(
             )
             return cursor.fetchone()[0] == 0
 
-    wait_for(rolled_back, timeout=30, what="the killed worker's transaction to end")
+    wait_for(rolled_back, timeout=30, what="the killed worker's transaction to end", detail=uploads)
     assert not Claim.objects.exists()
     assert not ClaimLine.objects.exists()
     upload = ClaimUpload.objects.get(pk=upload_id)

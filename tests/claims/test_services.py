@@ -18,8 +18,7 @@ from incentives.claims.periods import claim_periods, sli_term_ends_on
 from incentives.ingest.columns import HEADER
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
-from tests.awards import make_award
-from tests.claims.conftest import (
+from tests.claims.sales import (
     AFTER_Q1,
     AFTER_Q2,
     BUYER_GSTIN,
@@ -27,14 +26,14 @@ from tests.claims.conftest import (
     IST,
     Q1_START,
     Q2_START,
-    commission,
     csv_bytes,
     line,
     lines_for,
+    sales_award,
     submit,
     uploaded,
 )
-from tests.factories import FirmUserFactory, UserFactory
+from tests.factories import AwardFactory, BidParticipantFactory, FirmUserFactory, UserFactory
 
 
 def nothing_stored() -> bool:
@@ -400,7 +399,7 @@ def test_the_database_refuses_an_invoice_number_twice_for_an_award(award, firm_u
         )  # fmt: skip
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         # a line's award must be its claim's
-        other = make_award()
+        other = AwardFactory()
         cursor.execute(
             "UPDATE claims_claimline SET award_id = %s WHERE claim_id = %s",
             [other.pk, stored.claim_id],
@@ -528,7 +527,7 @@ def test_uploads_open_after_the_period_and_close_with_its_window(award, firm_use
 
 @pytest.mark.django_db
 def test_an_uncommissioned_award_has_no_claim_periods(rules):
-    award = make_award()
+    award = AwardFactory()
     user = award.bid.firm.users.get()
     with pytest.raises(ValidationError, match="has no commissioned plant yet"):
         services.receive_upload(
@@ -553,15 +552,8 @@ def test_only_the_awards_own_firm_uploads(award, role):
 
 @pytest.mark.django_db
 def test_a_consortium_member_uploads_and_its_gstin_counts_as_own(rules):
-    from bidding.models import BidParticipant
-    from tests.factories import FirmFactory
-
-    award = make_award()
-    commission(award)
-    member = FirmFactory()
-    BidParticipant.objects.create(
-        tender=award.tender, bid=award.bid, firm=member, role=BidParticipant.Role.MEMBER
-    )
+    award = sales_award()
+    member = BidParticipantFactory(bid=award.bid).firm
     user = FirmUserFactory(firm=member)
     records = [line(1, dt.date(2027, 5, 12), buyer_gstin=member.gstin)]
     upload = submit(award, user, csv_bytes(records))

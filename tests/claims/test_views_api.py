@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from incentives.claims import services
 from incentives.claims.models import Claim, ClaimUpload
 from repm_portal.roles import READ_ALL_ROLES, Role
-from tests.claims.conftest import (
+from tests.claims.sales import (
     AFTER_Q1,
     Q1_START,
     csv_bytes,

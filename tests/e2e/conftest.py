@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -46,17 +45,3 @@ def page(browser, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-
-
-def field(page, label: str):
-    """The input labelled `label`, whether or not the label carries the required-field star."""
-    return page.get_by_label(re.compile("^" + re.escape(label) + r"(\s*\*)?$"))
-
-
-def login(page, base_url: str, username: str, password: str) -> None:
-    """Log in through the real form and wait for the dashboard."""
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/dashboard/")

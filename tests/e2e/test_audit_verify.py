@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.pages import login
 from tests.factories import PASSWORD
-from tests.integration.test_celery_worker import worker  # noqa: F401 - the real worker fixture
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_the_auditor_verifies_the_chain_from_the_page(live_server, page, users, worker, settings):  # noqa: F811
+def test_the_auditor_verifies_the_chain_from_the_page(live_server, page, users, worker, settings):
     # given the worker listens on its private queue, route the task there
     settings.CELERY_TASK_ROUTES = {"repm_portal.tasks.verify_audit_chain": {"queue": worker}}
     from repm_portal.celery import app

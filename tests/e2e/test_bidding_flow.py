@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from bidding import services
 from bidding.models import AwardLetter, Tender
 from repm_portal.roles import Role
-from tests.e2e.conftest import field, login
+from tests.e2e.pages import field, login
 from tests.factories import PASSWORD, FirmUserFactory, UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

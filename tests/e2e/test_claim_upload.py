@@ -3,7 +3,6 @@
 A real Celery worker (on a private queue) checks and stores the files, as in production.
 """
 
-# ruff: noqa: F811 - the fixtures imported from tests.claims.conftest are used as parameters
 from __future__ import annotations
 
 import datetime as dt
@@ -15,22 +14,22 @@ import time_machine
 from playwright.sync_api import expect
 
 from incentives.claims.models import Claim
-from tests.claims.conftest import (  # noqa: F401 - award, firm_user, media_root, private_cache: fixtures
-    AFTER_Q1,
-    Q1_START,
-    award,
-    csv_bytes,
-    firm_user,
-    line,
-    lines_for,
-    media_root,
-    private_cache,
-)
-from tests.claims.test_crash import start_worker, stop
-from tests.e2e.conftest import login
+from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, line, lines_for, sales_award
+from tests.e2e.pages import login
 from tests.factories import PASSWORD
+from tests.workers import start_worker, stop
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("private_cache")]
+
+
+@pytest.fixture
+def award(rules):
+    return sales_award()
+
+
+@pytest.fixture
+def firm_user(award):
+    return award.bid.firm.users.get()
 
 
 def as_file(name: str, data: bytes) -> dict:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from beneficiaries.models import Firm
 from repm_portal.roles import Role
-from tests.e2e.conftest import field, login
+from tests.e2e.pages import field, login
 from tests.factories import PASSWORD, gstin_for
 
 

@@ -14,9 +14,8 @@ from incentives.gestation import services
 from incentives.gestation.models import Plant
 from incentives.models import LedgerEntry
 from repm_portal.roles import Role
-from tests.awards import make_award
-from tests.e2e.conftest import login
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.pages import login
+from tests.factories import PASSWORD, AwardFactory, UserFactory
 
 IST = ZoneInfo("Asia/Kolkata")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -40,7 +39,7 @@ def test_the_approver_accepts_commissioning_and_sees_the_date(live_server, page,
     verifier = UserFactory(role=Role.VERIFIER, username="e2e_verifier")
     approver = UserFactory(role=Role.APPROVER, username="e2e_approver", first_name="Asha")
     awarded_on = timezone.localdate() - dt.timedelta(days=800)
-    award = make_award(allocated_mtpa=1000, awarded_at=at(awarded_on))
+    award = AwardFactory(allocated_mtpa=1000, awarded_at=at(awarded_on))
     firm_user = award.bid.firm.users.first()
     plant = services.open_gestation(actor=official, award=award, now=at(awarded_on))
     commissioned_on = plant.gestation_ends_on + dt.timedelta(days=50)

@@ -15,11 +15,9 @@ from playwright.sync_api import expect
 from incentives.capital import services as capital
 from incentives.models import SanctionLetter
 from repm_portal.roles import Role
-from tests.capital.conftest import certificate, commissioned_award, firm_user, ledger_csv, line
-from tests.e2e.conftest import login
-from tests.factories import PASSWORD, UserFactory
-from tests.integration.test_celery_worker import worker  # noqa: F401 - fixture
-from tests.integration.test_sanction_worker import media_for_both, sanction_queue  # noqa: F401
+from tests.capital.ledgers import certificate, firm_user, ledger_csv, line
+from tests.e2e.pages import login
+from tests.factories import PASSWORD, AwardFactory, UserFactory
 
 IST = ZoneInfo("Asia/Kolkata")
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,11 +31,13 @@ def test_an_approval_in_the_browser_ends_in_a_letter_the_firm_downloads(
     live_server,
     page,
     rules,
-    sanction_queue,  # noqa: F811
+    sanction_queue,
 ):
     # given a plant commissioned two months ago and its investment ledger verified
     today = timezone.localdate()
-    award = commissioned_award(allocated_mtpa=800, commissioned_on=today - dt.timedelta(days=60))
+    award = AwardFactory(
+        commissioned=True, allocated_mtpa=800, plant__commissioned_on=today - dt.timedelta(days=60)
+    )
     verifier = UserFactory(role=Role.VERIFIER, username="e2e_verifier")
     approver = UserFactory(role=Role.APPROVER, username="e2e_approver", first_name="Asha")
     rows = [line("450", date=(today - dt.timedelta(days=200)).isoformat()), line("60", head="R&D")]
@@ -54,15 +54,22 @@ def test_an_approval_in_the_browser_ends_in_a_letter_the_firm_downloads(
     # when the approver approves it in the browser
     login(page, live_server.url, approver.username, PASSWORD)
     page.goto(f"{live_server.url}/capital/claims/{claim.pk}/")
-    page.get_by_role("button", name="Approve and sanction").click()
-    # then the worker issues the letter, and the claim's page shows it once reloaded
-    issued = page.get_by_role("link", name=re.compile(r"\(PDF, "))
-    for _ in range(60):
-        if issued.count():
-            break
-        page.wait_for_timeout(1000)
-        page.reload()
-    expect(issued).to_be_visible()
+    approve = page.get_by_role("button", name="Approve and sanction")
+    approve.click()
+    expect(approve).to_have_count(0)  # the approved claim's page has loaded
+    # then the worker issues the letter, and the claim's page shows it once reloaded: poll the page
+    # (a synchronous request: wait_for_function takes a returned promise as already true)
+    page.wait_for_function(
+        """url => {
+            const request = new XMLHttpRequest();
+            request.open("GET", url, false);
+            request.send();
+            return request.responseText.includes("(PDF, ");
+        }""",
+        arg=page.url, polling=1000, timeout=90_000,
+    )  # fmt: skip
+    page.reload()
+    expect(page.get_by_role("link", name=re.compile(r"\(PDF, "))).to_be_visible()
     letter = SanctionLetter.objects.get(claim_id=str(claim.pk))
     # (15 % of Rs 510 crore is Rs 76.5 crore, under the 700-800 MTPA slab's Rs 100 crore cap)
     assert letter.amount == 765_000_000

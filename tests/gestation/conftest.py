@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bidding import services as bidding_services
 from incentives.gestation import services
 from repm_portal.roles import Role
-from tests.awards import make_award
-from tests.factories import FirmUserFactory, UserFactory
-
-IST = ZoneInfo("Asia/Kolkata")
-# Awarded 15 Feb 2026: gestation ends 15 Feb 2028, so the first days of delay cross 29 Feb 2028.
-AWARDED_AT = dt.datetime(2026, 2, 15, 11, 0, tzinfo=IST)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def at(day: dt.date, hour: int = 11) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=IST)
-
-
-def pdf(name: str = "certificate.pdf", extra: bytes = b"") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF + extra, content_type="application/pdf")
+from tests.factories import AwardFactory, FirmUserFactory, UserFactory
+from tests.gestation.milestones import AWARDED_AT, at
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def _own_media_and_cache(media_root, private_cache):
+    """Every test here stores uploads in its own folder and keeps its own cache (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -53,7 +31,7 @@ def people(users):
 
 @pytest.fixture
 def award(rules):
-    return make_award(allocated_mtpa=800, awarded_at=AWARDED_AT)
+    return AwardFactory(allocated_mtpa=800, awarded_at=AWARDED_AT)
 
 
 @pytest.fixture
@@ -84,16 +62,4 @@ def guarantee(award, people):
 def plant(award, people):
     return services.open_gestation(
         actor=people[Role.OFFICIAL], award=award, now=at(dt.date(2026, 3, 1))
-    )
-
-
-def walk(milestone, *, firm_user, verifier, approver, actual_on, when, mtpa=None):
-    """One milestone through the firm, the verifier and the approver."""
-    services.submit_milestone(
-        actor=firm_user, milestone=milestone, actual_on=actual_on, files=[pdf()],
-        commissioned_mtpa=mtpa, now=when,
-    )  # fmt: skip
-    services.verify_milestone(actor=verifier, milestone=milestone, now=when + dt.timedelta(days=1))
-    return services.accept_milestone(
-        actor=approver, milestone=milestone, now=when + dt.timedelta(days=2)
     )

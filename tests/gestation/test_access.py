@@ -11,7 +11,7 @@ from django.urls import reverse
 from incentives.gestation import services
 from incentives.gestation.models import Milestone
 from repm_portal.roles import READ_ALL_ROLES, Role
-from tests.gestation.conftest import at, pdf
+from tests.gestation.milestones import at, pdf
 
 STAFF = sorted(READ_ALL_ROLES)
 

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from incentives.gestation import services
 from incentives.gestation.models import MilestoneEvidence
 from repm_portal.models import AuditEvent
-from tests.gestation.conftest import PDF, PNG, at, pdf
+from tests.gestation.milestones import PDF, PNG, at, pdf
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 64
 DOCX = b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64

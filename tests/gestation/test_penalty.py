@@ -12,7 +12,7 @@ from django.urls import reverse
 from incentives.gestation import selectors
 from repm_portal.roles import Role
 from tests.factories import PASSWORD
-from tests.gestation.conftest import IST
+from tests.gestation.milestones import IST
 
 # The plant fixture's gestation ends on 15 Feb 2028; the PBG basis is Rs 40 crore (0.1 %: Rs 4 lakh a day).
 

@@ -15,7 +15,8 @@ from incentives.gestation.models import Milestone, Plant
 from incentives.models import LedgerEntry
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
-from tests.gestation.conftest import at, pdf, walk
+from tests.factories import AwardFactory
+from tests.gestation.milestones import at, pdf, walk
 
 
 def ms(plant, kind) -> Milestone:
@@ -58,9 +59,7 @@ def test_gestation_opens_once_and_only_by_an_official(award, people, firm_user):
 
 
 def test_the_daily_sweep_opens_gestation_for_awards_without_a_plant(award, rules):
-    from tests.awards import make_award
-
-    second = make_award(tender=award.tender, allocated_mtpa=600)
+    second = AwardFactory(tender=award.tender, allocated_mtpa=600)
     opened = services.open_missing_gestations(now=at(dt.date(2026, 3, 1)))
     assert {p.award_id for p in opened} == {award.pk, second.pk}
     assert services.open_missing_gestations() == []

@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
 from repm_portal import audit
 from repm_portal.tasks import verify_audit_chain
 from tests.factories import FirmFactory
 
 pytestmark = pytest.mark.integration
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = quote(db["HOST"], safe="")
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{host}:{db['PORT']}/{db['NAME']}"
-
-
-@pytest.fixture
-def worker():
-    """A `celery worker` on a private queue, so no other worker on the same broker takes our task."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = os.environ | {
-        "DATABASE_URL": _database_url(),  # the test database, which the worker must see
-        "DJANGO_SETTINGS_MODULE": "repm_portal.settings.test",
-    }
-    if "REDIS_URL" not in env:
-        env["REDIS_URL"] = settings.CELERY_BROKER_URL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "repm_portal", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "warning", "--without-gossip", "--without-mingle"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        yield queue
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.django_db(transaction=True)

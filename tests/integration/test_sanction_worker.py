@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import time
 
 import pytest
 from django.db import transaction
@@ -13,54 +12,20 @@ from django.db import transaction
 from incentives import tasks
 from incentives.capital import services as capital
 from incentives.models import LedgerEntry, SanctionLetter, SanctionRequest
-from repm_portal.celery import app
 from repm_portal.roles import Role
-from tests.capital.conftest import certificate, commissioned_award, firm_user, ledger_csv, line
-from tests.integration.test_celery_worker import worker  # noqa: F401 - the fixture
+from tests.capital.ledgers import certificate, firm_user, ledger_csv, line
+from tests.factories import AwardFactory
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 NOW = dt.datetime(2028, 6, 10, 11, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def media_for_both(settings, tmp_path, monkeypatch):
-    """One media folder for this process and the worker (which inherits the environment)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def sanction_queue(media_for_both, worker):  # noqa: F811
-    """Route the sanction tasks to the test's own worker for the duration of the test."""
-    routes = app.conf.task_routes
-    app.conf.task_routes = {
-        "incentives.tasks.issue_sanction": {"queue": worker},
-        "incentives.tasks.render_sanction_letter": {"queue": worker},
-    }
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)
-    yield worker
-    app.conf.task_routes = routes
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)
-
-
-def _wait_for(condition, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError("the worker did not finish in time")
 
 
 def test_an_approval_is_sanctioned_by_a_real_worker_and_a_rerun_issues_nothing_more(
     rules, users, sanction_queue
 ):
     assert "MEDIA_ROOT" in os.environ
-    award = commissioned_award(allocated_mtpa=600)
+    award = AwardFactory(commissioned=True, allocated_mtpa=600)
     rows = [line("400"), line("5", head="R&D")]
     claim = capital.upload_ledger(
         actor=firm_user(award), award=award, ledger_file=ledger_csv(rows),
@@ -73,7 +38,10 @@ def test_an_approval_is_sanctioned_by_a_real_worker_and_a_rerun_issues_nothing_m
         capital.approve_claim(actor=users[Role.APPROVER], claim=claim, now=NOW)
         assert not SanctionLetter.objects.exists()
     # then the worker numbers, posts and renders the letter
-    letter = _wait_for(lambda: SanctionLetter.objects.filter(status="issued").first())
+    letter = wait_for(
+        lambda: SanctionLetter.objects.filter(status="issued").first(),
+        timeout=90, every=0.5, what="the worker to issue the letter",
+    )  # fmt: skip
     assert letter.amount > 0 and letter.claim_id == str(claim.pk)
     with letter.file.open("rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == letter.sha256

@@ -9,18 +9,12 @@ import pytest
 from incentives import ledger, sanctions
 from incentives.models import Pool
 from repm_portal.money import format_inr, to_money
-from tests.awards import make_award
+from tests.factories import AwardFactory
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def _own_media_and_cache(media_root, private_cache):
+    """Every test here stores uploads in its own folder and keeps its own cache (tests/conftest.py)."""
 
 
 class Grants:
@@ -82,4 +76,4 @@ def grants(rules):
 
 @pytest.fixture
 def award(rules):
-    return make_award(allocated_mtpa=1200)
+    return AwardFactory(allocated_mtpa=1200)

@@ -12,7 +12,7 @@ from django.db import connection, connections, transaction
 from incentives import ledger, sanctions
 from incentives.models import EntryKind, LedgerEntry, Pool, SanctionLetter
 from repm_portal.money import crore
-from tests.awards import make_award
+from tests.factories import AwardFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOW = dt.datetime(2028, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -45,14 +45,14 @@ def _fill(award, left: Decimal) -> None:
     limit = ledger.pool_limit(award.rule_set, Pool.CAPITAL_SUBSIDY)
     with transaction.atomic():
         ledger.post(
-            kind=EntryKind.SANCTION, pool=Pool.CAPITAL_SUBSIDY, award=make_award(),
+            kind=EntryKind.SANCTION, pool=Pool.CAPITAL_SUBSIDY, award=AwardFactory(),
             amount=limit - left, source_key="fill", rule_set=award.rule_set,
             document_ref="fill", narration="spend the pool down", now=NOW,
         )  # fmt: skip
 
 
 def test_concurrent_sanctions_never_take_the_pool_past_its_limit(rules):
-    awards = [make_award() for _ in range(THREADS)]
+    awards = [AwardFactory() for _ in range(THREADS)]
     _fill(awards[0], crore(5))  # room for five sanctions of Rs 1 crore
 
     def approve(i: int):
@@ -72,7 +72,7 @@ def test_concurrent_sanctions_never_take_the_pool_past_its_limit(rules):
 
 def test_the_database_alone_holds_the_limit_when_services_race_without_their_lock(rules):
     # given writers that skip the service's check and lock entirely (raw inserts)
-    awards = [make_award() for _ in range(THREADS)]
+    awards = [AwardFactory() for _ in range(THREADS)]
     _fill(awards[0], crore(3))
 
     def insert(i: int):
@@ -92,7 +92,7 @@ def test_concurrent_approvals_through_the_pipeline_hold_the_cap_and_number_witho
     grants, users
 ):
     # given one award with a cap of Rs 10 crore and sixteen claims of Rs 1.5 crore approved together
-    award = make_award()
+    award = AwardFactory()
     grants.award_cap = crore(10)
     grants.respect_headroom = False  # the claims ask for more than is left; the ledger must refuse
     requests = []

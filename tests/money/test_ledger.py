@@ -13,7 +13,7 @@ from incentives import ledger
 from incentives.models import EntryKind, LedgerEntry, Pool
 from repm_portal.models import AuditEvent
 from repm_portal.money import crore
-from tests.awards import make_award
+from tests.factories import AwardFactory
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2028, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -31,7 +31,7 @@ def _sanction(award, amount, key, **extra):
 def _fill_pool_to(award, left: Decimal) -> None:
     """Spend the capital pool down to `left` with one big sanction to another award."""
     limit = ledger.pool_limit(award.rule_set, Pool.CAPITAL_SUBSIDY)
-    _sanction(make_award(), limit - left, "fill")
+    _sanction(AwardFactory(), limit - left, "fill")
 
 
 def test_a_sanction_is_posted_audited_and_counted(award):

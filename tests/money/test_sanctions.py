@@ -24,7 +24,7 @@ from incentives.models import (
 from repm_portal import jobs
 from repm_portal.models import AuditEvent, Job
 from repm_portal.money import crore
-from tests.awards import make_award
+from tests.factories import AwardFactory
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2028, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -131,7 +131,7 @@ def test_a_new_financial_year_starts_a_new_series(grants, users, award):
 
 def test_nothing_payable_issues_no_letter(grants, users, award):
     limit = ledger.pool_limit(award.rule_set, Pool.CAPITAL_SUBSIDY)
-    spent = _request(grants, users, make_award(), "all", limit)
+    spent = _request(grants, users, AwardFactory(), "all", limit)
     sanctions.issue(spent.pk, now=NOW)
     request = _request(grants, users, award, "late", crore(1))
     assert sanctions.issue(request.pk, now=NOW) is None

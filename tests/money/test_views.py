@@ -16,8 +16,7 @@ from incentives import sanctions, services
 from incentives.models import Payment
 from repm_portal.money import crore
 from repm_portal.roles import Role
-from tests.awards import make_award
-from tests.factories import PASSWORD, FirmUserFactory
+from tests.factories import PASSWORD, AwardFactory, FirmUserFactory
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2028, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -29,7 +28,7 @@ def letters(grants, users):
     """Two beneficiaries, one letter each."""
     made = {}
     for name in ("ours", "theirs"):
-        award = make_award()
+        award = AwardFactory()
         grants.add(name, award, crore(3))
         with transaction.atomic():
             request = sanctions.request_sanction(
@@ -187,7 +186,7 @@ def test_the_dashboard_shows_the_budget_and_what_a_firm_is_owed(client, users, l
 
 
 def test_a_refused_sanction_is_shown_to_staff(client, users, grants):
-    award = make_award()
+    award = AwardFactory()
     grants.award_cap = crore(1)
     grants.add("big", award, crore(2))
     with transaction.atomic():
