@@ -22,10 +22,12 @@ def transition(
     label: str,
     extra: dict[str, Any] | None = None,
     reason: str = "",
+    action: str | None = None,
 ) -> None:
     """Move `obj.status` to `to` if the pipeline allows it; save it and record the move in the audit trail.
 
-    `extra` fields are set and saved with the status; `label` names the object in the error.
+    `extra` fields are set and saved with the status; `label` names the object in the error;
+    `action` names the audit event when it is not `<model>.<to>` (a name already on record).
     """
     if to not in pipeline[obj.status]:
         names = dict(obj._meta.get_field("status").flatchoices)
@@ -41,5 +43,9 @@ def transition(
     if reason:
         new["reason"] = reason
     audit.record(
-        actor=actor, action=f"{obj._meta.model_name}.{to}", obj=obj, old={"status": old}, new=new
+        actor=actor,
+        action=action or f"{obj._meta.model_name}.{to}",
+        obj=obj,
+        old={"status": old},
+        new=new,
     )

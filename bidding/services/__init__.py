@@ -42,6 +42,7 @@ from bidding.services.bids import (
     withdraw_bid,
 )
 from bidding.services.evaluation import (
+    EVALUATION_PIPELINE,
     approve_evaluation,
     record_evaluation,
     return_evaluation,
@@ -83,6 +84,7 @@ __all__ = [
     "ELIGIBILITY_MAX_BYTES",
     "ELIGIBILITY_TYPES",
     "EVALUATION_APPROVERS",
+    "EVALUATION_PIPELINE",
     "LETTER_MAX_ATTEMPTS",
     "PBG_PIPELINE",
     "PBG_REMINDER_DAYS",

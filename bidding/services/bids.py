@@ -21,7 +21,7 @@ from bidding.models import (
     BidVersion,
     Tender,
 )
-from bidding.services._common import _add_error, _lock_tender, _mtpa, _when
+from bidding.services._common import _add_error, _lock_tender, _mtpa, _transition_bid, _when
 from repm_portal import audit, clock
 from repm_portal.models import RuleSet
 from repm_portal.money import format_crore, format_inr, to_money
@@ -409,14 +409,5 @@ def withdraw_bid(*, actor, bid: Bid, now: dt.datetime | None = None) -> Bid:
         raise ValidationError(
             f"The bid is {bid.get_status_display().lower()}; it cannot be withdrawn."
         )
-    bid.withdrawn_at = now
-    bid.status = Bid.Status.WITHDRAWN
-    bid.save(update_fields=["status", "withdrawn_at"])
-    audit.record(
-        actor=actor,
-        action="bid.withdrawn",
-        obj=bid,
-        old={"status": Bid.Status.SUBMITTED},
-        new={"status": Bid.Status.WITHDRAWN, "at": now},
-    )
+    _transition_bid(bid, Bid.Status.WITHDRAWN, actor=actor, now=now, extra={"withdrawn_at": now})
     return bid

@@ -23,7 +23,34 @@ from bidding.services._common import (
     _transition_tender,
 )
 from repm_portal import audit, clock
+from repm_portal.pipeline import transition
 from repm_portal.roles import Role, require_role
+
+EVALUATION_PIPELINE: dict[str, set[str]] = {
+    TechnicalEvaluation.Status.RECORDED: {
+        TechnicalEvaluation.Status.APPROVED,
+        TechnicalEvaluation.Status.RETURNED,
+    },
+    TechnicalEvaluation.Status.RETURNED: {TechnicalEvaluation.Status.RECORDED},
+    TechnicalEvaluation.Status.APPROVED: set(),
+}
+
+
+def _transition_evaluation(
+    evaluation: TechnicalEvaluation,
+    to: str,
+    *,
+    actor,
+    now: dt.datetime,
+    extra: dict | None = None,
+    reason: str = "",
+    action: str | None = None,
+) -> None:
+    transition(
+        evaluation, to, pipeline=EVALUATION_PIPELINE, actor=actor, now=now,
+        label=f"The evaluation of bid {evaluation.bid_id}", extra=extra, reason=reason,
+        action=action,
+    )  # fmt: skip
 
 
 def _check_criteria(results: dict[str, tuple[bool, str]]) -> dict[str, list[str]]:
@@ -79,13 +106,24 @@ def record_evaluation(
         old = {"evaluated_by": evaluation.evaluated_by.get_username(), "qualified": evaluation.qualified,
                "results": {r.criterion: [r.passed, r.reason] for r in evaluation.results.all()}}  # fmt: skip
         evaluation.results.all().delete()
-        evaluation.status = TechnicalEvaluation.Status.RECORDED
         evaluation.qualified = qualified
         evaluation.evaluated_by = actor
         evaluation.evaluated_at = now
         evaluation.return_reason = ""
         evaluation.bid_version = version
-        evaluation.save()
+        evaluation.save(
+            update_fields=[
+                "qualified",
+                "evaluated_by",
+                "evaluated_at",
+                "return_reason",
+                "bid_version",
+            ]
+        )
+        if evaluation.status == TechnicalEvaluation.Status.RETURNED:
+            _transition_evaluation(
+                evaluation, TechnicalEvaluation.Status.RECORDED, actor=actor, now=now
+            )
     else:
         evaluation = TechnicalEvaluation.objects.create(
             bid=bid, bid_version=version, qualified=qualified, evaluated_by=actor, evaluated_at=now
@@ -129,14 +167,11 @@ def approve_evaluation(
         raise ValidationError(
             f"This evaluation is {evaluation.get_status_display().lower()}; only a recorded one can be approved."
         )
-    evaluation.status = TechnicalEvaluation.Status.APPROVED
-    evaluation.approved_by = actor
-    evaluation.approved_at = now
-    evaluation.save(update_fields=["status", "approved_by", "approved_at"])
-    audit.record(
-        actor=actor, action="evaluation.approved", obj=evaluation,
-        old={"status": TechnicalEvaluation.Status.RECORDED},
-        new={"status": TechnicalEvaluation.Status.APPROVED, "qualified": evaluation.qualified},
+    # `qualified` is saved unchanged, so the approval's audit row says what was approved.
+    _transition_evaluation(
+        evaluation, TechnicalEvaluation.Status.APPROVED, actor=actor, now=now,
+        action="evaluation.approved",
+        extra={"approved_by_id": actor.pk, "approved_at": now, "qualified": evaluation.qualified},
     )  # fmt: skip
     _transition_bid(
         bid,
@@ -164,17 +199,16 @@ def return_evaluation(
     require_role(actor, *EVALUATION_APPROVERS, action="return a technical evaluation")
     _lock_tender(evaluation.bid.tender_id)
     evaluation = TechnicalEvaluation.objects.select_for_update().get(pk=evaluation.pk)
-    clock.now(now)
+    now = clock.now(now)
     if evaluation.evaluated_by_id == actor.pk:
         raise ValidationError("You recorded this evaluation; a second official must review it.")
     if evaluation.status != TechnicalEvaluation.Status.RECORDED:
         raise ValidationError("Only a recorded evaluation can be returned.")
     if not reason.strip():
         raise ValidationError({"reason": "Say what must be looked at again."})
-    evaluation.status = TechnicalEvaluation.Status.RETURNED
-    evaluation.return_reason = reason.strip()
-    evaluation.save(update_fields=["status", "return_reason"])
-    audit.record(actor=actor, action="evaluation.returned", obj=evaluation,
-                 old={"status": TechnicalEvaluation.Status.RECORDED},
-                 new={"status": TechnicalEvaluation.Status.RETURNED, "reason": evaluation.return_reason})  # fmt: skip
+    _transition_evaluation(
+        evaluation, TechnicalEvaluation.Status.RETURNED, actor=actor, now=now,
+        action="evaluation.returned", reason=reason.strip(),
+        extra={"return_reason": reason.strip()},
+    )  # fmt: skip
     return evaluation

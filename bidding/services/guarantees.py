@@ -95,15 +95,10 @@ def record_pbg(
         )
     )
     for old in previous:
-        old.status = PerformanceBankGuarantee.Status.SUPERSEDED
-        old.save(update_fields=["status"])
-        audit.record(
-            actor=actor,
-            action="pbg.superseded",
-            obj=old,
-            old={"status": "active"},
-            new={"status": "superseded"},
-        )
+        transition(
+            old, PerformanceBankGuarantee.Status.SUPERSEDED, pipeline=PBG_PIPELINE, actor=actor,
+            now=now, label=f"Guarantee {old.guarantee_number}", action="pbg.superseded",
+        )  # fmt: skip
     guarantee = PerformanceBankGuarantee.objects.create(
         award=award, amount=amount, bank_name=bank_name.strip(), guarantee_number=guarantee_number.strip(),
         issued_on=issued_on, valid_until=valid_until, recorded_by=actor, recorded_at=now,
