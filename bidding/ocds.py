@@ -14,11 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from beneficiaries.models import Firm
 from bidding import selectors
 from bidding.models import Bid, OpenedCover, Stage, Tender
+from repm_portal import clock
 
 # A publisher's prefix is registered with the OCDS helpdesk; this one stands until MHI has its own.
 OCID_PREFIX = getattr(settings, "OCDS_OCID_PREFIX", "ocds-repm00")
@@ -105,7 +105,7 @@ def _url(base: str, path: str) -> str:
 def release_package(
     tender: Tender, *, base_url: str, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    now = now or timezone.now()
+    now = clock.now(now)
     release = _release(tender, base_url=base_url, now=now)
     return {
         "uri": _url(base_url, reverse("tender-ocds", args=[tender.pk])),

@@ -36,6 +36,7 @@ from bidding.models import (
     TenderVersion,
 )
 from bidding.sealing import COMMITMENT_DOMAIN
+from repm_portal import clock
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
 
 # From these statuses on, the technical covers are open and staff may see who bid.
@@ -48,10 +49,6 @@ OPENED_STATUSES = frozenset(
     }
 )
 RANKED_STATUSES = frozenset({Tender.Status.FINANCIAL_OPENED, Tender.Status.AWARDED})
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 # Tenders
@@ -82,7 +79,7 @@ def public_tender(tender_id: int) -> Tender:
 
 def phase(tender: Tender, *, now: dt.datetime | None = None) -> str:
     """Where the tender stands, in words, by the server's clock."""
-    now = _now(now)
+    now = clock.now(now)
     if tender.status != Tender.Status.PUBLISHED:
         return tender.get_status_display()
     if now <= tender.queries_due:
@@ -95,7 +92,7 @@ def phase(tender: Tender, *, now: dt.datetime | None = None) -> str:
 
 
 def is_open_for_bids(tender: Tender, *, now: dt.datetime | None = None) -> bool:
-    return tender.status == Tender.Status.PUBLISHED and _now(now) < tender.bids_due
+    return tender.status == Tender.Status.PUBLISHED and clock.now(now) < tender.bids_due
 
 
 def versions_of(tender: Tender) -> list[TenderVersion]:
@@ -293,7 +290,7 @@ class CommitmentRow:
 
 
 def commitments_published(tender: Tender, *, now: dt.datetime | None = None) -> bool:
-    return tender.status != Tender.Status.DRAFT and _now(now) >= tender.bids_due
+    return tender.status != Tender.Status.DRAFT and clock.now(now) >= tender.bids_due
 
 
 def commitments(tender: Tender, *, now: dt.datetime | None = None) -> list[CommitmentRow] | None:
@@ -603,7 +600,7 @@ def letter_for(user, award_id: int) -> AwardLetter:
 
 
 def guarantees_expiring(*, within_days: int = 90, now: dt.datetime | None = None):
-    today = timezone.localdate(_now(now))
+    today = timezone.localdate(clock.now(now))
     return (
         PerformanceBankGuarantee.objects.filter(
             status=PerformanceBankGuarantee.Status.ACTIVE,

@@ -23,19 +23,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bidding.models import Award
-from bidding.services import PDF, checked_upload
 from incentives import sanctions
 from incentives.capital import engine, reading, selectors
 from incentives.capital.models import CapitalSubsidyClaim, ClaimDocument, InvestmentLine
 from incentives.capital.reading import LedgerRejected
 from incentives.models import SanctionLetter, SanctionRequest
-from repm_portal import audit
+from repm_portal import audit, clock
 from repm_portal.pipeline import transition
 from repm_portal.roles import Role, has_role, require_role
+from repm_portal.uploads import MB, PDF, checked_upload
 
 CLAIM_TYPE = "capital_subsidy"
 POOL = "capital_subsidy"
-MB = 1024 * 1024
 CERTIFICATE_MAX_BYTES = 20 * MB
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -66,10 +65,6 @@ __all__ = [
     "upload_ledger",
     "verify_claim",
 ]
-
-
-def _clock(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def _require_claimant(actor, award: Award) -> None:
@@ -110,7 +105,7 @@ def upload_ledger(
     A file with any structural error raises LedgerRejected with every error by row and column,
     and nothing is stored. Lines that read well are judged eligible or not, with the reason.
     """
-    now = _clock(now)
+    now = clock.now(now)
     award = Award.objects.select_related("bid__firm", "tender", "rule_set").get(pk=award.pk)
     _require_claimant(actor, award)
     plant = selectors.plant_of(award)
@@ -325,7 +320,7 @@ def _store_ledger(
 def submit_claim(
     *, actor, claim: CapitalSubsidyClaim, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     _require_claimant(actor, claim.award)
     if claim.ledger_id is None or claim.line_count == 0:
@@ -358,7 +353,7 @@ def verify_claim(
 ) -> CapitalSubsidyClaim:
     """Verify the claim, excluding eligible lines the evidence does not bear out (each with its reason)."""
     require_role(actor, Role.VERIFIER, action="verify a capital subsidy claim")
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     if claim.status != Status.SUBMITTED:
         raise ValidationError(
@@ -431,7 +426,7 @@ def return_claim(
 ) -> CapitalSubsidyClaim:
     """The verifier returns a submitted claim to the firm for a corrected ledger."""
     require_role(actor, Role.VERIFIER, action="return a capital subsidy claim")
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     reason = _reason(reason, "returned")
     if claim.status != Status.SUBMITTED:
@@ -455,7 +450,7 @@ def send_back(
 ) -> CapitalSubsidyClaim:
     """The approver sends a verified claim back to the verifier."""
     require_role(actor, Role.APPROVER, action="send a claim back to verification")
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     reason = _reason(reason, "sent back")
     if claim.status != Status.VERIFIED:
@@ -478,7 +473,7 @@ def reject_claim(
     *, actor, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     """The verifier rejects a submitted claim, or the approver a verified one."""
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     reason = _reason(reason, "rejected")
     if claim.status == Status.SUBMITTED:
@@ -511,7 +506,7 @@ def approve_claim(
 ) -> CapitalSubsidyClaim:
     """Approve a verified claim (never by its verifier) and ask for its sanction, in one transaction."""
     require_role(actor, Role.APPROVER, action="approve a capital subsidy claim")
-    now = _clock(now)
+    now = clock.now(now)
     claim = _locked(claim)
     if claim.status != Status.VERIFIED:
         raise ValidationError(

@@ -18,14 +18,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bidding.models import Award
-from bidding.services import JPEG, MB, PDF, PNG, checked_upload
 from incentives import ledger
 from incentives.gestation import engine, selectors
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
-from repm_portal import audit
+from repm_portal import audit, clock
 from repm_portal.money import format_indian_number, format_inr
 from repm_portal.pipeline import transition
 from repm_portal.roles import Role, has_role, require_role
+from repm_portal.uploads import JPEG, MB, PDF, PNG, checked_upload
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,6 @@ MILESTONE_PIPELINE: dict[str, set[str]] = {
     Milestone.Status.ACCEPTED: set(),
 }
 SEQUENCE = [kind for kind, _share in engine.DEFAULT_PLAN]
-
-
-def _clock(now: dt.datetime | None) -> dt.datetime:
-    moment = now or timezone.now()
-    if timezone.is_naive(moment):
-        raise ValueError("`now` must be an aware datetime")
-    return moment
 
 
 def _add_error(errors: dict[str, list[str]], field: str, message: str) -> None:
@@ -132,7 +125,12 @@ def open_gestation(
     the five milestones planned across it."""
     require_role(actor, *GESTATION_OPENERS, action="open an award's gestation")
     return _open(
-        actor=actor, award=award, now=_clock(now), name=name, site_address=site_address, state=state
+        actor=actor,
+        award=award,
+        now=clock.now(now),
+        name=name,
+        site_address=site_address,
+        state=state,
     )
 
 
@@ -144,7 +142,12 @@ def open_missing_gestations(*, now: dt.datetime | None = None) -> list[Plant]:
             with transaction.atomic():
                 opened.append(
                     _open(
-                        actor=None, award=award, now=_clock(now), name="", site_address="", state=""
+                        actor=None,
+                        award=award,
+                        now=clock.now(now),
+                        name="",
+                        site_address="",
+                        state="",
                     )
                 )
         except (ValidationError, IntegrityError):
@@ -266,7 +269,7 @@ def _submit(*, actor, milestone, actual_on, remarks, files, commissioned_mtpa, n
     plant, milestone = _lock(milestone)
     if actor.firm_id != plant.award.bid.firm_id:
         raise PermissionDenied("Only the winner's own people may report its milestones.")
-    now = _clock(now)
+    now = clock.now(now)
     if milestone.status not in (Milestone.Status.PLANNED, Milestone.Status.RETURNED):
         raise ValidationError(
             f"The {milestone.get_kind_display().lower()} milestone is "
@@ -313,7 +316,7 @@ def verify_milestone(
     """The verifier (project management agency) confirms the evidence supports the milestone."""
     require_role(actor, Role.VERIFIER, action="verify a milestone")
     _plant, milestone = _lock(milestone)
-    now = _clock(now)
+    now = clock.now(now)
     _move(milestone, Milestone.Status.VERIFIED, actor=actor, now=now, extra={
         "verified_at": now, "verified_by_id": actor.pk, "verification_remarks": remarks.strip(),
     })  # fmt: skip
@@ -327,7 +330,7 @@ def return_milestone(
     """Send a milestone back to the firm with reasons: the verifier before verifying, the approver after."""
     require_role(actor, Role.VERIFIER, Role.APPROVER, action="return a milestone")
     _plant, milestone = _lock(milestone)
-    now = _clock(now)
+    now = clock.now(now)
     if milestone.status == Milestone.Status.SUBMITTED and not has_role(actor, Role.VERIFIER):
         raise PermissionDenied("A submitted milestone is returned by the verifier.")
     if milestone.status == Milestone.Status.VERIFIED and not has_role(actor, Role.APPROVER):
@@ -345,7 +348,7 @@ def accept_milestone(*, actor, milestone: Milestone, now: dt.datetime | None = N
     commissioning milestone records the commissioning and posts any delay penalty."""
     require_role(actor, Role.APPROVER, action="accept a milestone")
     plant, milestone = _lock(milestone)
-    now = _clock(now)
+    now = clock.now(now)
     if milestone.verified_by_id == actor.pk:
         raise PermissionDenied("The person who verified a milestone cannot also accept it.")
     waiting = [

@@ -1,0 +1,62 @@
+"""Tenders, their versions and documents, sealed two-cover bids, openings, evaluation and awards."""
+
+# Models register in the order they are imported: the order they had in the one models.py.
+# isort: off
+from bidding.models.tenders import (
+    TIMELINE_FIELDS,
+    TIMELINE_LABELS,
+    CommitteeMember,
+    PreBidQuery,
+    Tender,
+    TenderDocument,
+    TenderVersion,
+)
+from bidding.models.bids import Bid, BidDocument, BidParticipant, BidVersion, TenderKey
+from bidding.models.openings import (
+    BidRanking,
+    CoverOpening,
+    Criterion,
+    CriterionResult,
+    OpenedCover,
+    OpeningConfirmation,
+    Stage,
+    TechnicalEvaluation,
+    TenderAllocation,
+)
+from bidding.models.awards import (
+    Award,
+    AwardLetter,
+    PbgExtension,
+    PbgReminder,
+    PerformanceBankGuarantee,
+)
+# isort: on
+
+__all__ = [
+    "TIMELINE_FIELDS",
+    "TIMELINE_LABELS",
+    "Award",
+    "AwardLetter",
+    "Bid",
+    "BidDocument",
+    "BidParticipant",
+    "BidRanking",
+    "BidVersion",
+    "CommitteeMember",
+    "CoverOpening",
+    "Criterion",
+    "CriterionResult",
+    "OpenedCover",
+    "OpeningConfirmation",
+    "PbgExtension",
+    "PbgReminder",
+    "PerformanceBankGuarantee",
+    "PreBidQuery",
+    "Stage",
+    "TechnicalEvaluation",
+    "Tender",
+    "TenderAllocation",
+    "TenderDocument",
+    "TenderKey",
+    "TenderVersion",
+]

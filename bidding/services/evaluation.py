@@ -1,0 +1,214 @@
+"""Technical evaluation: an evaluator records each criterion, a second official approves or returns it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bidding.models import (
+    Bid,
+    Criterion,
+    CriterionResult,
+    TechnicalEvaluation,
+    Tender,
+)
+from bidding.services._common import (
+    EVALUATION_APPROVERS,
+    _add_error,
+    _final_versions,
+    _lock_tender,
+    _transition_bid,
+    _transition_tender,
+)
+from repm_portal import audit, clock
+from repm_portal.pipeline import transition
+from repm_portal.roles import Role, require_role
+
+EVALUATION_PIPELINE: dict[str, set[str]] = {
+    TechnicalEvaluation.Status.RECORDED: {
+        TechnicalEvaluation.Status.APPROVED,
+        TechnicalEvaluation.Status.RETURNED,
+    },
+    TechnicalEvaluation.Status.RETURNED: {TechnicalEvaluation.Status.RECORDED},
+    TechnicalEvaluation.Status.APPROVED: set(),
+}
+
+
+def _transition_evaluation(
+    evaluation: TechnicalEvaluation,
+    to: str,
+    *,
+    actor,
+    now: dt.datetime,
+    extra: dict | None = None,
+    reason: str = "",
+    action: str | None = None,
+) -> None:
+    transition(
+        evaluation, to, pipeline=EVALUATION_PIPELINE, actor=actor, now=now,
+        label=f"The evaluation of bid {evaluation.bid_id}", extra=extra, reason=reason,
+        action=action,
+    )  # fmt: skip
+
+
+def _check_criteria(results: dict[str, tuple[bool, str]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    unknown = set(results) - set(Criterion.values)
+    if unknown:
+        _add_error(errors, "results", f"Unknown criteria: {', '.join(sorted(unknown))}.")
+    for criterion in Criterion:
+        if criterion.value not in results:
+            _add_error(
+                errors, criterion.value, f"Record pass or fail on {criterion.label.lower()}."
+            )
+            continue
+        passed, reason = results[criterion.value]
+        if not isinstance(passed, bool):
+            _add_error(errors, criterion.value, "Record pass or fail.")
+        if not (reason or "").strip():
+            _add_error(
+                errors,
+                criterion.value,
+                f"Give the reason for the result on {criterion.label.lower()}.",
+            )
+    return errors
+
+
+@transaction.atomic
+def record_evaluation(
+    *, actor, bid: Bid, results: dict[str, tuple[bool, str]], now: dt.datetime | None = None
+) -> TechnicalEvaluation:
+    """An evaluator records pass or fail, with reasons, on each criterion of a bid's final cover."""
+    require_role(actor, Role.EVALUATOR, action="record a technical evaluation")
+    tender = _lock_tender(bid.tender_id)
+    bid = Bid.objects.select_for_update().get(pk=bid.pk)
+    now = clock.now(now)
+    if tender.status != Tender.Status.TECHNICAL_OPENED:
+        raise ValidationError(
+            "Technical evaluation is recorded after the technical opening and before its approval is complete."
+        )
+    if bid.status != Bid.Status.SUBMITTED:
+        raise ValidationError(
+            f"Bid {bid.pk} is {bid.get_status_display().lower()}; it is not under evaluation."
+        )
+    errors = _check_criteria(results)
+    if errors:
+        raise ValidationError(errors)
+    version = _final_versions([bid])[bid.pk]
+    qualified = all(passed for passed, _ in results.values())
+    evaluation = TechnicalEvaluation.objects.select_for_update().filter(bid=bid).first()
+    old = None
+    if evaluation is not None:
+        if evaluation.status == TechnicalEvaluation.Status.APPROVED:
+            raise ValidationError("This evaluation is approved; it can no longer change.")
+        old = {"evaluated_by": evaluation.evaluated_by.get_username(), "qualified": evaluation.qualified,
+               "results": {r.criterion: [r.passed, r.reason] for r in evaluation.results.all()}}  # fmt: skip
+        evaluation.results.all().delete()
+        evaluation.qualified = qualified
+        evaluation.evaluated_by = actor
+        evaluation.evaluated_at = now
+        evaluation.return_reason = ""
+        evaluation.bid_version = version
+        evaluation.save(
+            update_fields=[
+                "qualified",
+                "evaluated_by",
+                "evaluated_at",
+                "return_reason",
+                "bid_version",
+            ]
+        )
+        if evaluation.status == TechnicalEvaluation.Status.RETURNED:
+            _transition_evaluation(
+                evaluation, TechnicalEvaluation.Status.RECORDED, actor=actor, now=now
+            )
+    else:
+        evaluation = TechnicalEvaluation.objects.create(
+            bid=bid, bid_version=version, qualified=qualified, evaluated_by=actor, evaluated_at=now
+        )
+    CriterionResult.objects.bulk_create(
+        CriterionResult(
+            evaluation=evaluation, criterion=c, passed=results[c][0], reason=results[c][1].strip()
+        )
+        for c in Criterion.values
+    )
+    audit.record(
+        actor=actor,
+        action="evaluation.recorded",
+        obj=evaluation,
+        old=old,
+        new={
+            "bid": bid.pk,
+            "version": version.number,
+            "qualified": qualified,
+            "results": {c: [results[c][0], results[c][1].strip()] for c in Criterion.values},
+        },
+    )
+    return evaluation
+
+
+@transaction.atomic
+def approve_evaluation(
+    *, actor, evaluation: TechnicalEvaluation, now: dt.datetime | None = None
+) -> TechnicalEvaluation:
+    """A second official approves; the bid is then qualified or disqualified for good."""
+    require_role(actor, *EVALUATION_APPROVERS, action="approve a technical evaluation")
+    tender = _lock_tender(evaluation.bid.tender_id)
+    bid = Bid.objects.select_for_update().get(pk=evaluation.bid_id)
+    evaluation = TechnicalEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    now = clock.now(now)
+    if evaluation.evaluated_by_id == actor.pk:
+        raise ValidationError(
+            "You recorded this evaluation; a second official must approve it (four eyes)."
+        )
+    if evaluation.status != TechnicalEvaluation.Status.RECORDED:
+        raise ValidationError(
+            f"This evaluation is {evaluation.get_status_display().lower()}; only a recorded one can be approved."
+        )
+    # `qualified` is saved unchanged, so the approval's audit row says what was approved.
+    _transition_evaluation(
+        evaluation, TechnicalEvaluation.Status.APPROVED, actor=actor, now=now,
+        action="evaluation.approved",
+        extra={"approved_by_id": actor.pk, "approved_at": now, "qualified": evaluation.qualified},
+    )  # fmt: skip
+    _transition_bid(
+        bid,
+        Bid.Status.QUALIFIED if evaluation.qualified else Bid.Status.DISQUALIFIED,
+        actor=actor,
+        now=now,
+    )
+    pending = tender.bids.filter(status=Bid.Status.SUBMITTED).exists()
+    if not pending:
+        _transition_tender(
+            tender,
+            Tender.Status.TECHNICAL_EVALUATED,
+            actor=actor,
+            now=now,
+            extra={"technical_evaluated_at": now},
+        )
+    return evaluation
+
+
+@transaction.atomic
+def return_evaluation(
+    *, actor, evaluation: TechnicalEvaluation, reason: str, now: dt.datetime | None = None
+) -> TechnicalEvaluation:
+    """The second official sends an evaluation back with a reason, to be recorded again."""
+    require_role(actor, *EVALUATION_APPROVERS, action="return a technical evaluation")
+    _lock_tender(evaluation.bid.tender_id)
+    evaluation = TechnicalEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    now = clock.now(now)
+    if evaluation.evaluated_by_id == actor.pk:
+        raise ValidationError("You recorded this evaluation; a second official must review it.")
+    if evaluation.status != TechnicalEvaluation.Status.RECORDED:
+        raise ValidationError("Only a recorded evaluation can be returned.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what must be looked at again."})
+    _transition_evaluation(
+        evaluation, TechnicalEvaluation.Status.RETURNED, actor=actor, now=now,
+        action="evaluation.returned", reason=reason.strip(),
+        extra={"return_reason": reason.strip()},
+    )  # fmt: skip
+    return evaluation

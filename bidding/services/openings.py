@@ -1,0 +1,318 @@
+"""Cover openings on the committee's quorum, then ranking and allocation of the opened rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from bidding import engine, sealing
+from bidding.models import (
+    Bid,
+    BidRanking,
+    BidVersion,
+    CoverOpening,
+    OpenedCover,
+    OpeningConfirmation,
+    Stage,
+    Tender,
+    TenderAllocation,
+)
+from bidding.services._common import (
+    COMMITTEE_ROLES,
+    _final_versions,
+    _lock_tender,
+    _transition_bid,
+    _transition_tender,
+    _when,
+)
+from bidding.services.bids import technical_cover_of
+from repm_portal import audit, clock
+from repm_portal.roles import has_role
+
+
+def _file_sha256(field) -> str | None:
+    try:
+        field.open("rb")
+    except (FileNotFoundError, OSError):
+        return None
+    digest = hashlib.sha256()
+    try:
+        for chunk in field.chunks():
+            digest.update(chunk)
+    finally:
+        field.close()
+    return digest.hexdigest()
+
+
+def _check_technical(version: BidVersion) -> tuple[bool, str]:
+    for document in version.documents.all():
+        if _file_sha256(document.file) != document.sha256:
+            return (
+                False,
+                f"{document.get_kind_display()} {document.original_name} no longer matches its SHA-256",
+            )
+    recomputed = sealing.technical_digest(technical_cover_of(version))
+    if recomputed != version.technical_digest:
+        return False, "technical cover does not match its digest"
+    if sealing.commitment(recomputed, version.financial_digest) != version.commitment:
+        return False, "digests do not match the published commitment"
+    return True, "technical cover matches the commitment"
+
+
+def _open_technical(tender: Tender, opening: CoverOpening, *, now) -> list[dict[str, Any]]:
+    bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).order_by("pk").select_for_update())
+    final = _final_versions(bids)
+    log = []
+    for bid in bids:
+        version = final[bid.pk]
+        ok, detail = _check_technical(version)
+        OpenedCover.objects.create(
+            opening=opening, bid_version=version, matches_commitment=ok, detail=detail
+        )
+        if not ok:
+            _transition_bid(bid, Bid.Status.EXCLUDED, actor=None, now=now, reason=detail)
+        log.append(
+            {
+                "bid": bid.pk,
+                "version": version.number,
+                "commitment": version.commitment,
+                "matches": ok,
+                "detail": detail,
+            }
+        )
+    return log
+
+
+def allocation_rules(tender: Tender) -> engine.AllocationRules:
+    rules = tender.rule_set
+    return engine.AllocationRules(
+        target_mtpa=tender.capacity_mtpa,
+        max_winners=tender.slots,
+        min_capacity_mtpa=rules.min_capacity_mtpa,
+        max_capacity_mtpa=rules.max_capacity_mtpa,
+        capacity_step_mtpa=rules.capacity_step_mtpa,
+        oxide_mtpa=Decimal(tender.oxide_mtpa),
+        oxide_winners=rules.irel_oxide_winners,
+        tie_break=tuple(rules.tie_break),
+    )
+
+
+def _open_financial(tender: Tender, opening: CoverOpening, *, now) -> list[dict[str, Any]]:
+    bids = list(tender.bids.filter(status=Bid.Status.QUALIFIED).order_by("pk").select_for_update())
+    final = _final_versions(bids)
+    key = tender.sealing_key
+    log: list[dict[str, Any]] = []
+    ranked_input: list[engine.BidForRanking] = []
+    for bid in bids:
+        version = final[bid.pk]
+        try:
+            cover = sealing.unseal(
+                bytes(version.sealed_financial),
+                wrapped_key=bytes(key.wrapped_key),
+                tender_reference=tender.reference,
+                key_id=key.master_key_id,
+                tender_id=tender.pk,
+                bid_id=bid.pk,
+                version=version.number,
+            )
+        except sealing.SealError as exc:
+            OpenedCover.objects.create(
+                opening=opening,
+                bid_version=version,
+                matches_commitment=False,
+                detail=str(exc)[:300],
+            )
+            _transition_bid(bid, Bid.Status.EXCLUDED, actor=None, now=now, reason=str(exc))
+            log.append(
+                {"bid": bid.pk, "version": version.number, "matches": False, "detail": str(exc)}
+            )
+            continue
+        fin_hex = sealing.financial_digest(cover)
+        ok = (
+            fin_hex == version.financial_digest
+            and sealing.commitment(version.technical_digest, fin_hex) == version.commitment
+        )
+        detail = (
+            "financial cover matches the commitment"
+            if ok
+            else "financial cover does not match the commitment"
+        )
+        OpenedCover.objects.create(
+            opening=opening, bid_version=version, matches_commitment=ok, detail=detail,
+            quoted_rate=cover.quoted_rate, nonce=cover.nonce,
+        )  # fmt: skip
+        log.append({
+            "bid": bid.pk, "version": version.number, "commitment": version.commitment,
+            "quoted_rate": cover.quoted_rate, "nonce": cover.nonce, "matches": ok, "detail": detail,
+        })  # fmt: skip
+        if not ok:
+            _transition_bid(bid, Bid.Status.EXCLUDED, actor=None, now=now, reason=detail)
+            continue
+        ranked_input.append(
+            engine.BidForRanking(
+                bid_id=bid.pk,
+                bidder=bid.bidder_name,
+                quoted_rate=cover.quoted_rate,
+                capacity_mtpa=version.capacity_mtpa,
+                net_worth=version.net_worth,
+                submitted_at=version.submitted_at,
+                accepts_partial=version.accepts_partial,
+            )
+        )
+    _rank_and_allocate(tender, ranked_input, now=now)
+    return log
+
+
+def _rank_and_allocate(
+    tender: Tender, bids: list[engine.BidForRanking], *, now
+) -> TenderAllocation:
+    result = engine.allocate(bids, allocation_rules(tender))
+    slots = {s.bid_id: s for s in result.slots}
+    waiting = {w.bid_id: w for w in result.waitlist}
+    BidRanking.objects.bulk_create(
+        BidRanking(
+            tender=tender,
+            bid_id=ranked.bid.bid_id,
+            rank=ranked.rank,
+            quoted_rate=ranked.bid.quoted_rate,
+            tie_note=ranked.tie_note or "",
+            outcome=BidRanking.Outcome.ALLOCATED
+            if ranked.bid.bid_id in slots
+            else BidRanking.Outcome.WAITLISTED,
+            allocated_mtpa=slots[ranked.bid.bid_id].allocated_mtpa
+            if ranked.bid.bid_id in slots
+            else 0,
+            is_partial=slots[ranked.bid.bid_id].is_partial if ranked.bid.bid_id in slots else False,
+            oxide_mtpa=slots[ranked.bid.bid_id].oxide_mtpa
+            if ranked.bid.bid_id in slots
+            else Decimal(0),
+            waitlist_reason_code=waiting[ranked.bid.bid_id].reason_code.value
+            if ranked.bid.bid_id in waiting
+            else "",
+            waitlist_reason=waiting[ranked.bid.bid_id].reason
+            if ranked.bid.bid_id in waiting
+            else "",
+        )
+        for ranked in result.ranking
+    )
+    return TenderAllocation.objects.create(
+        tender=tender,
+        computed_at=now,
+        rule_set=tender.rule_set,
+        total_allocated_mtpa=result.total_allocated_mtpa,
+        unallocated_mtpa=result.unallocated_mtpa,
+        explanation=engine.explain(result),
+    )
+
+
+def _require_committee_member(actor, tender: Tender) -> None:
+    if not tender.committee_members.filter(
+        user_id=getattr(actor, "pk", None)
+    ).exists() or not has_role(actor, *COMMITTEE_ROLES):
+        raise PermissionDenied(
+            f"Only members of the bid-opening committee of {tender.reference} may confirm an opening."
+        )
+
+
+@transaction.atomic
+def confirm_opening(
+    *, actor, tender: Tender, stage: str, now: dt.datetime | None = None
+) -> CoverOpening | None:
+    """A committee member confirms an opening; the quorum's last confirmation opens the covers.
+
+    Technical first, then financial (only qualified bids, after the evaluation is approved),
+    each no earlier than its scheduled time. Returns the opening when it happened.
+    """
+    _require_committee_member(actor, tender)
+    tender = _lock_tender(tender)
+    now = clock.now(now)
+    if stage not in Stage.values:
+        raise ValidationError(f"Unknown opening '{stage}'.")
+    if CoverOpening.objects.filter(tender=tender, stage=stage).exists():
+        raise ValidationError(f"The {stage} covers of {tender.reference} are already open.")
+    if stage == Stage.TECHNICAL:
+        if tender.status != Tender.Status.PUBLISHED:
+            raise ValidationError(
+                f"Tender {tender.reference} is {tender.get_status_display().lower()}; its technical covers cannot be opened."
+            )
+        scheduled = tender.technical_opening_at
+    else:
+        if tender.status in (Tender.Status.DRAFT, Tender.Status.PUBLISHED, Tender.Status.CANCELLED):
+            raise ValidationError(
+                "Financial covers are opened only after the technical covers, never before."
+            )
+        if tender.status == Tender.Status.TECHNICAL_OPENED:
+            raise ValidationError(
+                "Financial covers are opened only after every technical evaluation is approved."
+            )
+        scheduled = tender.financial_opening_at
+    if now < scheduled:
+        raise ValidationError(
+            f"The {stage} opening is scheduled for {_when(scheduled)}; it is now {_when(now)}. "
+            "It can be confirmed only from that time."
+        )
+    if OpeningConfirmation.objects.filter(tender=tender, stage=stage, member=actor).exists():
+        raise ValidationError(
+            "You have already confirmed this opening; another committee member must confirm it."
+        )
+    OpeningConfirmation.objects.create(tender=tender, stage=stage, member=actor, confirmed_at=now)
+    audit.record(
+        actor=actor,
+        action=f"opening.{stage}.confirmed",
+        obj=tender,
+        new={"stage": stage, "member": actor.get_username(), "at": now},
+    )
+    confirmations = list(
+        OpeningConfirmation.objects.filter(tender=tender, stage=stage).order_by(
+            "confirmed_at", "id"
+        )
+    )
+    if len({c.member_id for c in confirmations}) < tender.opening_quorum:
+        return None
+
+    opening = CoverOpening.objects.create(tender=tender, stage=stage, opened_at=now)
+    opening.confirmations.set(confirmations)
+    if stage == Stage.TECHNICAL:
+        log = _open_technical(tender, opening, now=now)
+        _transition_tender(
+            tender,
+            Tender.Status.TECHNICAL_OPENED,
+            actor=actor,
+            now=now,
+            extra={"technical_opened_at": now},
+        )
+        if not tender.bids.filter(status=Bid.Status.SUBMITTED).exists():
+            # Nothing to evaluate (no bids, or none whose cover matched): the evaluation is complete.
+            _transition_tender(
+                tender,
+                Tender.Status.TECHNICAL_EVALUATED,
+                actor=actor,
+                now=now,
+                extra={"technical_evaluated_at": now},
+            )
+    else:
+        log = _open_financial(tender, opening, now=now)
+        _transition_tender(
+            tender,
+            Tender.Status.FINANCIAL_OPENED,
+            actor=actor,
+            now=now,
+            extra={"financial_opened_at": now},
+        )
+    audit.record(
+        actor=actor,
+        action=f"opening.{stage}.opened",
+        obj=opening,
+        new={
+            "stage": stage,
+            "at": now,
+            "confirmed_by": [c.member.get_username() for c in confirmations],
+            "covers": log,
+        },
+    )
+    return opening

@@ -1,0 +1,505 @@
+"""Tenders: draft, documents, publication, corrigenda, cancellation and the firms' notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from beneficiaries.models import User
+from bidding import sealing
+from bidding.models import (
+    TIMELINE_FIELDS,
+    TIMELINE_LABELS,
+    CommitteeMember,
+    Tender,
+    TenderDocument,
+    TenderKey,
+    TenderVersion,
+)
+from bidding.services._common import (
+    COMMITTEE_ROLES,
+    TENDER_MANAGERS,
+    _add_error,
+    _enqueue,
+    _lock_tender,
+    _mtpa,
+    _transition_tender,
+    _when,
+)
+from repm_portal import audit, clock
+from repm_portal.models import RuleSet
+from repm_portal.roles import Role, has_role, require_role
+from repm_portal.selectors import rule_set_in_force
+from repm_portal.uploads import MB, PDF, checked_upload
+
+RFP_TYPES, RFP_MAX_BYTES = (PDF,), 50 * MB
+
+
+def validate_timeline(
+    values: dict[str, dt.datetime],
+    *,
+    now: dt.datetime,
+    errors: dict[str, list[str]],
+    first_in_future: bool = True,
+) -> None:
+    """Every date given, aware, in order; the first after `now` unless it may already be past."""
+    for name in TIMELINE_FIELDS:
+        value = values.get(name)
+        if value is None:
+            _add_error(errors, name, "Give this date and time.")
+        elif timezone.is_naive(value):
+            _add_error(errors, name, "The time must carry its time zone.")
+    if any(name in errors for name in TIMELINE_FIELDS):
+        return
+    first = TIMELINE_FIELDS[0]
+    if first_in_future and values[first] <= now:
+        _add_error(errors, first, f"The first date must be after now ({_when(now)}).")
+    for earlier, later in itertools.pairwise(TIMELINE_FIELDS):
+        before, after = values[earlier], values[later]
+        strict = later == "financial_opening_at"
+        if after < before or (strict and after == before):
+            _add_error(
+                errors,
+                later,
+                f"{TIMELINE_LABELS[later]} must come after {TIMELINE_LABELS[earlier].lower()} "
+                f"({_when(before)}).",
+            )
+
+
+def _validate_offer(
+    *,
+    rules: RuleSet,
+    kind: str,
+    parent: Tender | None,
+    capacity_mtpa: int,
+    slots: int,
+    oxide_mtpa: Decimal,
+    errors: dict[str, list[str]],
+) -> None:
+    step, minimum = rules.capacity_step_mtpa, rules.min_capacity_mtpa
+    if capacity_mtpa < minimum or capacity_mtpa % step:
+        _add_error(
+            errors,
+            "capacity_mtpa",
+            f"Capacity on offer must be at least {_mtpa(minimum)} and a multiple of {_mtpa(step)}.",
+        )
+    if capacity_mtpa > rules.target_capacity_mtpa:
+        _add_error(
+            errors,
+            "capacity_mtpa",
+            f"Capacity on offer cannot exceed the scheme's target of {_mtpa(rules.target_capacity_mtpa)}.",
+        )
+    if not 1 <= slots <= rules.max_beneficiaries:
+        _add_error(
+            errors,
+            "slots",
+            f"Slots must be 1 to {rules.max_beneficiaries} (rule set v{rules.version}).",
+        )
+    if oxide_mtpa < 0 or oxide_mtpa > rules.irel_oxide_mtpa:
+        _add_error(
+            errors,
+            "oxide_mtpa",
+            f"Oxide on offer must be 0 to {rules.irel_oxide_mtpa} MTPA (rule set v{rules.version}).",
+        )
+    if kind == Tender.Kind.RETENDER:
+        if parent is None:
+            _add_error(errors, "parent", "A re-tender names the tender whose capacity it offers.")
+        elif parent.status != Tender.Status.AWARDED:
+            _add_error(
+                errors, "parent", "Only the capacity of an awarded tender can be re-tendered."
+            )
+        elif capacity_mtpa > parent.capacity_mtpa:
+            _add_error(
+                errors,
+                "capacity_mtpa",
+                f"A re-tender cannot offer more than its tender's {_mtpa(parent.capacity_mtpa)}.",
+            )
+    elif parent is not None:
+        _add_error(errors, "parent", "Only a re-tender names a parent tender.")
+
+
+def _validate_committee(members: Sequence[User], quorum: int, errors: dict[str, list[str]]) -> None:
+    distinct = {m.pk for m in members}
+    if len(distinct) < quorum:
+        _add_error(
+            errors,
+            "committee",
+            f"The bid-opening committee needs at least {quorum} different members.",
+        )
+    for member in members:
+        if not has_role(member, *COMMITTEE_ROLES):
+            _add_error(
+                errors,
+                "committee",
+                f"{member.get_username()} cannot sit on a bid-opening committee "
+                "(ministry officials, evaluators, approvers and administrators can).",
+            )
+
+
+def _store_tender_document(
+    *, tender: Tender, title: str, upload, meta: dict, actor, now, version=None, supersedes=None
+) -> TenderDocument:
+    document = TenderDocument(
+        tender=tender,
+        version=version,
+        supersedes=supersedes,
+        title=title.strip(),
+        uploaded_by=actor,
+        uploaded_at=now,
+        **meta,
+    )
+    upload.seek(0)
+    document.file.save(meta["original_name"], upload, save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def create_tender(
+    *,
+    actor,
+    reference: str,
+    title: str,
+    description: str = "",
+    kind: str = Tender.Kind.MAIN,
+    parent: Tender | None = None,
+    capacity_mtpa: int,
+    slots: int,
+    oxide_mtpa: Decimal | None = None,
+    timeline: dict[str, dt.datetime],
+    prebid_meeting_place: str = "",
+    committee: Sequence[User],
+    documents: Iterable[tuple[str, Any]] = (),
+    rule_set: RuleSet | None = None,
+    opening_quorum: int = 2,
+    now: dt.datetime | None = None,
+) -> Tender:
+    """An official drafts a tender with its offer, timeline, committee and RFP documents."""
+    require_role(actor, *TENDER_MANAGERS, action="create a tender")
+    now = clock.now(now)
+    rules = rule_set or rule_set_in_force(on=timezone.localdate(now))
+    errors: dict[str, list[str]] = {}
+    reference, title = reference.strip(), title.strip()
+    if not reference:
+        _add_error(errors, "reference", "Give the tender's reference number.")
+    elif Tender.objects.filter(reference__iexact=reference).exists():
+        _add_error(errors, "reference", "A tender with this reference exists.")
+    if not title:
+        _add_error(errors, "title", "Give the tender a title.")
+    if kind not in Tender.Kind.values:
+        _add_error(errors, "kind", f"Unknown kind '{kind}'.")
+    if oxide_mtpa is None:
+        oxide_mtpa = rules.irel_oxide_mtpa if kind == Tender.Kind.MAIN else Decimal(0)
+    _validate_offer(
+        rules=rules, kind=kind, parent=parent, capacity_mtpa=capacity_mtpa, slots=slots,
+        oxide_mtpa=oxide_mtpa, errors=errors,
+    )  # fmt: skip
+    if opening_quorum < 2:
+        _add_error(errors, "committee", "An opening needs at least two members to confirm it.")
+    _validate_committee(committee, opening_quorum, errors)
+    validate_timeline(timeline, now=now, errors=errors)
+    checked_docs = []
+    for index, (doc_title, upload) in enumerate(documents):
+        try:
+            meta = checked_upload(
+                upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document"
+            )
+        except ValidationError as exc:
+            _add_error(errors, "documents", f"Document {index + 1}: {exc.messages[0]}")
+            continue
+        checked_docs.append((doc_title or meta["original_name"], upload, meta))
+    if errors:
+        raise ValidationError(errors)
+
+    tender = Tender.objects.create(
+        reference=reference,
+        title=title,
+        description=description.strip(),
+        kind=kind,
+        parent=parent,
+        rule_set=rules,
+        capacity_mtpa=capacity_mtpa,
+        slots=slots,
+        oxide_mtpa=oxide_mtpa,
+        opening_quorum=opening_quorum,
+        prebid_meeting_place=prebid_meeting_place.strip(),
+        created_by=actor,
+        created_at=now,
+        **{name: timeline[name] for name in TIMELINE_FIELDS},
+    )
+    CommitteeMember.objects.bulk_create(
+        CommitteeMember(tender=tender, user=m) for m in {m.pk: m for m in committee}.values()
+    )
+    TenderKey.objects.create(
+        tender=tender,
+        wrapped_key=sealing.new_wrapped_key(tender.reference),
+        master_key_id=sealing.master_key_id(),
+        created_at=now,
+    )
+    stored = [
+        _store_tender_document(tender=tender, title=t, upload=u, meta=m, actor=actor, now=now)
+        for t, u, m in checked_docs
+    ]
+    audit.record(
+        actor=actor,
+        action="tender.created",
+        obj=tender,
+        new={
+            **audit.snapshot(
+                tender,
+                [
+                    "reference",
+                    "title",
+                    "kind",
+                    "parent_id",
+                    "rule_set_id",
+                    "capacity_mtpa",
+                    "slots",
+                    "oxide_mtpa",
+                    "opening_quorum",
+                    *TIMELINE_FIELDS,
+                ],
+            ),
+            "committee": sorted(m.get_username() for m in committee),
+            "documents": [{"title": d.title, "sha256": d.sha256} for d in stored],
+        },
+    )
+    return tender
+
+
+@transaction.atomic
+def add_tender_document(
+    *, actor, tender: Tender, title: str, upload, now: dt.datetime | None = None
+) -> TenderDocument:
+    """Attach an RFP document to a draft; once published, documents change by corrigendum only."""
+    require_role(actor, *TENDER_MANAGERS, action="attach tender documents")
+    tender = _lock_tender(tender)
+    now = clock.now(now)
+    if tender.status != Tender.Status.DRAFT:
+        raise ValidationError(
+            "The tender is published: issue a corrigendum to add or revise documents."
+        )
+    meta = checked_upload(upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document")
+    document = _store_tender_document(
+        tender=tender, title=title or meta["original_name"], upload=upload, meta=meta,
+        actor=actor, now=now,
+    )  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="tender.document_added",
+        obj=document,
+        new={"tender": tender.reference, "title": document.title, "sha256": document.sha256},
+    )
+    return document
+
+
+def _version_timeline(tender: Tender) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(tender, name) for name in TIMELINE_FIELDS}
+    values["prebid_meeting_place"] = tender.prebid_meeting_place
+    return values
+
+
+@transaction.atomic
+def publish_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> TenderVersion:
+    """Publish a draft: its timeline becomes version 1 and registered firms are told."""
+    require_role(actor, *TENDER_MANAGERS, action="publish a tender")
+    tender = _lock_tender(tender)
+    now = clock.now(now)
+    if tender.status != Tender.Status.DRAFT:
+        raise ValidationError(
+            f"Tender {tender.reference} is already {tender.get_status_display().lower()}."
+        )
+    if not tender.documents.exists():
+        raise ValidationError("Attach at least one RFP document before publishing.")
+    if tender.queries_due <= now:
+        raise ValidationError(
+            f"The pre-bid query deadline ({_when(tender.queries_due)}) has passed; "
+            "move the dates before publishing."
+        )
+    _transition_tender(
+        tender, Tender.Status.PUBLISHED, actor=actor, now=now, extra={"published_at": now}
+    )
+    version = TenderVersion.objects.create(
+        tender=tender,
+        number=1,
+        issued_at=now,
+        issued_by=actor,
+        summary="Tender published.",
+        **_version_timeline(tender),
+    )
+    _enqueue("notify_firms_of_tender_version", version.pk)
+    return version
+
+
+@transaction.atomic
+def issue_corrigendum(
+    *,
+    actor,
+    tender: Tender,
+    summary: str,
+    timeline: dict[str, dt.datetime] | None = None,
+    prebid_meeting_place: str | None = None,
+    documents: Iterable[tuple[str, Any, TenderDocument | None]] = (),
+    now: dt.datetime | None = None,
+) -> TenderVersion:
+    """Change dates or documents of a published tender; the old version stays, firms are told.
+
+    A date may move only while both its old and its new value lie in the future.
+    `documents` are (title, upload, the document it revises or None).
+    """
+    require_role(actor, *TENDER_MANAGERS, action="issue a corrigendum")
+    tender = _lock_tender(tender)
+    now = clock.now(now)
+    if tender.status != Tender.Status.PUBLISHED:
+        raise ValidationError(
+            f"Tender {tender.reference} is {tender.get_status_display().lower()}: "
+            "corrigenda are issued only while it is published and unopened."
+        )
+    errors: dict[str, list[str]] = {}
+    if not summary.strip():
+        _add_error(errors, "summary", "Say what the corrigendum changes and why.")
+    proposed = {name: getattr(tender, name) for name in TIMELINE_FIELDS}
+    changes: dict[str, dict[str, Any]] = {}
+    for name, value in (timeline or {}).items():
+        if name not in TIMELINE_FIELDS:
+            _add_error(errors, "timeline", f"'{name}' is not a date of the tender.")
+            continue
+        old = getattr(tender, name)
+        if value == old:
+            continue
+        if old <= now:
+            _add_error(
+                errors, name, f"{TIMELINE_LABELS[name]} ({_when(old)}) has passed; it cannot move."
+            )
+        elif value <= now:
+            _add_error(errors, name, f"{TIMELINE_LABELS[name]} must move to a time after now.")
+        proposed[name] = value
+        changes[name] = {"old": old, "new": value}
+    if changes:
+        # Dates already past stay where they are; the whole line must still be in order.
+        validate_timeline(proposed, now=now, errors=errors, first_in_future=False)
+    place_changed = (
+        prebid_meeting_place is not None
+        and prebid_meeting_place.strip() != tender.prebid_meeting_place
+    )
+    if place_changed:
+        changes["prebid_meeting_place"] = {
+            "old": tender.prebid_meeting_place,
+            "new": prebid_meeting_place.strip(),
+        }
+    checked_docs = []
+    for index, (doc_title, upload, supersedes) in enumerate(documents):
+        try:
+            meta = checked_upload(
+                upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document"
+            )
+        except ValidationError as exc:
+            _add_error(errors, "documents", f"Document {index + 1}: {exc.messages[0]}")
+            continue
+        if supersedes is not None:
+            if supersedes.tender_id != tender.pk:
+                _add_error(errors, "documents", "A revision must revise this tender's document.")
+                continue
+            if TenderDocument.objects.filter(supersedes=supersedes).exists():
+                _add_error(
+                    errors,
+                    "documents",
+                    f"'{supersedes.title}' was already revised; revise its latest version.",
+                )
+                continue
+        checked_docs.append((doc_title or meta["original_name"], upload, meta, supersedes))
+    if not changes and not checked_docs and not errors:
+        _add_error(errors, "summary", "A corrigendum must change a date, the venue or a document.")
+    if errors:
+        raise ValidationError(errors)
+
+    for name in TIMELINE_FIELDS:
+        setattr(tender, name, proposed[name])
+    if place_changed:
+        tender.prebid_meeting_place = prebid_meeting_place.strip()
+    tender.save(update_fields=[*TIMELINE_FIELDS, "prebid_meeting_place"])
+    number = (tender.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = TenderVersion.objects.create(
+        tender=tender,
+        number=number,
+        issued_at=now,
+        issued_by=actor,
+        summary=summary.strip(),
+        changes=audit.to_json(changes),
+        **_version_timeline(tender),
+    )
+    stored = [
+        _store_tender_document(
+            tender=tender, title=t, upload=u, meta=m, actor=actor, now=now, version=version,
+            supersedes=s,
+        )
+        for t, u, m, s in checked_docs
+    ]  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="tender.corrigendum_issued",
+        obj=version,
+        old={k: v["old"] for k, v in changes.items()},
+        new={
+            **{k: v["new"] for k, v in changes.items()},
+            "number": number - 1,
+            "summary": version.summary,
+            "documents": [
+                {"title": d.title, "sha256": d.sha256, "supersedes": d.supersedes_id}
+                for d in stored
+            ],
+        },
+    )
+    _enqueue("notify_firms_of_tender_version", version.pk)
+    return version
+
+
+@transaction.atomic
+def cancel_tender(*, actor, tender: Tender, reason: str, now: dt.datetime | None = None) -> Tender:
+    require_role(actor, *TENDER_MANAGERS, action="cancel a tender")
+    tender = _lock_tender(tender)
+    now = clock.now(now)
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for cancelling."})
+    _transition_tender(tender, Tender.Status.CANCELLED, actor=actor, now=now, reason=reason.strip())
+    return tender
+
+
+def notify_firms_of_tender_version(*, version_id: int) -> int:
+    """E-mail every active firm user about a publication or corrigendum; returns messages sent."""
+    from django.conf import settings
+    from django.core.mail import send_mass_mail
+    from django.template.loader import render_to_string
+
+    version = (
+        TenderVersion.objects.select_related("tender")
+        .prefetch_related("documents")
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        return 0
+    recipients = list(
+        User.objects.filter(role=Role.FIRM_USER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    subject = (
+        f"[REPM] Corrigendum {version.number - 1} to {version.tender.reference}"
+        if version.is_corrigendum
+        else f"[REPM] Tender published: {version.tender.reference}"
+    )
+    body = render_to_string(
+        "bidding/email/tender_version.txt",
+        {"version": version, "tender": version.tender, "site_url": settings.SITE_URL},
+    )
+    messages = [(subject, body, None, [email]) for email in recipients]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
