@@ -19,7 +19,8 @@ from beneficiaries import services as firm_services
 from beneficiaries.demo import indian_firm
 from beneficiaries.models import Consortium, User
 from bidding import services
-from bidding.models import Bid, Criterion, Stage, Tender
+from bidding.models import AwardLetter, Bid, Criterion, Stage, Tender
+from repm_portal import jobs
 from repm_portal.money import crore
 from repm_portal.pdf import render_pdf
 
@@ -313,9 +314,13 @@ def _run_main_tender(tender: Tender) -> None:
         )
     awarded_at = tender.financial_opening_at + dt.timedelta(days=5)
     awards = services.award_tender(actor=official, tender=tender, now=awarded_at)
-    for award in awards:
-        services.render_award_letter(
-            letter_id=award.letter.pk, now=awarded_at + dt.timedelta(minutes=5)
+    for award in awards:  # as the worker would: through each letter's job
+        jobs.run(
+            AwardLetter.RENDER_TASK,
+            award.letter.pk,
+            lambda run, pk=award.letter.pk: services.render_award_letter(
+                letter_id=pk, now=awarded_at + dt.timedelta(minutes=5)
+            ),
         )
     for award, bank in zip(
         awards[:4],

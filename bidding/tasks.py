@@ -1,30 +1,32 @@
-"""Celery tasks of the bidding phase: ids in, a service called, nothing else."""
+"""Celery tasks of the bidding phase: ids in, each run as its Job (repm_portal.jobs), a service called."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from bidding import services
+from bidding.models import AwardLetter
+from repm_portal import jobs
 
 
-@shared_task(name="bidding.tasks.render_award_letter", acks_late=True)
+@shared_task(name=AwardLetter.RENDER_TASK, acks_late=True)
 def render_award_letter(letter_id: int) -> str | None:
-    letter = services.render_award_letter(letter_id=letter_id)
-    return None if letter is None else letter.status
+    """Render a Letter of Award once; returns the letter's status, whichever delivery rendered it."""
+    jobs.run(
+        render_award_letter.name,
+        letter_id,
+        lambda run: services.render_award_letter(letter_id=letter_id),
+    )
+    return AwardLetter.objects.filter(pk=letter_id).values_list("status", flat=True).first()
 
 
-@shared_task(name="bidding.tasks.render_pending_award_letters")
-def render_pending_award_letters() -> int:
-    """Sweep: letters whose queued rendering never ran (broker down, worker lost) are rendered."""
-    ids = services.pending_letter_ids()
-    for letter_id in ids:
-        services.render_award_letter(letter_id=letter_id)
-    return len(ids)
-
-
-@shared_task(name="bidding.tasks.notify_firms_of_tender_version")
-def notify_firms_of_tender_version(version_id: int) -> int:
-    return services.notify_firms_of_tender_version(version_id=version_id)
+@shared_task(name=services.NOTIFY_TASK, acks_late=True)
+def notify_firms_of_tender_version(version_id: int) -> int | None:
+    return jobs.run(
+        notify_firms_of_tender_version.name,
+        version_id,
+        lambda run: services.notify_firms_of_tender_version(version_id=version_id),
+    )
 
 
 @shared_task(name="bidding.tasks.send_pbg_expiry_reminders")

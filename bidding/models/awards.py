@@ -8,7 +8,7 @@ from django.db.models import F, Q
 
 from bidding.models.bids import Bid
 from bidding.models.tenders import OXIDE, RATE, Tender
-from repm_portal.models import MONEY, RuleSet
+from repm_portal.models import MONEY, IssuedDocument, RuleSet
 
 
 class Award(models.Model):
@@ -47,25 +47,16 @@ class Award(models.Model):
         return f"L{self.rank}"
 
 
-class AwardLetter(models.Model):
+class AwardLetter(IssuedDocument):
     """The Letter of Award: figures copied at issue, rendered once to a PDF kept with its hash."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Being rendered"
-        ISSUED = "issued", "Issued"
-        FAILED = "failed", "Rendering failed"
+    DOCUMENT_DIR = "bidding/letters"
+    RENDER_TASK = "bidding.tasks.render_award_letter"
 
     award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="letter")
     number = models.CharField(max_length=60, unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     content = models.JSONField(help_text="The figures as issued; the PDF is rendered from these")
     created_at = models.DateTimeField()
-    file = models.FileField(upload_to="bidding/letters/%Y/", max_length=300, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["award"]

@@ -21,10 +21,8 @@ from bidding.services._common import (
     TENDER_PIPELINE,
 )
 from bidding.services.awards import (
-    LETTER_MAX_ATTEMPTS,
     award_tender,
     pbg_terms,
-    pending_letter_ids,
     render_award_letter,
 )
 from bidding.services.bids import (
@@ -65,6 +63,7 @@ from bidding.services.guarantees import (
 from bidding.services.openings import allocation_rules, confirm_opening
 from bidding.services.queries import answer_query, ask_query
 from bidding.services.tenders import (
+    NOTIFY_TASK,
     RFP_MAX_BYTES,
     RFP_TYPES,
     add_tender_document,
@@ -85,7 +84,7 @@ __all__ = [
     "ELIGIBILITY_TYPES",
     "EVALUATION_APPROVERS",
     "EVALUATION_PIPELINE",
-    "LETTER_MAX_ATTEMPTS",
+    "NOTIFY_TASK",
     "PBG_PIPELINE",
     "PBG_REMINDER_DAYS",
     "RFP_MAX_BYTES",
@@ -112,7 +111,6 @@ __all__ = [
     "open_obligations",
     "parse_rate",
     "pbg_terms",
-    "pending_letter_ids",
     "publish_tender",
     "record_evaluation",
     "record_pbg",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from bidding.models import (
@@ -80,22 +78,6 @@ def _transition_bid(
         bid, to, pipeline=BID_PIPELINE, actor=actor, now=now, label=f"Bid {bid.pk}",
         extra=extra, reason=reason,
     )  # fmt: skip
-
-
-def _enqueue(task_name: str, *args: Any) -> None:
-    """Send a task once the transaction commits; if the broker is down, the periodic sweep catches up."""
-
-    def send() -> None:
-        from bidding import tasks
-
-        try:
-            getattr(tasks, task_name).delay(*args)
-        except Exception:  # the broker may be unreachable; the work is still recorded
-            logger.exception(
-                "Could not enqueue %s%r; the periodic sweep will retry", task_name, args
-            )
-
-    transaction.on_commit(send)
 
 
 def _add_error(errors: dict[str, list[str]], field: str, message: str) -> None:

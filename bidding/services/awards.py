@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,20 +20,17 @@ from bidding.models import (
 )
 from bidding.services._common import (
     TENDER_MANAGERS,
-    _enqueue,
     _final_versions,
     _lock_tender,
     _transition_bid,
     _transition_tender,
-    logger,
 )
-from repm_portal import audit, clock
+from repm_portal import audit, clock, jobs
+from repm_portal.documents import render_and_issue
 from repm_portal.fiscal import add_months
 from repm_portal.models import RuleSet
 from repm_portal.money import to_money
 from repm_portal.roles import require_role
-
-LETTER_MAX_ATTEMPTS = 3
 
 
 def pbg_terms(
@@ -138,7 +133,9 @@ def award_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> li
                  "quoted_rate": award.quoted_rate, "pbg_amount_required": amount,
                  "pbg_valid_until_required": valid_until, "letter": letter.number},
         )  # fmt: skip
-        _enqueue("render_award_letter", letter.pk)
+        jobs.enqueue_on_commit(
+            AwardLetter.RENDER_TASK, letter.pk, key=f"render:award-letter:{letter.number}"
+        )
         awards.append(award)
     _transition_tender(
         tender, Tender.Status.AWARDED, actor=actor, now=now, extra={"awarded_at": now}
@@ -146,59 +143,20 @@ def award_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> li
     return awards
 
 
-def render_award_letter(*, letter_id: int, now: dt.datetime | None = None) -> AwardLetter | None:
+def render_award_letter(*, letter_id: int, now: dt.datetime | None = None) -> AwardLetter:
     """Render a pending letter to PDF and store it with its hash; a second call does nothing.
 
-    The slow rendering runs outside any transaction; the result is stored by a guarded update,
-    so two workers racing on one letter store exactly one file.
+    The slow rendering runs outside any transaction; the result is stored under the row's lock,
+    so two workers racing on one letter store exactly one file. A rendering error propagates to
+    the letter's job, which tries again with backoff and then fails with the reason.
     """
-    from repm_portal.pdf import render_pdf
-
-    letter = AwardLetter.objects.select_related("award").filter(pk=letter_id).first()
-    if letter is None or letter.status != AwardLetter.Status.PENDING:
-        return letter
-    try:
-        pdf = render_pdf("bidding/pdf/award_letter.html", {"letter": letter, "c": letter.content})
-    except Exception as exc:  # WeasyPrint raises many kinds; record and let the sweep retry
-        logger.exception("Rendering Letter of Award %s failed", letter.number)
-        with transaction.atomic():
-            locked = AwardLetter.objects.select_for_update().get(pk=letter.pk)
-            locked.attempts += 1
-            locked.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if locked.attempts >= LETTER_MAX_ATTEMPTS:
-                locked.status = AwardLetter.Status.FAILED
-            locked.save(update_fields=["attempts", "last_error", "status"])
-            audit.record(
-                actor=None,
-                action="award_letter.render_failed",
-                obj=locked,
-                new={"attempts": locked.attempts, "error": locked.last_error},
-            )
-        return locked
-    digest = hashlib.sha256(pdf).hexdigest()
-    moment = clock.now(now)
-    with transaction.atomic():
-        locked = AwardLetter.objects.select_for_update().get(pk=letter.pk)
-        if locked.status != AwardLetter.Status.PENDING:
-            return locked
-        safe_number = locked.number.replace("/", "-")
-        locked.file.save(f"{safe_number}-{digest[:12]}.pdf", ContentFile(pdf), save=False)
-        locked.sha256, locked.size, locked.rendered_at = digest, len(pdf), moment
-        locked.status = AwardLetter.Status.ISSUED
-        locked.attempts += 1
-        locked.save(update_fields=["file", "sha256", "size", "rendered_at", "status", "attempts"])
-        audit.record(actor=None, action="award_letter.issued", obj=locked, old={"status": AwardLetter.Status.PENDING},
-                     new={"status": AwardLetter.Status.ISSUED, "sha256": digest, "size": len(pdf)})  # fmt: skip
-    return locked
-
-
-def pending_letter_ids(
-    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now: dt.datetime | None = None
-) -> list[int]:
-    """Letters still pending a while after they were queued: the sweep enqueues them again."""
-    cutoff = clock.now(now) - older_than
-    return list(
-        AwardLetter.objects.filter(
-            status=AwardLetter.Status.PENDING, created_at__lte=cutoff
-        ).values_list("pk", flat=True)[:100]
+    return render_and_issue(
+        AwardLetter,
+        letter_id,
+        template="bidding/pdf/award_letter.html",
+        context=lambda letter: {"letter": letter, "c": letter.content},
+        filename=lambda letter, digest: f"{letter.number.replace('/', '-')}-{digest[:12]}.pdf",
+        label=lambda letter: f"Letter of Award {letter.number}",
+        action="award_letter.issued",
+        now=now,
     )

@@ -27,17 +27,19 @@ from bidding.services._common import (
     COMMITTEE_ROLES,
     TENDER_MANAGERS,
     _add_error,
-    _enqueue,
     _lock_tender,
     _mtpa,
     _transition_tender,
     _when,
 )
-from repm_portal import audit, clock
+from repm_portal import audit, clock, jobs
 from repm_portal.models import RuleSet
 from repm_portal.roles import Role, has_role, require_role
 from repm_portal.selectors import rule_set_in_force
 from repm_portal.uploads import MB, PDF, checked_upload
+
+# Registered firms hear of a tender's publication and of each corrigendum by e-mail.
+NOTIFY_TASK = "bidding.tasks.notify_firms_of_tender_version"
 
 RFP_TYPES, RFP_MAX_BYTES = (PDF,), 50 * MB
 
@@ -334,7 +336,7 @@ def publish_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> 
         summary="Tender published.",
         **_version_timeline(tender),
     )
-    _enqueue("notify_firms_of_tender_version", version.pk)
+    jobs.enqueue_on_commit(NOTIFY_TASK, version.pk)
     return version
 
 
@@ -457,7 +459,7 @@ def issue_corrigendum(
             ],
         },
     )
-    _enqueue("notify_firms_of_tender_version", version.pk)
+    jobs.enqueue_on_commit(NOTIFY_TASK, version.pk)
     return version
 
 

@@ -173,10 +173,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bidding.tasks.send_pbg_expiry_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
-    "bidding-render-pending-award-letters": {
-        "task": "bidding.tasks.render_pending_award_letters",
-        "schedule": crontab(minute="*/10"),
-    },
     "bidding-flag-expired-guarantees": {
         "task": "bidding.tasks.flag_expired_guarantees",
         "schedule": crontab(hour=9, minute=5),

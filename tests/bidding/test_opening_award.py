@@ -512,15 +512,28 @@ def test_a_retender_of_forfeited_capacity_is_decided_by_the_partial_award_rule(s
 
 
 def test_the_sweep_renders_letters_whose_task_never_ran(staff, tender_with_bids):
+    import time_machine
+
     from bidding import tasks
+    from repm_portal import jobs
+    from repm_portal.models import Job
 
     tender, _, _ = tender_with_bids
     run_to_financial(tender, staff)
     services.award_tender(actor=staff.official, tender=tender, now=FIN_TIME)
     assert AwardLetter.objects.filter(status=AwardLetter.Status.PENDING).count() == 3
-    assert tasks.render_pending_award_letters() == 3
+    # every letter's rendering is a job, and a sweep a while later sends the three again
+    letter_jobs = Job.objects.filter(task=AwardLetter.RENDER_TASK)
+    assert letter_jobs.count() == 3
+    later = letter_jobs.first().created_at + dt.timedelta(minutes=10)
+    with time_machine.travel(later):  # the three letters, and the tender's publication notice
+        assert jobs.sweep() == {"queued": 4, "running": 0, "retrying": 0}
+    # when the worker runs them, the letters are issued and the sweep finds nothing more
+    for letter in AwardLetter.objects.all():
+        assert tasks.render_award_letter(letter.pk) == AwardLetter.Status.ISSUED
     assert AwardLetter.objects.filter(status=AwardLetter.Status.ISSUED).count() == 3
-    assert tasks.render_pending_award_letters() == 0
+    with time_machine.travel(later):  # only the notice, which no worker has sent in this test
+        assert jobs.sweep() == {"queued": 1, "running": 0, "retrying": 0}
 
 
 def test_an_issued_letter_and_an_award_cannot_be_edited_even_in_the_database(
