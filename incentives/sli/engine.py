@@ -33,6 +33,12 @@ _ZERO = Fraction(0)
 _SHOWN_PLACES = 12
 _KG = Decimal("0.001")
 _CONTEXT = Context(prec=40, rounding=ROUNDING)
+# As large as the database holds (MONEY 18 digits with 2 of paise, KG 15 with 3 of grams,
+# PositiveIntegerField), so no figure grows past what to_money's 34 digits round exactly.
+_MONEY_LIMIT = Decimal(10) ** 16
+_KG_LIMIT = Decimal(10) ** 12
+_WHOLE_LIMIT = 2**31 - 1
+_TAPER_LIMIT = Decimal(100)
 
 
 class SliInputError(ValueError):
@@ -74,6 +80,11 @@ def _not_negative(number: Decimal | int, key: str) -> None:
         raise SliInputError(key, "must not be negative")
 
 
+def _below(number: Decimal | int, limit: Decimal | int, key: str) -> None:
+    if abs(number) >= limit:
+        raise SliInputError(key, f"must be under {limit:,}")
+
+
 def _to_places(number: Decimal, key: str, places: int, unit: str) -> None:
     if (Fraction(number) * 10**places).denominator != 1:
         raise SliInputError(key, f"must be whole {unit} (at most {places} decimal places)")
@@ -83,6 +94,7 @@ def _money(value: object, key: str, *, signed: bool = False) -> Decimal:
     number = _decimal(value, key)
     if not signed:
         _not_negative(number, key)
+    _below(number, _MONEY_LIMIT, key)
     _to_places(number, key, 2, "paise")
     return number
 
@@ -122,10 +134,12 @@ class SliRules:
         taper = tuple(_decimal(t, f"rules.taper[{i}]") for i, t in enumerate(self.taper))
         for i, t in enumerate(taper):
             _not_negative(t, f"rules.taper[{i}]")
+            _below(t, _TAPER_LIMIT, f"rules.taper[{i}]")
         put(self, "taper", taper)
         put(self, "sli_pool", _money(self.sli_pool, "rules.sli_pool"))
         years = _whole(self.award_cap_years, "rules.award_cap_years")
         _not_negative(years, "rules.award_cap_years")
+        _below(years, 100, "rules.award_cap_years")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,10 +194,13 @@ class SliPeriod:
         year = _whole(self.scheme_year, "scheme_year")
         if not 1 <= year <= SCHEME_YEARS:
             raise SliInputError("scheme_year", f"must be 1 to {SCHEME_YEARS}, not {year}")
-        _not_negative(_whole(self.capacity_mtpa, "capacity_mtpa"), "capacity_mtpa")
+        capacity = _whole(self.capacity_mtpa, "capacity_mtpa")
+        _not_negative(capacity, "capacity_mtpa")
+        _below(capacity, _WHOLE_LIMIT, "capacity_mtpa")
         put(self, "rate", _money(self.rate, "rate"))
         kg = _decimal(self.eligible_kg, "eligible_kg")
         _not_negative(kg, "eligible_kg")
+        _below(kg, _KG_LIMIT, "eligible_kg")
         _to_places(kg, "eligible_kg", 3, "grams")
         put(self, "eligible_kg", kg)
         put(self, "net_sales_value", _money(self.net_sales_value, "net_sales_value", signed=True))
@@ -281,7 +298,8 @@ def _truncated(value: Fraction) -> Decimal:
     exact value would.
     """
     scaled = abs(value.numerator) * 10**_SHOWN_PLACES // value.denominator
-    return Decimal(-scaled if value < 0 else scaled).scaleb(-_SHOWN_PLACES)
+    # Built from its digits, so no context precision can round it.
+    return Decimal((int(value < 0), tuple(map(int, str(scaled))), -_SHOWN_PLACES))
 
 
 def _round_money(value: Fraction) -> Decimal:

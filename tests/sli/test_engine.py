@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -415,6 +417,9 @@ def test_the_engine_imports_no_django():
         ({}, {"turnover_cap_pct": D("140")}, "rules.turnover_cap_pct", "0 to 100"),
         ({}, {"provisional_share_pct": D("101")}, "rules.provisional_share_pct", "0 to 100"),
         ({}, {"award_cap_years": -1}, "rules.award_cap_years", "must not be negative"),
+        ({"net_sales_value": D(10) ** 16}, None, "net_sales_value", "must be under 10,000,"),
+        ({"eligible_kg": D(10) ** 12}, None, "eligible_kg", "must be under 1,000,000,000,000"),
+        ({}, {"award_cap_years": 100}, "rules.award_cap_years", "must be under 100"),
     ],
 )
 def test_refuses_bad_inputs_naming_the_key(changes, rule_changes, key, reason):
@@ -430,3 +435,30 @@ def test_negative_net_sales_leave_nothing_under_the_turnover_cap():
 
     assert result.turnover_cap == 0
     assert result.payable == D("0.00")
+
+
+def test_the_largest_inputs_accepted_still_round_exactly():
+    # Every figure over 28 digits once it carries 12 places: the thread's decimal context
+    # (28 digits) must play no part. Half up checked independently: floor(100 x + 1/2).
+    rate, taper = D("9999999999999999.99"), D("99.9999")
+    p = period(
+        {
+            "taper": (taper,) * 5,
+            "turnover_cap_pct": D(100),
+            "award_cap_years": 99,
+            "sli_pool": D("9999999999999999.99"),
+        },
+        rate=rate,
+        capacity_mtpa=2**31 - 2,
+        eligible_kg=D("999999999999.999"),
+        net_sales_value=D("9999999999999999.99"),
+    )
+
+    result = compute(p)
+
+    cap_kg = Fraction((2**31 - 2) * 1000 * 91, 365)
+    gross = Fraction(rate) * Fraction(taper) * cap_kg
+    half_up = math.floor(gross * 100 + Fraction(1, 2))
+    assert result.as_dict()["gross"] == f"{half_up // 100}.{half_up % 100:02d}"
+    # the turnover cap and the pool both 9,999...9.99; 85 % = 8,499...9.9915
+    assert result.payable == D("8499999999999999.99")
