@@ -10,6 +10,9 @@ capacity_mtpa, award_cap_years) are JSON integers or strings of digits. Dates ar
 Every key is required except `released_in_year`, which a quarter may leave out (it is 0; a
 quarter with any other value is refused); a key the engine does not read is refused, so a
 misspelt key cannot leave a figure at a silent default.
+No quantity or amount may be negative here, net sales value included, although the engine
+reads a negative net sales value (returns above sales) as a nil turnover cap: a replay file that
+needs one is a case to raise, not to guess.
 """
 
 from __future__ import annotations
