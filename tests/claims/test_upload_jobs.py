@@ -5,14 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from incentives.claims import selectors, services, tasks
 from incentives.claims.models import Claim, ClaimUpload
 from incentives.claims.services import processing
+from incentives.claims.services.lifecycle import move
 from repm_portal import clock, jobs
 from repm_portal.models import AuditEvent, Job
-from tests.claims.conftest import AFTER_Q1, Q1_START, csv_bytes, lines_for, uploaded
+from tests.claims.conftest import (
+    AFTER_Q1,
+    Q1_START,
+    csv_bytes,
+    line,
+    lines_for,
+    submit,
+    uploaded,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +157,14 @@ def test_pages_and_api_show_the_progress_of_the_uploads_job(
     with django_assert_num_queries(1):
         shown = [u.progress.status for u in selectors.with_jobs(uploads)]
     assert shown == ["processing"]
+
+
+def test_the_lifecycle_refuses_a_move_its_pipeline_does_not_allow(award, firm_user):
+    refused = submit(award, firm_user, csv_bytes([line(1, Q1_START, hsn_code="1")]))
+    assert refused.status == ClaimUpload.Status.REJECTED
+    with pytest.raises(
+        ValidationError, match="is refused: errors to fix; it cannot become accepted"
+    ):
+        move(refused, ClaimUpload.Status.ACCEPTED, actor=firm_user, now=AFTER_Q1)
+    with pytest.raises(ValidationError, match="only a failed or stalled check can be re-run"):
+        services.rerun_upload(actor=firm_user, upload=refused, now=AFTER_Q1)

@@ -8,14 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-
-from bidding.models import Award
-from incentives.claims import selectors
 from incentives.claims.models import ClaimUpload
 from repm_portal import jobs, pipeline
 from repm_portal.models import Job
-from repm_portal.roles import Role, require_role
 
 Status = ClaimUpload.Status
 TASK = ClaimUpload.TASK
@@ -37,12 +32,6 @@ def move(upload: ClaimUpload, to: str, *, actor: Any, now: dt.datetime, **kwargs
         upload, to, pipeline=PIPELINE, actor=actor, now=now,
         label=f"'{upload.original_name}'", **kwargs,
     )  # fmt: skip
-
-
-def require_beneficiary(actor, award: Award, action: str) -> None:
-    require_role(actor, Role.FIRM_USER, action=action)
-    if not selectors.is_beneficiary(actor, award):
-        raise PermissionDenied("Only the award's own firm may " + action + ".")
 
 
 def stall_after() -> dt.timedelta:
@@ -70,6 +59,5 @@ __all__ = [
     "is_stalled",
     "may_rerun",
     "move",
-    "require_beneficiary",
     "stall_after",
 ]

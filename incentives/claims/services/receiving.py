@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,16 +15,11 @@ from django.utils import timezone
 from bidding.models import Award
 from incentives.claims import selectors
 from incentives.claims.models import Claim, ClaimUpload
-from incentives.claims.services.lifecycle import (
-    TASK,
-    is_stalled,
-    may_rerun,
-    move,
-    require_beneficiary,
-)
+from incentives.claims.services.lifecycle import TASK, is_stalled, may_rerun, move
 from incentives.claims.services.limits import MiB, max_upload_bytes
 from incentives.ingest.reading import FileRejected, sniff
 from repm_portal import audit, clock, jobs
+from repm_portal.roles import Role, require_role
 
 Status = ClaimUpload.Status
 
@@ -33,6 +28,12 @@ Status = ClaimUpload.Status
 class Received:
     upload: ClaimUpload
     recognised: bool  # the same bytes were uploaded before: nothing new was created
+
+
+def require_beneficiary(actor, award: Award, action: str) -> None:
+    require_role(actor, Role.FIRM_USER, action=action)
+    if not selectors.is_beneficiary(actor, award):
+        raise PermissionDenied("Only the award's own firm may " + action + ".")
 
 
 def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime):
