@@ -19,6 +19,22 @@ from incentives.ingest.columns import COLUMNS
 class UploadSerializer(serializers.ModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     claim = serializers.IntegerField(source="claim_id", read_only=True, allow_null=True)
+    # The check's progress is its job's; the fields and values are the API's as documented
+    # before the upload's lifecycle and its job were kept apart (a received file is "queued"
+    # or "processing").
+    status = serializers.ChoiceField(
+        source="progress.status", choices=ClaimUpload.ReportedStatus.choices, read_only=True
+    )
+    phase = serializers.ChoiceField(
+        source="progress.phase", choices=ClaimUpload.Phase.choices, read_only=True
+    )
+    percent = serializers.IntegerField(
+        source="progress.percent", read_only=True, min_value=0, max_value=100
+    )
+    attempts = serializers.IntegerField(source="progress.attempts", read_only=True, min_value=0)
+    started_at = serializers.DateTimeField(
+        source="progress.started_at", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ClaimUpload
@@ -88,6 +104,11 @@ class ClaimUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_object(self):
         return selectors.upload_for(self.request.user, int(self.kwargs["pk"]))
+
+    def paginate_queryset(self, queryset):
+        """One page of uploads, with their jobs fetched in one query."""
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.with_jobs(page)
 
     @extend_schema(
         request={"multipart/form-data": UploadRequestSerializer},

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
+from django.utils.functional import cached_property
 
 from bidding.models import Award
-from repm_portal.models import RuleSet
+from repm_portal.models import Job, RuleSet
 
 KG = {"max_digits": 15, "decimal_places": 3}
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -68,9 +72,25 @@ def report_path(instance: ClaimUpload, filename: str) -> str:
 
 
 class ClaimUpload(models.Model):
-    """One file a firm sent for a claim period: kept for good with its SHA-256, checked, then stored or refused."""
+    """One file a firm sent for a claim period: kept for good with its SHA-256, checked, then stored or refused.
+
+    `status` is the file's lifecycle only: received (waiting for or under its check), then
+    accepted, rejected or failed (its check could not be done). How far the check has got is
+    the state of its job (`repm_portal.models.Job`, task `TASK`, target the upload's id).
+    """
+
+    TASK = "incentives.claims.tasks.process_upload"
 
     class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Refused: errors to fix"
+        FAILED = "failed", "Could not be processed"
+        SUPERSEDED = "superseded", "Replaced by a later upload"
+
+    class ReportedStatus(models.TextChoices):
+        """The status pages and the API show: a received file is told apart by its job's state."""
+
         QUEUED = "queued", "Waiting to be checked"
         PROCESSING = "processing", "Being checked"
         ACCEPTED = "accepted", "Accepted"
@@ -79,14 +99,13 @@ class ClaimUpload(models.Model):
         SUPERSEDED = "superseded", "Replaced by a later upload"
 
     class Phase(models.TextChoices):
+        """The labels of the job's phase (`Job.phase`) while it checks the file."""
+
         WAITING = "waiting", "Waiting for a worker"
         READING = "reading", "Reading the file"
         CHECKING = "checking", "Checking every line"
         STORING = "storing", "Storing the lines"
         DONE = "done", "Done"
-
-    ACTIVE = (Status.QUEUED, Status.PROCESSING)
-    TERMINAL = (Status.ACCEPTED, Status.REJECTED, Status.FAILED, Status.SUPERSEDED)
 
     award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="sales_uploads")
     period_start = models.DateField(help_text="The claim period's first eligible day")
@@ -102,13 +121,10 @@ class ClaimUpload(models.Model):
     )
     uploaded_at = models.DateTimeField()
 
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.WAITING)
-    percent = models.PositiveSmallIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was accepted, rejected or failed"
+    )
 
     message = models.TextField(blank=True, help_text="Why the file could not be read or stored")
     line_count = models.PositiveIntegerField(null=True, blank=True)
@@ -134,15 +150,14 @@ class ClaimUpload(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["award", "period_start"],
-                condition=Q(status__in=["queued", "processing"]),
+                condition=Q(status="received"),
                 name="claim_upload_one_active_per_period",
             ),
             models.UniqueConstraint(
                 fields=["award", "period_start", "sha256"],
-                condition=Q(status__in=["queued", "processing", "accepted"]),
+                condition=Q(status__in=["received", "accepted"]),
                 name="claim_upload_same_bytes_once",
             ),
-            models.CheckConstraint(condition=Q(percent__lte=100), name="claim_upload_percent"),
             models.CheckConstraint(
                 condition=~Q(status="accepted")
                 | Q(claim__isnull=False, line_count__gt=0, eligible_kg__isnull=False),
@@ -158,7 +173,51 @@ class ClaimUpload(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in self.ACTIVE
+        """Waiting for or under its check: a page keeps polling it."""
+        return self.status == self.Status.RECEIVED
+
+    @cached_property
+    def job(self) -> Job | None:
+        """The job that checks this file; `selectors.with_jobs` fetches them for many uploads at once."""
+        return Job.objects.filter(task=self.TASK, target=str(self.pk)).first()
+
+    @cached_property
+    def progress(self) -> CheckProgress:
+        return CheckProgress.of(self, self.job)
+
+
+@dataclass(frozen=True)
+class CheckProgress:
+    """How far an upload's check has got, from its lifecycle status and its job: what pages and the API show."""
+
+    status: str  # a ClaimUpload.ReportedStatus
+    phase: str  # a ClaimUpload.Phase
+    percent: int
+    attempts: int
+    started_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, upload: ClaimUpload, job: Job | None) -> CheckProgress:
+        attempts, started_at = (job.attempts, job.started_at) if job else (0, None)
+        if upload.status != ClaimUpload.Status.RECEIVED:
+            return cls(upload.status, ClaimUpload.Phase.DONE, 100, attempts, started_at)
+        if job is None or job.state in (Job.State.QUEUED, Job.State.RETRYING):
+            status, phase, percent = ClaimUpload.ReportedStatus.QUEUED, ClaimUpload.Phase.WAITING, 0
+        else:  # running, or just finished and its outcome not yet written
+            status = ClaimUpload.ReportedStatus.PROCESSING
+            phase = (
+                job.phase if job.phase in ClaimUpload.Phase.values else ClaimUpload.Phase.READING
+            )
+            percent = job.progress
+        return cls(status, phase, percent, attempts, started_at)
+
+    @property
+    def status_label(self) -> str:
+        return ClaimUpload.ReportedStatus(self.status).label
+
+    @property
+    def phase_label(self) -> str:
+        return ClaimUpload.Phase(self.phase).label
 
 
 class ClaimLine(models.Model):

@@ -19,8 +19,12 @@ def _context(user) -> dict:
                 open_periods.append((award, row))
     return {
         "open_periods": open_periods[:8],
-        "recent": list(selectors.uploads_visible_to(user).order_by("-uploaded_at", "-id")[:6]),
-        "active": selectors.uploads_visible_to(user).filter(status__in=ClaimUpload.ACTIVE).count(),
+        "recent": selectors.with_jobs(
+            selectors.uploads_visible_to(user).order_by("-uploaded_at", "-id")[:6]
+        ),
+        "active": selectors.uploads_visible_to(user)
+        .filter(status=ClaimUpload.Status.RECEIVED)
+        .count(),
     }
 
 

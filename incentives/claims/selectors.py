@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from incentives.claims.models import Claim, ClaimLine, ClaimUpload
 from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
 from repm_portal import selectors as core_selectors
-from repm_portal.models import RuleSet
+from repm_portal.models import Job, RuleSet
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
 
 
@@ -89,6 +90,21 @@ def upload_for(user, upload_id: int) -> ClaimUpload:
     return upload
 
 
+def with_jobs(uploads: Iterable[ClaimUpload]) -> list[ClaimUpload]:
+    """The uploads, each with its job (`upload.job`, so `upload.progress`), fetched in one query for all."""
+    uploads = list(uploads)
+    if not uploads:
+        return uploads
+    found = Job.objects.filter(
+        task=ClaimUpload.TASK, target__in=[str(upload.pk) for upload in uploads]
+    )
+    by_target = {job.target: job for job in found}
+    for upload in uploads:
+        upload.job = by_target.get(str(upload.pk))
+        upload.__dict__.pop("progress", None)
+    return uploads
+
+
 def flagged_lines(claim: Claim) -> QuerySet[ClaimLine]:
     """Lines the verifier should look at: related-party sales and prices outside the band."""
     return ClaimLine.objects.filter(claim=claim).filter(
@@ -149,6 +165,7 @@ def period_rows(award: Award, *, now: dt.datetime | None = None) -> list[PeriodR
     latest: dict[dt.date, ClaimUpload] = {}
     for upload in ClaimUpload.objects.filter(award=award).order_by("uploaded_at", "id"):
         latest[upload.period_start] = upload
+    with_jobs(latest.values())
     rows = []
     for period in periods_of(award):
         rule_set = rule_set_for(period, award=award, versions=versions)

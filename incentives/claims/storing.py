@@ -1,4 +1,4 @@
-"""Write validated lines to claims_claimline through PostgreSQL COPY, formatting the text a column at a time.
+"""Write validated lines to the claim-line table through PostgreSQL COPY, formatting the text a column at a time.
 
 The COPY text of a chunk of lines is assembled as a byte matrix: each column becomes a
 fixed-width block of bytes per line (shorter values padded with NUL), the blocks and the
@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from incentives.claims.models import ClaimLine
 from incentives.ingest.columns import QUANTITY_DECIMALS, VALUE_DECIMALS
 
 # The target table's columns, in the order each COPY line gives them.
@@ -220,8 +221,8 @@ def copy_lines(
     on_chunk: Callable[[int], None] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> int:
-    """COPY the clean lines into claims_claimline inside the caller's transaction; return the count."""
-    statement = f"COPY claims_claimline ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+    """COPY the clean lines into the claim-line table inside the caller's transaction; return the count."""
+    statement = f"COPY {ClaimLine._meta.db_table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
     stored = 0
     chunks = copy_chunks(clean, claim_id=claim_id, award_id=award_id, chunk_bytes=chunk_bytes)
     # The next chunk is built in a thread while PostgreSQL takes in the current one

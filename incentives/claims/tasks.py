@@ -1,20 +1,22 @@
-"""Celery tasks of sales claims: ids in, a service called, nothing else."""
+"""Celery tasks of sales claims: ids in, the job run, a service called, nothing else."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from incentives.claims import services
+from repm_portal import jobs
 
 
-@shared_task(name="incentives.claims.tasks.process_upload", acks_late=True)
+@shared_task(name=services.TASK, acks_late=True)
 def process_upload(upload_id: int) -> str | None:
-    """Read, check and store one upload; a redelivered message finds it done or takes it over."""
-    upload = services.process_upload(upload_id=upload_id)
-    return None if upload is None else upload.status
+    """Check one upload under its job: a duplicate delivery runs nothing; a silent one is taken over."""
 
+    def work(run: jobs.Run) -> str | None:
+        upload = services.process_upload(upload_id=upload_id, now=run.now, progress=run.progress)
+        return None if upload is None else upload.status
 
-@shared_task(name="incentives.claims.tasks.requeue_stalled_uploads")
-def requeue_stalled_uploads() -> int:
-    """Sweep: uploads whose worker died (no progress report for STALL_AFTER) are checked again."""
-    return services.requeue_stalled_uploads()
+    def failed(reason: str) -> None:
+        services.fail_upload(upload_id=upload_id, reason=reason)
+
+    return jobs.run(services.TASK, upload_id, work, on_failure=failed)

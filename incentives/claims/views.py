@@ -86,7 +86,7 @@ def upload_form(request, award_id: int, period: str):
                     request,
                     f"This exact file (SHA-256 {upload.sha256[:12]}…) was already uploaded on "
                     f"{timezone.localtime(upload.uploaded_at):%d %b %Y at %H:%M}: "
-                    f"{upload.get_status_display().lower()}. Nothing new was stored.",
+                    f"{upload.progress.status_label.lower()}. Nothing new was stored.",
                 )
             else:
                 messages.success(
@@ -203,8 +203,10 @@ def claim_detail(request, claim_id: int):
             "upload": claim.current_upload,
             "view": reports.totals_view(claim.current_upload.totals),
             "flagged": flagged,
-            "uploads": claim.award.sales_uploads.filter(period_start=claim.period_start).order_by(
-                "-uploaded_at", "-id"
+            "uploads": selectors.with_jobs(
+                claim.award.sales_uploads.filter(period_start=claim.period_start).order_by(
+                    "-uploaded_at", "-id"
+                )
             ),
         },
     )

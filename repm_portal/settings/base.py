@@ -159,6 +159,9 @@ JOBS_TASKS: dict[str, dict] = {
 # Sales-claim uploads: the size limit of one file and the line limit of one upload.
 CLAIM_UPLOAD_MAX_BYTES = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_MB", "200")) * 1024 * 1024
 CLAIM_UPLOAD_MAX_ROWS = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_ROWS", "1000000"))
+# Test-only: seconds the claim-storing transaction waits between COPY and commit, so a test can
+# kill the worker there. Only the test settings set it (REPM_CLAIMS_TEST_PAUSE_BEFORE_COMMIT).
+CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = 0
 
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {
@@ -180,10 +183,6 @@ CELERY_BEAT_SCHEDULE = {
     "gestation-open-missing": {
         "task": "incentives.gestation.tasks.open_missing_gestations",
         "schedule": crontab(hour=6, minute=30),
-    },
-    "claims-requeue-stalled-uploads": {
-        "task": "incentives.claims.tasks.requeue_stalled_uploads",
-        "schedule": crontab(minute="*/10"),
     },
 }
 
@@ -268,7 +267,7 @@ SPECTACULAR_SETTINGS = {
         "CapitalClaimStatusEnum": "incentives.capital.models.CapitalSubsidyClaim.Status",
         "CapitalDocumentKindEnum": "incentives.capital.models.ClaimDocument.Kind",
         "SalesClaimStatusEnum": "incentives.claims.models.Claim.Status",
-        "ClaimUploadStatusEnum": "incentives.claims.models.ClaimUpload.Status",
+        "ClaimUploadStatusEnum": "incentives.claims.models.ClaimUpload.ReportedStatus",
         "MilestoneStatusEnum": "incentives.gestation.models.Milestone.Status",
         "MilestoneKindEnum": "incentives.gestation.models.Milestone.Kind",
     },

@@ -14,3 +14,8 @@ DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_s
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Throttle counters and other cache keys stay within one test run.
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
+# A test of a worker killed mid-store sets this in the worker's environment (see
+# incentives.claims.services.accepting).
+CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = float(
+    os.environ.get("REPM_CLAIMS_TEST_PAUSE_BEFORE_COMMIT", "0") or 0
+)

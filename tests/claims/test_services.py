@@ -522,7 +522,7 @@ def test_uploads_open_after_the_period_and_close_with_its_window(award, firm_use
             actor=firm_user, award=award, period_start=dt.date(2027, 4, 1),
             upload=uploaded(csv_bytes(lines_for(Q1_START))), now=AFTER_Q1, enqueue=False,
         )  # fmt: skip
-    assert attempt(dt.datetime(2027, 9, 28, 23, 0, tzinfo=IST)).upload.status == "queued"
+    assert attempt(dt.datetime(2027, 9, 28, 23, 0, tzinfo=IST)).upload.progress.status == "queued"
 
 
 @pytest.mark.django_db
@@ -582,7 +582,7 @@ def test_a_stalled_upload_can_be_run_again_and_a_fresh_one_cannot(award, firm_us
     upload = received.upload
     with pytest.raises(ValidationError, match="only a failed or stalled check can be re-run"):
         services.rerun_upload(actor=firm_user, upload=upload, now=AFTER_Q1)
-    later = AFTER_Q1 + services.STALL_AFTER + dt.timedelta(minutes=1)
+    later = AFTER_Q1 + services.stall_after() + dt.timedelta(minutes=1)
     services.rerun_upload(actor=firm_user, upload=upload, now=later)
     assert services.process_upload(upload_id=upload.pk, now=later).status == "accepted"
     # a processed upload is not taken again

@@ -115,8 +115,8 @@ def test_a_firm_uploads_through_the_api_and_staff_may_not(
 ):
     queued = []
     monkeypatch.setattr(
-        "incentives.claims.tasks.process_upload.apply_async",
-        lambda args, queue: queued.extend(args),
+        "repm_portal.jobs.send",
+        lambda task, target, countdown=None: queued.append(int(target)),
     )
     token = Token.objects.create(user=firm_user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -162,9 +162,7 @@ def test_an_api_upload_outside_the_window_is_a_clear_400(api_client, award, firm
 def test_the_upload_page_queues_the_file_and_shows_progress(
     client, award, firm_user, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(
-        "incentives.claims.tasks.process_upload.apply_async", lambda args, queue: None
-    )
+    monkeypatch.setattr("repm_portal.jobs.send", lambda task, target, countdown=None: None)
     client.force_login(firm_user)
     url = reverse("claim_upload_form", args=[award.pk, Q1_START.isoformat()])
     with django_capture_on_commit_callbacks(execute=True):

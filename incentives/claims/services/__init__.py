@@ -1,0 +1,45 @@
+"""Every write of sales claims, one module per use case: receive a file, check it, accept it, re-run it.
+
+receiving   receive_upload, rerun_upload, can_rerun
+processing  process_upload (what the job's task runs), fail_upload (its job failed for good)
+accepting   store: the accepted lines become the claim's, in one transaction
+lifecycle   the upload's status pipeline; when its check counts as stalled
+limits      the size and line limits of one upload
+"""
+
+from incentives.claims.services.accepting import Refused
+from incentives.claims.services.lifecycle import PIPELINE, TASK, is_stalled, stall_after
+from incentives.claims.services.limits import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MiB,
+    max_rows,
+    max_upload_bytes,
+)
+from incentives.claims.services.processing import RULES, fail_upload, process_upload
+from incentives.claims.services.receiving import (
+    Received,
+    can_rerun,
+    receive_upload,
+    rerun_upload,
+)
+
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_MAX_UPLOAD_BYTES",
+    "PIPELINE",
+    "RULES",
+    "TASK",
+    "MiB",
+    "Received",
+    "Refused",
+    "can_rerun",
+    "fail_upload",
+    "is_stalled",
+    "max_rows",
+    "max_upload_bytes",
+    "process_upload",
+    "receive_upload",
+    "rerun_upload",
+    "stall_after",
+]

@@ -1,0 +1,217 @@
+"""Receiving a firm's sales file for a claim period, and re-running a check that failed or went silent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bidding.models import Award
+from incentives.claims import selectors
+from incentives.claims.models import Claim, ClaimUpload
+from incentives.claims.services.lifecycle import TASK, is_stalled, may_rerun, move
+from incentives.claims.services.limits import MiB, max_upload_bytes
+from incentives.ingest.reading import FileRejected, sniff
+from repm_portal import audit, clock, jobs
+from repm_portal.roles import Role, require_role
+
+Status = ClaimUpload.Status
+
+
+@dataclass(frozen=True)
+class Received:
+    upload: ClaimUpload
+    recognised: bool  # the same bytes were uploaded before: nothing new was created
+
+
+def require_beneficiary(actor, award: Award, action: str) -> None:
+    require_role(actor, Role.FIRM_USER, action=action)
+    if not selectors.is_beneficiary(actor, award):
+        raise PermissionDenied("Only the award's own firm may " + action + ".")
+
+
+def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime):
+    row = next(
+        (r for r in selectors.period_rows(award, now=now) if r.period.starts_on == period_start),
+        None,
+    )
+    if row is None:
+        plant = selectors.plant_of(award)
+        if plant is None or plant.commissioned_on is None:
+            raise ValidationError(
+                f"{award} has no commissioned plant yet: sales claims start at commissioning."
+            )
+        raise ValidationError(f"{period_start:%d %b %Y} does not start a claim period of {award}.")
+    period = row.period
+    if row.state == "running":
+        raise ValidationError(
+            f"The claim period {period.label} runs to {period.ends_on:%d %b %Y}; its sales may "
+            f"be uploaded from the day after, until {row.window_closes_on:%d %b %Y}."
+        )
+    if row.state == "closed":
+        raise ValidationError(
+            f"The window for {period.label} closed on {row.window_closes_on:%d %b %Y} "
+            f"({row.rule_set.claim_window_days} days after the period ended)."
+        )
+    if row.claim is not None and row.claim.status != Claim.Status.DRAFT:
+        raise ValidationError(
+            f"The claim for {period.label} is {row.claim.get_status_display().lower()}; "
+            "its lines can no longer be replaced."
+        )
+    return row
+
+
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def receive_upload(
+    *,
+    actor,
+    award: Award,
+    period_start: dt.date,
+    upload,
+    now: dt.datetime | None = None,
+    enqueue: bool = True,
+) -> Received:
+    """Keep a firm's file for a claim period and queue its check; the same bytes twice are recognised.
+
+    Cheap checks happen here so the firm hears at once (who, which period, window, size,
+    type by content); reading and checking every line happens in the worker. With
+    `enqueue`, the check's job is written here and sent once this commits.
+    """
+    now = clock.now(now)
+    require_beneficiary(actor, award, "upload its sales claims")
+    row = _open_period(award, period_start, now=now)
+    if upload is None:
+        raise ValidationError("Attach the sales file (.csv or .xlsx).")
+    name = PurePath(getattr(upload, "name", "") or "sales.csv").name[:255]
+    limit = max_upload_bytes()
+    size = upload.size or 0
+    if size > limit:
+        raise ValidationError(
+            f"'{name}' is {size / MiB:,.1f} MB; the limit for one upload is {limit / MiB:,.0f} MB."
+        )
+    upload.seek(0)
+    head = upload.read(4096)
+    try:
+        sniff(head, name)
+    except FileRejected as rejected:
+        raise ValidationError(rejected.message) from None
+    sha256 = _sha256(upload)
+
+    same = (
+        ClaimUpload.objects.filter(award=award, period_start=period_start, sha256=sha256)
+        .exclude(status__in=[Status.SUPERSEDED, Status.FAILED])
+        .order_by("-uploaded_at")
+        .first()
+    )
+    if same is not None:
+        return Received(same, recognised=True)
+    busy = ClaimUpload.objects.filter(
+        award=award, period_start=period_start, status=Status.RECEIVED
+    ).first()
+    if busy is not None:
+        raise ValidationError(
+            f"'{busy.original_name}' (uploaded {timezone.localtime(busy.uploaded_at):%d %b %Y %H:%M}) "
+            f"is still being checked for {row.period.label}; wait for it to finish."
+        )
+
+    record = ClaimUpload(
+        award=award,
+        period_start=period_start,
+        original_name=name,
+        size=size,
+        sha256=sha256,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    suffix = PurePath(name).suffix.lower()
+    record.file.save(f"{now:%Y%m%d-%H%M%S}-{sha256[:16]}{suffix}", File(upload), save=False)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        raise ValidationError(
+            f"Another file for {row.period.label} arrived at the same moment; "
+            "refresh the page to see it."
+        ) from None
+    audit.record(
+        actor=actor,
+        action="claim_upload.received",
+        obj=record,
+        new={
+            "award": award.pk,
+            "period": row.period.label,
+            "file": name,
+            "size": size,
+            "sha256": sha256,
+            "at": now,
+        },
+    )
+    if enqueue:
+        jobs.enqueue_on_commit(TASK, record.pk)
+    return Received(record, recognised=False)
+
+
+def can_rerun(user, upload: ClaimUpload, *, now: dt.datetime | None = None) -> bool:
+    return may_rerun(upload, now=clock.now(now)) and selectors.is_beneficiary(user, upload.award)
+
+
+@transaction.atomic
+def rerun_upload(
+    *, actor, upload: ClaimUpload, now: dt.datetime | None = None, enqueue: bool = True
+) -> ClaimUpload:
+    """Check again an upload whose check failed, or whose job went silent; with `enqueue`, its job restarts."""
+    now = clock.now(now)
+    require_beneficiary(actor, upload.award, "re-run the check of its upload")
+    locked = ClaimUpload.objects.select_for_update().get(pk=upload.pk)
+    if not may_rerun(locked, now=now):
+        raise ValidationError(
+            f"'{locked.original_name}' is {locked.progress.status_label.lower()}; only a failed "
+            "or stalled check can be re-run."
+        )
+    if locked.status == Status.FAILED:
+        try:
+            with transaction.atomic():
+                move(
+                    locked, Status.RECEIVED, actor=actor, now=now, action="claim_upload.rerun",
+                    extra={"message": "", "finished_at": None},
+                )  # fmt: skip
+        except IntegrityError:
+            raise ValidationError(
+                f"Another file for this claim period is being checked, or these bytes were "
+                f"accepted since; '{locked.original_name}' cannot be checked again."
+            ) from None
+    else:  # still received: its job went silent; the lifecycle does not move
+        audit.record(
+            actor=actor,
+            action="claim_upload.rerun",
+            obj=locked,
+            old={"status": locked.status},
+            new={"status": locked.status, "at": now, "reason": "stalled"},
+        )
+    if enqueue:
+        job = locked.job
+        if job is None:
+            jobs.enqueue_on_commit(TASK, locked.pk)
+        elif job.state == job.State.FAILED or jobs.is_stalled(job, now=now):
+            jobs.restart(TASK, locked.pk, now=now)
+        for moved in ("job", "progress"):  # read again when next asked
+            locked.__dict__.pop(moved, None)
+    return locked
+
+
+__all__ = ["Received", "can_rerun", "is_stalled", "receive_upload", "rerun_upload"]
