@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeGuard
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
+
+if TYPE_CHECKING:
+    # Type-only: the one user model (AUTH_USER_MODEL) is the only one with a role.
+    from beneficiaries.models import User
 
 # Whoever is asking: a signed-in user, an anonymous visitor, or nobody (the system itself).
 AnyUser = AbstractBaseUser | AnonymousUser | None
@@ -33,7 +39,8 @@ def role_of(user: AnyUser) -> str | None:
     return getattr(user, "role", None)
 
 
-def has_role(user: AnyUser, *roles: str) -> bool:
+def has_role(user: AnyUser, *roles: str) -> TypeGuard[User]:
+    """Whether the user is active and holds one of the roles (so is a portal user)."""
     return role_of(user) in roles
 
 
