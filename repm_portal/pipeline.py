@@ -51,6 +51,7 @@ def transition(
     `action` overrides the audit action (default `<model>.<to>`); `audit_new` adds values to
     the audit row that are not fields.
     """
+    # Model has no `status` of its own; every model moved here declares one.
     old = obj.status  # type: ignore[attr-defined]
     if to not in pipeline.get(old, ()):
         field = obj._meta.get_field("status")
