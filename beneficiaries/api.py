@@ -121,5 +121,8 @@ def register_firm(request):
     """Register a firm with its KYC, payout bank account and first user, all or nothing."""
     payload = RegistrationSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    firm, _user = services.register_firm(**payload.validated_data)
+    data = payload.validated_data
+    firm, _user = services.register_firm(
+        firm=data["firm"], bank_account=data["bank_account"], user=data["user"]
+    )
     return Response(FirmSerializer(firm).data, status=status.HTTP_201_CREATED)

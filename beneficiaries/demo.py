@@ -159,7 +159,9 @@ def seed() -> list[str]:
             )
     for data in [*FIRMS, FOREIGN]:
         if not User.objects.filter(username=data["user"]["username"]).exists():
-            services.register_firm(**data)
+            services.register_firm(
+                firm=data["firm"], bank_account=data["bank_account"], user=data["user"]
+            )
     neomag = Firm.objects.get(pan="AABCN1234F")
     if not neomag.led_consortia.exists():
         partner = Firm.objects.get(foreign_registration_number="0104-01-123456")

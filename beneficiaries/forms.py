@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
+from beneficiaries.services import BankDetails, FirmDetails, FirmUserDetails
 from repm_portal.roles import Role
 
 MAX_PARTNERS = 4
@@ -53,16 +56,41 @@ class FirmRegistrationForm(forms.Form):
             self.add_error("password_again", "The two passwords differ.")
         return data
 
-    def service_arguments(self) -> dict:
+    def firm_details(self) -> FirmDetails:
         data = self.cleaned_data
-        firm_keys = [k for _, keys in self.sections[:2] for k in keys]
-        return {
-            "firm": {k: data[k] for k in firm_keys},
-            "bank_account": {k.removeprefix("bank_"): data[k] for k in self.sections[2][1]},
-            "user": {
-                k: data[k] for k in ("username", "first_name", "last_name", "email", "password")
-            },
-        }
+        return FirmDetails(
+            legal_name=data["legal_name"],
+            country=data["country"],
+            cin=data["cin"],
+            foreign_registration_number=data["foreign_registration_number"],
+            pan=data["pan"],
+            gstin=data["gstin"],
+            registered_address=data["registered_address"],
+            signatory_name=data["signatory_name"],
+            signatory_designation=data["signatory_designation"],
+            signatory_email=data["signatory_email"],
+            signatory_phone=data["signatory_phone"],
+        )
+
+    def bank_details(self) -> BankDetails:
+        data = self.cleaned_data
+        return BankDetails(
+            account_holder=data["bank_account_holder"],
+            account_number=data["bank_account_number"],
+            ifsc=data["bank_ifsc"],
+            bank_name=data["bank_bank_name"],
+            branch=data["bank_branch"],
+        )
+
+    def user_details(self) -> FirmUserDetails:
+        data = self.cleaned_data
+        return FirmUserDetails(
+            username=data["username"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            password=data["password"],
+        )
 
 
 class BankAccountForm(forms.Form):
@@ -99,7 +127,7 @@ class ConsortiumForm(forms.Form):
                 decimal_places=2,
             )
 
-    def partners(self) -> list[tuple[int, str, object]]:
+    def partners(self) -> list[tuple[int, str, Decimal | None]]:
         rows = []
         for i in range(1, MAX_PARTNERS + 1):
             ident = (self.cleaned_data.get(f"partner_{i}") or "").strip()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypedDict
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,39 @@ from repm_portal.roles import Role, has_role, require_role
 from repm_portal.selectors import rule_set_in_force
 
 USER_AUDIT_FIELDS = ["username", "email", "first_name", "last_name", "role", "firm_id", "is_active"]
+P = ParamSpec("P")
+
+
+class FirmDetails(TypedDict, total=False):
+    """A firm's KYC as the firm gives it; register_firm reports what is missing or wrong."""
+
+    legal_name: str
+    country: str
+    cin: str
+    foreign_registration_number: str
+    pan: str
+    gstin: str
+    registered_address: str
+    signatory_name: str
+    signatory_designation: str
+    signatory_email: str
+    signatory_phone: str
+
+
+class BankDetails(TypedDict, total=False):
+    account_holder: str
+    account_number: str
+    ifsc: str
+    bank_name: str
+    branch: str
+
+
+class FirmUserDetails(TypedDict, total=False):
+    username: str
+    email: str
+    password: str
+    first_name: str
+    last_name: str
 
 
 def _identifier(value: str | None) -> str:
@@ -24,9 +58,15 @@ def _identifier(value: str | None) -> str:
     return (value or "").replace(" ", "").strip().upper()
 
 
-def _collect(errors: dict[str, list[str]], field: str, check, *args) -> None:
+def _collect(
+    errors: dict[str, list[str]],
+    field: str,
+    check: Callable[P, object],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> None:
     try:
-        check(*args)
+        check(*args, **kwargs)
     except ValidationError as exc:
         errors.setdefault(field, []).extend(exc.messages)
 
@@ -106,11 +146,11 @@ BANK_FIELDS = ("account_holder", "account_number", "ifsc", "bank_name", "branch"
 
 @transaction.atomic
 def register_firm(
-    *, firm: dict[str, Any], bank_account: dict[str, Any], user: dict[str, Any]
+    *, firm: FirmDetails, bank_account: BankDetails, user: FirmUserDetails
 ) -> tuple[Firm, User]:
     """A firm registers itself: its KYC, its payout account and its first user, all or nothing."""
-    firm_data = {k: firm.get(k, "") for k in FIRM_FIELDS}
-    bank_data = {k: bank_account.get(k, "") for k in BANK_FIELDS}
+    firm_data: dict[str, Any] = {k: firm.get(k, "") for k in FIRM_FIELDS}
+    bank_data: dict[str, Any] = {k: bank_account.get(k, "") for k in BANK_FIELDS}
     errors: dict[str, list[str]] = {}
     _validate_firm_identity(firm_data, errors)
     _validate_bank(bank_data, errors, prefix="bank_")
@@ -173,7 +213,7 @@ def register_firm(
     return new_firm, new_user
 
 
-def _require_firm_actor(actor, firm: Firm, action: str) -> None:
+def _require_firm_actor(actor: User, firm: Firm, action: str) -> None:
     if has_role(actor, Role.ADMIN):
         return
     if has_role(actor, Role.FIRM_USER) and actor.firm_id == firm.pk:
@@ -182,9 +222,15 @@ def _require_firm_actor(actor, firm: Firm, action: str) -> None:
 
 
 @transaction.atomic
-def add_bank_account(*, actor, firm: Firm, make_primary: bool = True, **fields) -> BankAccount:
+def add_bank_account(
+    *, actor: User, firm: Firm, account_holder: str, account_number: str, ifsc: str,
+    bank_name: str, branch: str, make_primary: bool = True,
+) -> BankAccount:  # fmt: skip
     _require_firm_actor(actor, firm, "change its bank accounts")
-    data = {k: fields.get(k, "") for k in BANK_FIELDS}
+    data: dict[str, Any] = {
+        "account_holder": account_holder, "account_number": account_number, "ifsc": ifsc,
+        "bank_name": bank_name, "branch": branch,
+    }  # fmt: skip
     errors: dict[str, list[str]] = {}
     _validate_bank(data, errors)
     if BankAccount.objects.filter(
@@ -213,7 +259,9 @@ def add_bank_account(*, actor, firm: Firm, make_primary: bool = True, **fields) 
 
 
 @transaction.atomic
-def form_consortium(*, actor, name: str, lead: Firm, members: list[tuple[Firm, Any]]) -> Consortium:
+def form_consortium(
+    *, actor: User, name: str, lead: Firm, members: list[tuple[Firm, Decimal | str]]
+) -> Consortium:
     """The lead forms a consortium; shares add to 100 % and the lead holds the rule set's minimum."""
     _require_firm_actor(actor, lead, "form a consortium it leads")
     rules = rule_set_in_force(on=timezone.localdate())
@@ -226,7 +274,8 @@ def form_consortium(*, actor, name: str, lead: Firm, members: list[tuple[Firm, A
         except InvalidOperation:
             errors.setdefault("members", []).append(f"{firm}: share '{raw}' is not a number.")
             continue
-        if not share.is_finite() or share.as_tuple().exponent < -2:
+        exponent = share.as_tuple().exponent  # a letter for NaN and infinity
+        if not isinstance(exponent, int) or exponent < -2:
             errors.setdefault("members", []).append(
                 f"{firm}: share '{raw}' must be a number with at most two decimal places."
             )
@@ -277,7 +326,7 @@ def form_consortium(*, actor, name: str, lead: Firm, members: list[tuple[Firm, A
 
 @transaction.atomic
 def create_staff_user(
-    *, actor, username: str, email: str, role: str, password: str,
+    *, actor: User, username: str, email: str, role: str, password: str,
     first_name: str = "", last_name: str = "", designation: str = "",
 ) -> User:  # fmt: skip
     """An administrator adds a ministry, agency or audit user."""
@@ -303,7 +352,7 @@ def create_staff_user(
 
 
 @transaction.atomic
-def set_user_active(*, actor, user: User, active: bool) -> User:
+def set_user_active(*, actor: User, user: User, active: bool) -> User:
     require_role(actor, Role.ADMIN, action="activate or deactivate users")
     if actor.pk == user.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")

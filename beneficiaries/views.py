@@ -20,7 +20,11 @@ def register(request):
     form = FirmRegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            firm, user = services.register_firm(**form.service_arguments())
+            firm, user = services.register_firm(
+                firm=form.firm_details(),
+                bank_account=form.bank_details(),
+                user=form.user_details(),
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -67,7 +71,17 @@ def bank_account_add(request, firm_id: int):
     form = BankAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_bank_account(actor=request.user, firm=firm, **form.cleaned_data)
+            data = form.cleaned_data
+            services.add_bank_account(
+                actor=request.user,
+                firm=firm,
+                account_holder=data["account_holder"],
+                account_number=data["account_number"],
+                ifsc=data["ifsc"],
+                bank_name=data["bank_name"],
+                branch=data["branch"],
+                make_primary=data["make_primary"],
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -119,7 +133,17 @@ def user_list(request):
         require_role(request.user, Role.ADMIN, action="create users")
         if form.is_valid():
             try:
-                user = services.create_staff_user(actor=request.user, **form.cleaned_data)
+                data = form.cleaned_data
+                user = services.create_staff_user(
+                    actor=request.user,
+                    username=data["username"],
+                    email=data["email"],
+                    role=data["role"],
+                    password=data["password"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    designation=data["designation"],
+                )
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:

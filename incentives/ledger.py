@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from beneficiaries.models import User
+from bidding.models import Award
 from incentives.models import POOL_LIMIT_FIELD, EntryKind, LedgerEntry, Pool, SanctionLetter
 from repm_portal import audit
 from repm_portal.models import RuleSet
-from repm_portal.money import format_inr, to_money
+from repm_portal.money import MoneyInput, format_inr, to_money
 
 ZERO = Decimal("0.00")
 POOL_LOCK_CLASS = "repm-ledger-pool"
@@ -43,7 +46,7 @@ def pool_limit(rule_set: RuleSet, pool: str) -> Decimal:
     return getattr(rule_set, POOL_LIMIT_FIELD[Pool(pool)])
 
 
-def total(query) -> Decimal:
+def total(query: QuerySet[LedgerEntry]) -> Decimal:
     return to_money(query.aggregate(total=Sum("amount"))["total"] or ZERO)
 
 
@@ -51,7 +54,7 @@ def balance(
     account: str,
     *,
     pool: str | None = None,
-    award=None,
+    award: Award | None = None,
     claim_type: str | None = None,
     claim_id: str | None = None,
     letter: SanctionLetter | None = None,
@@ -74,7 +77,7 @@ def balance(
     return total(query)
 
 
-def sanctioned(pool: str, award=None) -> Decimal:
+def sanctioned(pool: str, award: Award | None = None) -> Decimal:
     return balance(EntryKind.SANCTION, pool=pool, award=award)
 
 
@@ -96,7 +99,7 @@ class Balances:
         return self.penalties + self.recoveries
 
 
-def balances_of(query) -> Balances:
+def balances_of(query: QuerySet[LedgerEntry]) -> Balances:
     """Every account over a queryset of entries, in one query."""
     sums = query.aggregate(
         **{
@@ -112,7 +115,7 @@ def balances_of(query) -> Balances:
     )
 
 
-def balances(*, award=None, pool: str | None = None) -> Balances:
+def balances(*, award: Award | None = None, pool: str | None = None) -> Balances:
     """Every account of an award (or a pool, or everything) in one query."""
     query = LedgerEntry.objects.all()
     if award is not None:
@@ -128,7 +131,7 @@ def balances_for_firm(firm_id: int) -> Balances:
     return balances_of(query)
 
 
-def deductions_outstanding(award, today=None) -> str:
+def deductions_outstanding(award: Award, today: dt.date | None = None) -> str:
     """An obligation check for the award's guarantee: penalties and recoveries not yet netted.
 
     Netting against payouts comes with the sales-linked incentive; until then every deduction posted
@@ -145,7 +148,9 @@ def pool_headroom(rule_set: RuleSet, pool: str) -> Decimal:
     return max(ZERO, pool_limit(rule_set, pool) - sanctioned(pool))
 
 
-def _check_limits(*, pool: str, award, amount: Decimal, rule_set: RuleSet, award_cap) -> None:
+def _check_limits(
+    *, pool: str, award: Award, amount: Decimal, rule_set: RuleSet, award_cap: Decimal | None
+) -> None:
     limit = pool_limit(rule_set, pool)
     already = sanctioned(pool)
     if already + amount > limit:
@@ -163,7 +168,7 @@ def _check_limits(*, pool: str, award, amount: Decimal, rule_set: RuleSet, award
             )
 
 
-def _snapshot(entry: LedgerEntry) -> dict:
+def _snapshot(entry: LedgerEntry) -> dict[str, Any]:
     return audit.snapshot(
         entry,
         [
@@ -189,13 +194,13 @@ def post(
     *,
     kind: str,
     pool: str,
-    award,
-    amount: Decimal,
+    award: Award,
+    amount: MoneyInput,
     source_key: str,
     rule_set: RuleSet,
     document_ref: str,
     narration: str,
-    actor=None,
+    actor: User | None = None,
     now: dt.datetime | None = None,
     claim_type: str = "",
     claim_id: str | int = "",
@@ -253,7 +258,7 @@ def reverse(
     *,
     source_key: str,
     reason: str,
-    actor=None,
+    actor: User | None = None,
     now: dt.datetime | None = None,
     letter: SanctionLetter | None = None,
     document_ref: str = "",

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import Award
 from incentives import ledger
 from incentives.models import (
@@ -40,14 +41,14 @@ from repm_portal.fiscal import FinancialYear
 from repm_portal.models import RuleSet
 from repm_portal.money import amount_in_words, format_crore, format_inr, to_money
 from repm_portal.pipeline import transition
-from repm_portal.roles import Role, require_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role, require_role
 
 log = logging.getLogger(__name__)
 
 SANCTIONERS = (Role.APPROVER, Role.OFFICIAL, Role.ADMIN)
 ISSUE_TASK = "incentives.tasks.issue_sanction"
 RENDER_TASK = SanctionLetter.RENDER_TASK
-REQUEST_PIPELINE = {
+REQUEST_PIPELINE: dict[str, set[str]] = {
     SanctionRequest.Status.REQUESTED: {
         SanctionRequest.Status.SANCTIONED,
         SanctionRequest.Status.NIL,
@@ -115,7 +116,7 @@ def kind_of(code: str) -> ClaimKind:
 
 
 def request_sanction(
-    *, claim_type: str, claim_id: str | int, actor, now: dt.datetime | None = None
+    *, claim_type: str, claim_id: str | int, actor: User, now: dt.datetime | None = None
 ) -> SanctionRequest:
     """Ask for a claim's sanction letter, in the approval's transaction. A repeat returns the first request."""
     require_role(actor, *SANCTIONERS, action="ask for a sanction")
@@ -143,7 +144,7 @@ def request_sanction(
 
 @transaction.atomic
 def request_correction(
-    *, letter: SanctionLetter, actor, reason: str, now: dt.datetime | None = None
+    *, letter: SanctionLetter, actor: User, reason: str, now: dt.datetime | None = None
 ) -> SanctionRequest:
     """Ask for a letter that reverses `letter` and sanctions the claim's figure afresh."""
     require_role(actor, Role.APPROVER, Role.ADMIN, action="correct a sanction letter")
@@ -213,9 +214,9 @@ def _content(
     computation: Computation,
     number: str,
     dated: dt.date,
-    request,
-    corrects,
-    net,
+    request: SanctionRequest,
+    corrects: SanctionLetter | None,
+    net: Decimal,
 ) -> dict[str, Any]:
     award = computation.award
     firm = award.bid.firm
@@ -348,7 +349,7 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
         signatory=request.requested_by,
         created_at=now,
     )
-    if old_entry is not None:
+    if corrects is not None and old_entry is not None:
         ledger.reverse(
             old_entry,
             source_key=f"letter:{number}:reverses:{corrects.number}",
@@ -436,9 +437,7 @@ def letter_context(letter: SanctionLetter) -> dict[str, Any]:
     return {"letter": letter, "c": letter.content, "qr": qr, "verify_url": url}
 
 
-def check_can_view(user, letter: SanctionLetter) -> None:
-    from repm_portal.roles import READ_ALL_ROLES, has_role
-
+def check_can_view(user: AnyUser, letter: SanctionLetter) -> None:
     if has_role(user, *READ_ALL_ROLES):
         return
     if has_role(user, Role.FIRM_USER) and user.firm_id == letter.award.bid.firm_id:

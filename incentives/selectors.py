@@ -13,13 +13,13 @@ from django.utils import timezone
 from incentives import ledger
 from incentives.models import LedgerEntry, Payment, Pool, SanctionLetter
 from repm_portal.models import RuleSet
-from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 from repm_portal.selectors import rule_set_in_force
 
 ZERO = Decimal("0.00")
 
 
-def _firm_filter(user, path: str) -> Q | None:
+def _firm_filter(user: AnyUser, path: str) -> Q | None:
     """None: everything; Q(pk__in=[]) for nobody."""
     if has_role(user, *READ_ALL_ROLES):
         return None
@@ -28,7 +28,7 @@ def _firm_filter(user, path: str) -> Q | None:
     return Q(pk__in=[])
 
 
-def letters_visible_to(user) -> QuerySet[SanctionLetter]:
+def letters_visible_to(user: AnyUser) -> QuerySet[SanctionLetter]:
     query = SanctionLetter.objects.select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "reverses"
     ).annotate(
@@ -39,7 +39,7 @@ def letters_visible_to(user) -> QuerySet[SanctionLetter]:
     return query if scope is None else query.filter(scope)
 
 
-def entries_visible_to(user) -> QuerySet[LedgerEntry]:
+def entries_visible_to(user: AnyUser) -> QuerySet[LedgerEntry]:
     query = LedgerEntry.objects.select_related(
         "award__tender",
         "award__bid__firm",
@@ -52,7 +52,7 @@ def entries_visible_to(user) -> QuerySet[LedgerEntry]:
     return query if scope is None else query.filter(scope)
 
 
-def payments_visible_to(user) -> QuerySet[Payment]:
+def payments_visible_to(user: AnyUser) -> QuerySet[Payment]:
     query = Payment.objects.select_related("letter__award__bid__firm", "recorded_by")
     scope = _firm_filter(user, "letter__award__bid__firm_id")
     return query if scope is None else query.filter(scope)

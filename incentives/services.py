@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from beneficiaries.models import User
 from incentives import ledger
 from incentives.models import EntryKind, Payment, SanctionLetter
 from repm_portal import audit
@@ -32,7 +33,7 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
 @transaction.atomic
 def record_payment(
     *,
-    actor,
+    actor: User,
     letter: SanctionLetter,
     amount: Decimal | str,
     paid_on: dt.date,

@@ -58,9 +58,15 @@ def sanction_detail(request, letter_id: int):
     if request.method == "POST" and request.POST.get("action") == "pay":
         payment_form = PaymentForm(request.POST)
         if payment_form.is_valid():
+            data = payment_form.cleaned_data
             try:
                 payment = services.record_payment(
-                    actor=request.user, letter=letter, **payment_form.cleaned_data
+                    actor=request.user,
+                    letter=letter,
+                    amount=data["amount"],
+                    paid_on=data["paid_on"],
+                    utr=data["utr"],
+                    remarks=data["remarks"],
                 )
             except ValidationError as exc:
                 attach_errors(payment_form, exc)

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from repm_portal import selectors
 from repm_portal.filters import AuditEventFilter
-from repm_portal.models import AuditEvent, CapacitySlab, RuleSet
+from repm_portal.models import AuditEvent, CapacitySlab, RuleSet, Scheme
 
 
 def exception_handler(exc, context):
@@ -40,7 +40,9 @@ class CapacitySlabSerializer(serializers.ModelSerializer):
 
 
 class RuleSetSerializer(serializers.ModelSerializer):
-    scheme = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    scheme: serializers.SlugRelatedField[Scheme] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     slabs = CapacitySlabSerializer(many=True, read_only=True)
 
     class Meta:
@@ -50,7 +52,8 @@ class RuleSetSerializer(serializers.ModelSerializer):
 
 class ParameterChangeSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    # The serializer metaclass pops declared fields, so this does not shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     old = serializers.JSONField()
     new = serializers.JSONField()
     kind = serializers.CharField()

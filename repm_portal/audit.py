@@ -6,12 +6,16 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 from repm_portal.models import AuditEvent
+
+if TYPE_CHECKING:
+    # Type-only: the core's foreign keys already name AUTH_USER_MODEL, which is this model.
+    from beneficiaries.models import User
 
 GENESIS_HASH = "0" * 64
 # One key for pg_advisory_xact_lock: writers queue here until the previous writer commits,
@@ -79,7 +83,7 @@ def compute_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: User | None) -> str:
     if actor is None:
         return "system"
     role = actor.get_role_display() if getattr(actor, "role", "") else "no role"
@@ -88,7 +92,7 @@ def _actor_label(actor) -> str:
 
 def record(
     *,
-    actor,
+    actor: User | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,
@@ -114,19 +118,23 @@ def record(
     prev_hash = last or GENESIS_HASH
     from django.utils import timezone
 
-    fields = {
-        "occurred_at": timezone.now(),
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_label": _actor_label(actor),
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id if object_id is not None else ""),
-        "object_repr": (object_repr or "")[:300],
-        "old_values": to_json(old),
-        "new_values": to_json(new),
-    }
-    row_hash = compute_hash(prev_hash=prev_hash, **fields)
-    return AuditEvent.objects.create(prev_hash=prev_hash, row_hash=row_hash, **fields)
+    occurred_at = timezone.now()
+    actor_id = actor.pk if actor is not None else None
+    actor_label = _actor_label(actor)
+    object_id_text = str(object_id if object_id is not None else "")
+    object_repr = (object_repr or "")[:300]
+    old_values, new_values = to_json(old), to_json(new)
+    row_hash = compute_hash(
+        prev_hash=prev_hash, occurred_at=occurred_at, actor_id=actor_id, actor_label=actor_label,
+        action=action, object_type=object_type, object_id=object_id_text,
+        object_repr=object_repr, old_values=old_values, new_values=new_values,
+    )  # fmt: skip
+    return AuditEvent.objects.create(
+        prev_hash=prev_hash, row_hash=row_hash, occurred_at=occurred_at, actor_id=actor_id,
+        actor_label=actor_label, action=action, object_type=object_type,
+        object_id=object_id_text, object_repr=object_repr, old_values=old_values,
+        new_values=new_values,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -167,8 +175,13 @@ def verify_chain(*, batch_size: int = 5000) -> ChainReport:
                 f"row {row['id']} links to {row['prev_hash'][:12]}…, but the row before it "
                 f"hashes to {expected_prev[:12]}… (a row was removed, inserted or reordered)",
             )
-        content = {k: row[k] for k in row if k not in {"id", "prev_hash", "row_hash"}}
-        recomputed = compute_hash(prev_hash=row["prev_hash"], **content)
+        recomputed = compute_hash(
+            prev_hash=row["prev_hash"], occurred_at=row["occurred_at"], actor_id=row["actor_id"],
+            actor_label=row["actor_label"], action=row["action"],
+            object_type=row["object_type"], object_id=row["object_id"],
+            object_repr=row["object_repr"], old_values=row["old_values"],
+            new_values=row["new_values"],
+        )  # fmt: skip
         if recomputed != row["row_hash"]:
             return ChainReport(
                 checked,

@@ -36,14 +36,15 @@ def render_and_issue(
     """
     from repm_portal.pdf import render_pdf
 
-    document = model.objects.get(pk=pk)
+    # An abstract model's subclasses have no typed `objects`; the default manager is the same one.
+    document = model._default_manager.get(pk=pk)
     if document.status == IssuedDocument.Status.ISSUED:
         return document
     pdf = render_pdf(template, context(document))
     digest = hashlib.sha256(pdf).hexdigest()
     moment = clock.now(now)
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=pk)
+        locked = model._default_manager.select_for_update().get(pk=pk)
         if locked.status == IssuedDocument.Status.ISSUED:
             return locked
         locked.rendered_at = moment

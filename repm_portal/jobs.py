@@ -152,7 +152,7 @@ class Run:
             f"UPDATE {table} SET phase = %s, progress = %s, heartbeat_at = %s "  # noqa: S608 - a model's table name
             "WHERE id = %s AND state = %s"
         )
-        values = [phase, max(0, min(100, int(percent))), clock.now(), self.job.pk, State.RUNNING]
+        values = (phase, max(0, min(100, int(percent))), clock.now(), self.job.pk, State.RUNNING)
         if connection.in_atomic_block:
             if self._side is None:
                 self._side = connections.create_connection(DEFAULT_DB_ALIAS)

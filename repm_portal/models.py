@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,8 +13,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-PCT = {"max_digits": 7, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
+PCT: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}
 
 TIE_BREAK_KEYS = ("capacity_desc", "net_worth_desc", "submitted_at_asc")
 
@@ -312,4 +313,6 @@ class IssuedDocument(models.Model):
         return Job.objects.filter(task=self.RENDER_TASK, target=str(self.pk)).first()
 
 
-DOCUMENT_PIPELINE = {IssuedDocument.Status.PENDING: {IssuedDocument.Status.ISSUED}}
+DOCUMENT_PIPELINE: dict[str, set[str]] = {
+    IssuedDocument.Status.PENDING: {IssuedDocument.Status.ISSUED}
+}

@@ -76,7 +76,7 @@ def group_indian(digits: str) -> str:
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"expected a run of digits 0-9, got {digits!r}")
     head, tail = digits[:-3], digits[-3:]
-    pairs = []
+    pairs: list[str] = []
     while head:
         pairs.insert(0, head[-2:])
         head = head[:-2]

@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from repm_portal import audit
+
+if TYPE_CHECKING:
+    from beneficiaries.models import User
 
 Pipeline = Mapping[str, frozenset[str] | set[str] | tuple[str, ...]]
 M = TypeVar("M", bound=models.Model)
@@ -34,7 +37,7 @@ def transition(
     to: str,
     *,
     pipeline: Pipeline,
-    actor: Any,
+    actor: User | None,
     now: dt.datetime,
     label: str,
     extra: dict[str, Any] | None = None,
@@ -48,9 +51,13 @@ def transition(
     `action` overrides the audit action (default `<model>.<to>`); `audit_new` adds values to
     the audit row that are not fields.
     """
+    # Model has no `status` of its own; every model moved here declares one.
     old = obj.status  # type: ignore[attr-defined]
     if to not in pipeline.get(old, ()):
-        names = dict(obj._meta.get_field("status").flatchoices)
+        field = obj._meta.get_field("status")
+        if not isinstance(field, models.Field):
+            raise TypeError(f"{obj._meta.label}.status is a relation, not a status")
+        names = dict(field.flatchoices)
         raise ValidationError(
             f"{label} is {str(names.get(old, old)).lower()}; it cannot become {str(names[to]).lower()}."
         )
@@ -83,7 +90,7 @@ def claim(
     to: str,
     *,
     pipeline: Pipeline,
-    actor: Any,
+    actor: User | None,
     now: dt.datetime,
     label: str,
     extra: dict[str, Any] | None = None,

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeGuard
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
+
+if TYPE_CHECKING:
+    # Type-only: the one user model (AUTH_USER_MODEL) is the only one with a role.
+    from beneficiaries.models import User
+
+# Whoever is asking: a signed-in user, an anonymous visitor, or nobody (the system itself).
+AnyUser = AbstractBaseUser | AnonymousUser | None
 
 
 class Role(models.TextChoices):
@@ -22,17 +33,18 @@ STAFF_ROLES = frozenset(
 READ_ALL_ROLES = STAFF_ROLES
 
 
-def role_of(user) -> str | None:
+def role_of(user: AnyUser) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     return getattr(user, "role", None)
 
 
-def has_role(user, *roles: str) -> bool:
+def has_role(user: AnyUser, *roles: str) -> TypeGuard[User]:
+    """Whether the user is active and holds one of the roles (so is a portal user)."""
     return role_of(user) in roles
 
 
-def require_role(user, *roles: str, action: str = "do this") -> None:
+def require_role(user: AnyUser, *roles: str, action: str = "do this") -> None:
     """Raise PermissionDenied unless the user holds one of the roles; services call this first."""
     if not has_role(user, *roles):
         names = ", ".join(Role(r).label for r in roles)

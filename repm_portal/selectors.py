@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import QuerySet
 
-from repm_portal.models import CapacitySlab, RuleSet
+from repm_portal.models import AuditEvent, CapacitySlab, RuleSet
+from repm_portal.roles import AnyUser, require_role
 
 SCHEME_CODE = "REPM"
 
@@ -27,7 +29,7 @@ NON_PARAMETERS = {
 SLAB_FIELDS = ("min_net_worth", "capital_subsidy_cap", "min_investment")
 
 
-def parameter_fields() -> list:
+def parameter_fields() -> list[models.Field[Any, Any]]:
     return [f for f in RuleSet._meta.concrete_fields if f.name not in NON_PARAMETERS]
 
 
@@ -49,7 +51,10 @@ def rule_set_in_force(*, on: dt.date, scheme_code: str = SCHEME_CODE) -> RuleSet
 
 
 def latest_rule_set(*, scheme_code: str = SCHEME_CODE) -> RuleSet:
-    return rule_sets(scheme_code=scheme_code).last()
+    found = rule_sets(scheme_code=scheme_code).last()
+    if found is None:
+        raise RuleSet.DoesNotExist(f"The {scheme_code} scheme has no rule set")
+    return found
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,9 @@ class ParameterChange:
     kind: str  # money, percent, number, date, list, text
 
 
-def _kind(field) -> str:
+def _kind(field: models.Field[Any, Any]) -> str:
     internal = field.get_internal_type()
-    if internal == "DecimalField":
+    if isinstance(field, models.DecimalField):
         if field.decimal_places == 2 and field.max_digits == 18:
             return "money"
         if field.decimal_places == 4 and field.max_digits == 7:
@@ -82,9 +87,16 @@ def _slab_map(rule_set: RuleSet) -> dict[tuple[int, int], CapacitySlab]:
     return {(s.min_capacity_mtpa, s.max_capacity_mtpa): s for s in rule_set.slabs.all()}
 
 
+def _slab_field(name: str) -> models.Field[Any, Any]:
+    field = CapacitySlab._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"CapacitySlab.{name} is a relation, not a slab figure")
+    return field
+
+
 def rule_set_diff(old: RuleSet, new: RuleSet) -> list[ParameterChange]:
     """Every parameter and slab figure whose value differs between two versions."""
-    changes = []
+    changes: list[ParameterChange] = []
     for field in parameter_fields():
         before, after = getattr(old, field.attname), getattr(new, field.attname)
         if before != after:
@@ -99,7 +111,7 @@ def rule_set_diff(old: RuleSet, new: RuleSet) -> list[ParameterChange]:
             before = getattr(a, name) if a else None
             after = getattr(b, name) if b else None
             if before != after:
-                verbose = CapacitySlab._meta.get_field(name).verbose_name
+                verbose = _slab_field(name).verbose_name
                 changes.append(
                     ParameterChange(
                         f"{label}:{name}", f"{label}: {verbose}", before, after, "money"
@@ -111,10 +123,7 @@ def rule_set_diff(old: RuleSet, new: RuleSet) -> list[ParameterChange]:
 AUDIT_READER_ROLES = ("auditor", "admin", "official")
 
 
-def audit_events_visible_to(user):
+def audit_events_visible_to(user: AnyUser) -> QuerySet[AuditEvent]:
     """The audit trail: auditors, administrators and ministry officials read all of it."""
-    from repm_portal.models import AuditEvent
-    from repm_portal.roles import require_role
-
     require_role(user, *AUDIT_READER_ROLES, action="read the audit trail")
     return AuditEvent.objects.select_related("actor").order_by("-id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +13,9 @@ from repm_portal import audit
 from repm_portal.models import CapacitySlab, RuleSet, Scheme
 from repm_portal.roles import Role, require_role
 from repm_portal.selectors import SLAB_FIELDS, parameter_fields, rule_set_diff
+
+if TYPE_CHECKING:
+    from beneficiaries.models import User
 
 
 def _validate_slabs(rule_set: RuleSet, slabs: list[dict[str, Any]]) -> None:
@@ -44,7 +47,7 @@ def _validate_slabs(rule_set: RuleSet, slabs: list[dict[str, Any]]) -> None:
 @transaction.atomic
 def amend_rule_set(
     *,
-    actor,
+    actor: User,
     effective_from: dt.date,
     notification: str,
     notified_on: dt.date,
@@ -60,6 +63,8 @@ def amend_rule_set(
     base = (
         RuleSet.objects.filter(scheme=scheme).order_by("-version").prefetch_related("slabs").first()
     )
+    if base is None:
+        raise ValidationError(f"The {scheme_code} scheme has no rule set to amend; load one first.")
     allowed = {f.name for f in parameter_fields()}
     unknown = sorted(set(changes) - allowed)
     if unknown:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
@@ -18,7 +18,7 @@ router.register("audit-events", core_api.AuditEventViewSet, basename="audit-even
 router.register("firms", beneficiaries_api.FirmViewSet, basename="firm")
 router.register("consortia", beneficiaries_api.ConsortiumViewSet, basename="consortium")
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("bidding.api_urls")),
     path("", include("incentives.api_urls")),
     path("", include("incentives.gestation.api_urls")),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from bidding.models import Award
 from incentives import ledger
@@ -14,14 +15,14 @@ from incentives.capital.models import CapitalSubsidyClaim, ClaimDocument, Invest
 from incentives.gestation.models import Plant
 from incentives.models import SanctionLetter
 from repm_portal.models import RuleSet
-from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 Status = CapitalSubsidyClaim.Status
 CLAIM_TYPE = "capital_subsidy"
 POOL = "capital_subsidy"
 
 
-def claims_visible_to(user) -> QuerySet[CapitalSubsidyClaim]:
+def claims_visible_to(user: AnyUser) -> QuerySet[CapitalSubsidyClaim]:
     base = CapitalSubsidyClaim.objects.select_related(
         "award__tender",
         "award__bid__firm",
@@ -44,14 +45,14 @@ def claims_visible_to(user) -> QuerySet[CapitalSubsidyClaim]:
     return base.none()
 
 
-def claim_for(user, claim_id: int) -> CapitalSubsidyClaim:
+def claim_for(user: AnyUser, claim_id: int) -> CapitalSubsidyClaim:
     claim = claims_visible_to(user).filter(pk=claim_id).first()
     if claim is None:
         raise PermissionDenied("No such claim, or it is not yours to see.")
     return claim
 
 
-def waiting_for(user) -> QuerySet[CapitalSubsidyClaim]:
+def waiting_for(user: AnyUser) -> QuerySet[CapitalSubsidyClaim]:
     """Claims waiting for this user's step: verification for a verifier, approval for an approver."""
     claims = claims_visible_to(user)
     if has_role(user, Role.VERIFIER):
@@ -76,7 +77,7 @@ def documents_of(claim: CapitalSubsidyClaim) -> QuerySet[ClaimDocument]:
     return claim.documents.select_related("uploaded_by").order_by("-uploaded_at", "-id")
 
 
-def document_for(user, claim_id: int, document_id: int) -> ClaimDocument:
+def document_for(user: AnyUser, claim_id: int, document_id: int) -> ClaimDocument:
     claim = claim_for(user, claim_id)
     document = claim.documents.filter(pk=document_id).first()
     if document is None:
@@ -125,34 +126,40 @@ def letters_of(claim: CapitalSubsidyClaim) -> list[SanctionLetter]:
     )
 
 
-def claimable_awards(user) -> list[dict]:
+class ClaimableAward(TypedDict):
+    award: Award
+    plant: Plant | None
+    commissioned: bool
+    open_claim: CapitalSubsidyClaim | None
+    claims: list[CapitalSubsidyClaim]  # newest first
+    can_upload: bool
+
+
+def claimable_awards(user: AnyUser) -> list[ClaimableAward]:
     """The firm's awards with their plant and claims: whether a claim can be started or continued."""
     if not has_role(user, Role.FIRM_USER) or not user.firm_id:
         return []
     awards = (
         Award.objects.filter(bid__firm_id=user.firm_id)
         .select_related("tender", "rule_set", "bid")
-        .prefetch_related(
-            Prefetch(
-                "capital_claims",
-                queryset=CapitalSubsidyClaim.objects.order_by("-sequence"),
-                to_attr="claims",
-            )
-        )
         .order_by("tender__reference", "rank")
     )
     plants = {p.award_id: p for p in Plant.objects.filter(award__in=awards)}
-    rows = []
+    claims: dict[int, list[CapitalSubsidyClaim]] = {}
+    for claim in CapitalSubsidyClaim.objects.filter(award__in=awards).order_by("-sequence"):
+        claims.setdefault(claim.award_id, []).append(claim)
+    rows: list[ClaimableAward] = []
     for award in awards:
         plant = plants.get(award.pk)
-        open_claim = next((c for c in award.claims if c.is_open), None)
+        own = claims.get(award.pk, [])
+        open_claim = next((c for c in own if c.is_open), None)
         rows.append(
             {
                 "award": award,
                 "plant": plant,
                 "commissioned": plant is not None and plant.commissioned_on is not None,
                 "open_claim": open_claim,
-                "claims": award.claims,
+                "claims": own,
                 "can_upload": (
                     plant is not None
                     and plant.commissioned_on is not None
@@ -163,15 +170,18 @@ def claimable_awards(user) -> list[dict]:
     return rows
 
 
-def award_for_claim(user, award_id: int) -> Award:
+def award_for_claim(user: AnyUser, award_id: int) -> Award:
     """An award the user's firm may claim for (the bid's lead firm)."""
+    refused = PermissionDenied("No such award, or your firm may not claim for it.")
+    if not has_role(user, Role.FIRM_USER) or user.firm_id is None:
+        raise refused
     award = (
         Award.objects.select_related("tender", "rule_set", "bid__firm")
-        .filter(pk=award_id, bid__firm_id=getattr(user, "firm_id", None))
+        .filter(pk=award_id, bid__firm_id=user.firm_id)
         .first()
     )
-    if award is None or not has_role(user, Role.FIRM_USER):
-        raise PermissionDenied("No such award, or your firm may not claim for it.")
+    if award is None:
+        raise refused
     return award
 
 

@@ -12,16 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 
+import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import Award
 from incentives import sanctions
 from incentives.capital import engine, reading, selectors
@@ -30,7 +34,7 @@ from incentives.capital.reading import LedgerRejected
 from incentives.models import SanctionLetter, SanctionRequest
 from repm_portal import audit, clock
 from repm_portal.pipeline import transition
-from repm_portal.roles import Role, has_role, require_role
+from repm_portal.roles import AnyUser, Role, has_role, require_role
 from repm_portal.uploads import MB, PDF, checked_upload
 
 CLAIM_TYPE = "capital_subsidy"
@@ -67,7 +71,7 @@ __all__ = [
 ]
 
 
-def _require_claimant(actor, award: Award) -> None:
+def _require_claimant(actor: User, award: Award) -> None:
     """Only a user of the firm the award was made to (the bid's lead firm) acts for its claims."""
     require_role(actor, Role.FIRM_USER, action="claim the capital subsidy")
     if actor.firm_id is None or actor.firm_id != award.bid.firm_id:
@@ -94,10 +98,10 @@ def _locked(claim: CapitalSubsidyClaim) -> CapitalSubsidyClaim:
 
 def upload_ledger(
     *,
-    actor,
+    actor: User,
     award: Award,
-    ledger_file,
-    certificate_file=None,
+    ledger_file: UploadedFile | None,
+    certificate_file: UploadedFile | None = None,
     now: dt.datetime | None = None,
 ) -> CapitalSubsidyClaim:
     """Take an investment ledger (and the CA certificate) for the award's open claim, or start one.
@@ -113,9 +117,9 @@ def upload_ledger(
         raise ValidationError(
             "The plant is not commissioned yet: the capital subsidy is claimed after commissioning."
         )
-    certificate = None
+    checked_certificate = None
     if certificate_file is not None:
-        certificate = checked_upload(
+        checked_certificate = checked_upload(
             certificate_file,
             allowed=[PDF],
             max_bytes=CERTIFICATE_MAX_BYTES,
@@ -124,7 +128,8 @@ def upload_ledger(
     if ledger_file is None:
         raise ValidationError({"ledger": ["Attach the investment ledger (CSV or XLSX)."]})
     name = PurePath(getattr(ledger_file, "name", "") or "ledger").name[:300]
-    if (ledger_file.size or 0) > reading.MAX_BYTES:
+    size = ledger_file.size or 0
+    if size > reading.MAX_BYTES:
         raise LedgerRejected(
             [
                 reading.RowError(
@@ -132,7 +137,7 @@ def upload_ledger(
                     "",
                     "",
                     "file",
-                    f"'{name}' is {ledger_file.size / MB:,.1f} MB; an investment ledger may be "
+                    f"'{name}' is {size / MB:,.1f} MB; an investment ledger may be "
                     f"at most {reading.MAX_BYTES // MB} MB.",
                 )
             ]
@@ -147,10 +152,14 @@ def upload_ledger(
     )
     if errors:
         raise LedgerRejected(errors)
-    certificate_bytes = None
-    if certificate is not None:
+    certificate = None
+    if checked_certificate is not None and certificate_file is not None:
         certificate_file.seek(0)
-        certificate_bytes = certificate_file.read()
+        certificate = _Attachment(
+            name=checked_certificate["original_name"],
+            content_type=checked_certificate["content_type"],
+            data=certificate_file.read(),
+        )
     return _store_ledger(
         actor=actor,
         award=award,
@@ -158,12 +167,23 @@ def upload_ledger(
         data=data,
         lines=lines,
         certificate=certificate,
-        certificate_bytes=certificate_bytes,
         now=now,
     )
 
 
-def _document(*, claim, kind, name, data, content_type, actor, now) -> ClaimDocument:
+@dataclass(frozen=True)
+class _Attachment:
+    """A checked upload, read whole, to be stored with the claim."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+def _document(
+    *, claim: CapitalSubsidyClaim, kind: str, name: str, data: bytes, content_type: str,
+    actor: User, now: dt.datetime,
+) -> ClaimDocument:  # fmt: skip
     document = ClaimDocument(
         claim=claim,
         kind=kind,
@@ -181,8 +201,9 @@ def _document(*, claim, kind, name, data, content_type, actor, now) -> ClaimDocu
 
 @transaction.atomic
 def _store_ledger(
-    *, actor, award, name, data, lines, certificate, certificate_bytes, now
-) -> CapitalSubsidyClaim:
+    *, actor: User, award: Award, name: str, data: bytes, lines: pd.DataFrame,
+    certificate: _Attachment | None, now: dt.datetime,
+) -> CapitalSubsidyClaim:  # fmt: skip
     Award.objects.select_for_update().get(pk=award.pk)  # one upload per award at a time
     claim = (
         CapitalSubsidyClaim.objects.select_for_update()
@@ -244,9 +265,9 @@ def _store_ledger(
         new_certificate = _document(
             claim=claim,
             kind=ClaimDocument.Kind.CA_CERTIFICATE,
-            name=certificate["original_name"],
-            data=certificate_bytes,
-            content_type=certificate["content_type"],
+            name=certificate.name,
+            data=certificate.data,
+            content_type=certificate.content_type,
             actor=actor,
             now=now,
         )
@@ -318,7 +339,7 @@ def _store_ledger(
 
 @transaction.atomic
 def submit_claim(
-    *, actor, claim: CapitalSubsidyClaim, now: dt.datetime | None = None
+    *, actor: User, claim: CapitalSubsidyClaim, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     now = clock.now(now)
     claim = _locked(claim)
@@ -345,7 +366,7 @@ def submit_claim(
 @transaction.atomic
 def verify_claim(
     *,
-    actor,
+    actor: User,
     claim: CapitalSubsidyClaim,
     exclusions: Mapping[int, str] | None = None,
     remarks: str = "",
@@ -422,7 +443,7 @@ def verify_claim(
 
 @transaction.atomic
 def return_claim(
-    *, actor, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
+    *, actor: User, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     """The verifier returns a submitted claim to the firm for a corrected ledger."""
     require_role(actor, Role.VERIFIER, action="return a capital subsidy claim")
@@ -446,7 +467,7 @@ def return_claim(
 
 @transaction.atomic
 def send_back(
-    *, actor, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
+    *, actor: User, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     """The approver sends a verified claim back to the verifier."""
     require_role(actor, Role.APPROVER, action="send a claim back to verification")
@@ -470,7 +491,7 @@ def send_back(
 
 @transaction.atomic
 def reject_claim(
-    *, actor, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
+    *, actor: User, claim: CapitalSubsidyClaim, reason: str, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     """The verifier rejects a submitted claim, or the approver a verified one."""
     now = clock.now(now)
@@ -502,7 +523,7 @@ def reject_claim(
 
 @transaction.atomic
 def approve_claim(
-    *, actor, claim: CapitalSubsidyClaim, now: dt.datetime | None = None
+    *, actor: User, claim: CapitalSubsidyClaim, now: dt.datetime | None = None
 ) -> CapitalSubsidyClaim:
     """Approve a verified claim (never by its verifier) and ask for its sanction, in one transaction."""
     require_role(actor, Role.APPROVER, action="approve a capital subsidy claim")
@@ -616,7 +637,7 @@ def claim_kind() -> sanctions.ClaimKind:
     )
 
 
-def can_act(user, claim: CapitalSubsidyClaim) -> dict[str, bool]:
+def can_act(user: AnyUser, claim: CapitalSubsidyClaim) -> dict[str, bool]:
     """What the user may do to the claim now, for pages and the API to offer."""
     firm = has_role(user, Role.FIRM_USER) and user.firm_id == claim.award.bid.firm_id
     return {

@@ -113,7 +113,10 @@ class PlantViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         """Open an award's gestation (officials)."""
         data = _valid(OpenGestationSerializer, request.data)
-        plant = services.open_gestation(actor=request.user, **data)
+        plant = services.open_gestation(
+            actor=request.user, award=data["award"], name=data["name"],
+            site_address=data["site_address"], state=data["state"],
+        )  # fmt: skip
         plant = selectors.plants_visible_to(request.user).get(pk=plant.pk)
         return Response(PlantSerializer(plant).data, status=status.HTTP_201_CREATED)
 
@@ -142,7 +145,11 @@ class MilestoneViewSet(viewsets.ReadOnlyModelViewSet):
         """The firm reports the milestone reached: date, remarks, evidence files (and capacity, for commissioning)."""
         milestone = selectors.milestone_for(request.user, int(pk))
         data = _valid(SubmitSerializer, request.data)
-        services.submit_milestone(actor=request.user, milestone=milestone, **data)
+        services.submit_milestone(
+            actor=request.user, milestone=milestone, actual_on=data["actual_on"],
+            remarks=data["remarks"], files=data["files"],
+            commissioned_mtpa=data["commissioned_mtpa"],
+        )  # fmt: skip
         return self._answer(milestone)
 
     @extend_schema(request=RemarksSerializer, responses=MilestoneSerializer)
@@ -150,7 +157,7 @@ class MilestoneViewSet(viewsets.ReadOnlyModelViewSet):
     def verify(self, request, pk=None):
         milestone = selectors.milestone_for(request.user, int(pk))
         data = _valid(RemarksSerializer, request.data)
-        services.verify_milestone(actor=request.user, milestone=milestone, **data)
+        services.verify_milestone(actor=request.user, milestone=milestone, remarks=data["remarks"])
         return self._answer(milestone)
 
     @extend_schema(request=ReasonSerializer, responses=MilestoneSerializer)
@@ -160,7 +167,7 @@ class MilestoneViewSet(viewsets.ReadOnlyModelViewSet):
     def return_(self, request, pk=None):
         milestone = selectors.milestone_for(request.user, int(pk))
         data = _valid(ReasonSerializer, request.data)
-        services.return_milestone(actor=request.user, milestone=milestone, **data)
+        services.return_milestone(actor=request.user, milestone=milestone, reason=data["reason"])
         return self._answer(milestone)
 
     @extend_schema(request=None, responses=MilestoneSerializer)

@@ -13,14 +13,14 @@ from django.utils import timezone
 from bidding.models import Award, PerformanceBankGuarantee
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
-from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
 def _today(now: dt.datetime | None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
-def plants_visible_to(user) -> QuerySet[Plant]:
+def plants_visible_to(user: AnyUser) -> QuerySet[Plant]:
     base = Plant.objects.select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "award__rule_set"
     ).prefetch_related(
@@ -37,7 +37,7 @@ def plants_visible_to(user) -> QuerySet[Plant]:
     )
     if has_role(user, *READ_ALL_ROLES):
         return base
-    if has_role(user, Role.FIRM_USER):
+    if has_role(user, Role.FIRM_USER) and user.firm_id is not None:
         # The bidder (a consortium's lead) and every member of its consortium.
         mine = Award.objects.filter(
             Q(bid__firm_id=user.firm_id) | Q(bid__participants__firm_id=user.firm_id)
@@ -46,14 +46,14 @@ def plants_visible_to(user) -> QuerySet[Plant]:
     return base.none()
 
 
-def plant_for(user, plant_id: int) -> Plant:
+def plant_for(user: AnyUser, plant_id: int) -> Plant:
     plant = plants_visible_to(user).filter(pk=plant_id).first()
     if plant is None:
         raise PermissionDenied("No such plant, or it is not yours to see.")
     return plant
 
 
-def milestone_for(user, milestone_id: int) -> Milestone:
+def milestone_for(user: AnyUser, milestone_id: int) -> Milestone:
     milestone = (
         Milestone.objects.select_related("plant__award__bid")
         .filter(pk=milestone_id, plant__in=plants_visible_to(user).values("pk"))
@@ -64,7 +64,7 @@ def milestone_for(user, milestone_id: int) -> Milestone:
     return milestone
 
 
-def evidence_for(user, evidence_id: int) -> MilestoneEvidence:
+def evidence_for(user: AnyUser, evidence_id: int) -> MilestoneEvidence:
     evidence = (
         MilestoneEvidence.objects.select_related("milestone")
         .filter(pk=evidence_id, milestone__plant__in=plants_visible_to(user).values("pk"))
@@ -163,12 +163,12 @@ def plant_row(plant: Plant, *, now: dt.datetime | None = None) -> PlantRow:
     return PlantRow(plant, milestone_rows(plant, today=today), delay_penalty(plant, now=now))
 
 
-def timeline(user, *, now: dt.datetime | None = None) -> list[PlantRow]:
+def timeline(user: AnyUser, *, now: dt.datetime | None = None) -> list[PlantRow]:
     """Every plant the user may see, each milestone with how late it is, and the penalty."""
     return [plant_row(p, now=now) for p in plants_visible_to(user).order_by("award__rank", "pk")]
 
 
-def awaiting(user) -> QuerySet[Milestone]:
+def awaiting(user: AnyUser) -> QuerySet[Milestone]:
     """The milestones waiting for this user: to verify, to accept, or (a firm) to resubmit."""
     base = Milestone.objects.select_related("plant__award__bid__firm").order_by(
         "submitted_at", "pk"
@@ -177,7 +177,7 @@ def awaiting(user) -> QuerySet[Milestone]:
         return base.filter(status=Milestone.Status.SUBMITTED)
     if has_role(user, Role.APPROVER):
         return base.filter(status=Milestone.Status.VERIFIED)
-    if has_role(user, Role.FIRM_USER):
+    if has_role(user, Role.FIRM_USER) and user.firm_id is not None:
         return base.filter(
             status=Milestone.Status.RETURNED, plant__award__bid__firm_id=user.firm_id
         )

@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import Award
 from incentives import ledger
 from incentives.gestation import engine, selectors
@@ -64,7 +68,10 @@ def _lock(milestone: Milestone | int) -> tuple[Plant, Milestone]:
     return plant, locked
 
 
-def _move(milestone: Milestone, to: str, *, actor, now, extra=None, reason: str = "") -> None:
+def _move(
+    milestone: Milestone, to: str, *, actor: User, now: dt.datetime,
+    extra: dict[str, Any] | None = None, reason: str = "",
+) -> None:  # fmt: skip
     transition(
         milestone, to, pipeline=MILESTONE_PIPELINE, actor=actor, now=now,
         label=f"The {milestone.get_kind_display().lower()} milestone", extra=extra, reason=reason,
@@ -74,7 +81,10 @@ def _move(milestone: Milestone, to: str, *, actor, now, extra=None, reason: str 
 # Opening gestation
 
 
-def _open(*, actor, award: Award, now: dt.datetime, name: str, site_address: str, state: str):
+def _open(
+    *, actor: User | None, award: Award, now: dt.datetime, name: str, site_address: str,
+    state: str,
+) -> Plant:  # fmt: skip
     award = (
         Award.objects.select_for_update().select_related("bid__firm", "rule_set").get(pk=award.pk)
     )
@@ -114,7 +124,7 @@ def _open(*, actor, award: Award, now: dt.datetime, name: str, site_address: str
 @transaction.atomic
 def open_gestation(
     *,
-    actor,
+    actor: User,
     award: Award,
     name: str = "",
     site_address: str = "",
@@ -136,7 +146,7 @@ def open_gestation(
 
 def open_missing_gestations(*, now: dt.datetime | None = None) -> list[Plant]:
     """The daily sweep: every award without a plant gets one (recorded as the system's doing)."""
-    opened = []
+    opened: list[Plant] = []
     for award in selectors.awards_without_plant()[:200]:
         try:
             with transaction.atomic():
@@ -158,8 +168,21 @@ def open_missing_gestations(*, now: dt.datetime | None = None) -> list[Plant]:
 # Evidence
 
 
-def _check_evidence(files: Sequence, errors: dict[str, list[str]]) -> list[dict]:
-    checked = []
+@dataclass(frozen=True)
+class _CheckedEvidence:
+    """An evidence file whose type, size and digest have been checked."""
+
+    upload: UploadedFile
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _check_evidence(
+    files: Sequence[UploadedFile], errors: dict[str, list[str]]
+) -> list[_CheckedEvidence]:
+    checked: list[_CheckedEvidence] = []
     if len(files) > EVIDENCE_MAX_FILES:
         _add_error(errors, "files", f"Attach at most {EVIDENCE_MAX_FILES} files at a time.")
         return checked
@@ -186,22 +209,33 @@ def _check_evidence(files: Sequence, errors: dict[str, list[str]]) -> list[dict]
                 f"rename it to {sorted(EVIDENCE_EXTENSIONS[info['content_type']])[0]} and attach it again.",
             )
             continue
-        checked.append({"upload": upload, **info})
+        checked.append(
+            _CheckedEvidence(
+                upload=upload,
+                original_name=info["original_name"],
+                content_type=info["content_type"],
+                size=info["size"],
+                sha256=info["sha256"],
+            )
+        )
     return checked
 
 
-def _store_evidence(milestone: Milestone, checked: list[dict], *, actor, now, stored: list) -> None:
+def _store_evidence(
+    milestone: Milestone, checked: list[_CheckedEvidence], *, actor: User, now: dt.datetime,
+    stored: list[str],
+) -> None:  # fmt: skip
     for item in checked:
         evidence = MilestoneEvidence(
             milestone=milestone,
-            original_name=item["original_name"][:255],
-            content_type=item["content_type"],
-            size=item["size"],
-            sha256=item["sha256"],
+            original_name=item.original_name[:255],
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
             uploaded_by=actor,
             uploaded_at=now,
         )
-        evidence.file.save(item["original_name"], item["upload"], save=False)
+        evidence.file.save(item.original_name, item.upload, save=False)
         stored.append(evidence.file.name)
         evidence.save(force_insert=True)
         audit.record(
@@ -214,7 +248,10 @@ def _store_evidence(milestone: Milestone, checked: list[dict], *, actor, now, st
         )
 
 
-def _check_dates(plant: Plant, milestone: Milestone, actual_on, today, errors) -> None:
+def _check_dates(
+    plant: Plant, milestone: Milestone, actual_on: dt.date | None, today: dt.date,
+    errors: dict[str, list[str]],
+) -> None:  # fmt: skip
     if actual_on is None:
         _add_error(errors, "actual_on", "Give the date the milestone was reached.")
         return
@@ -227,7 +264,7 @@ def _check_dates(plant: Plant, milestone: Milestone, actual_on, today, errors) -
             f"The date cannot be before the award ({plant.gestation_starts_on:%d %b %Y}).",
         )
     for other in plant.milestones.exclude(pk=milestone.pk).exclude(actual_on=None):
-        if other.status == Milestone.Status.PLANNED:
+        if other.status == Milestone.Status.PLANNED or other.actual_on is None:
             continue
         if other.sequence < milestone.sequence and other.actual_on > actual_on:
             _add_error(errors, "actual_on", f"The {other.get_kind_display().lower()} milestone was reached on "
@@ -239,11 +276,11 @@ def _check_dates(plant: Plant, milestone: Milestone, actual_on, today, errors) -
 
 def submit_milestone(
     *,
-    actor,
+    actor: User,
     milestone: Milestone,
     actual_on: dt.date | None,
     remarks: str = "",
-    files: Sequence = (),
+    files: Sequence[UploadedFile] = (),
     commissioned_mtpa: int | None = None,
     now: dt.datetime | None = None,
 ) -> Milestone:
@@ -265,7 +302,11 @@ def submit_milestone(
         raise
 
 
-def _submit(*, actor, milestone, actual_on, remarks, files, commissioned_mtpa, now, stored):
+def _submit(
+    *, actor: User, milestone: Milestone, actual_on: dt.date | None, remarks: str,
+    files: Sequence[UploadedFile], commissioned_mtpa: int | None, now: dt.datetime | None,
+    stored: list[str],
+) -> Milestone:  # fmt: skip
     plant, milestone = _lock(milestone)
     if actor.firm_id != plant.award.bid.firm_id:
         raise PermissionDenied("Only the winner's own people may report its milestones.")
@@ -311,7 +352,7 @@ def _submit(*, actor, milestone, actual_on, remarks, files, commissioned_mtpa, n
 
 @transaction.atomic
 def verify_milestone(
-    *, actor, milestone: Milestone, remarks: str = "", now: dt.datetime | None = None
+    *, actor: User, milestone: Milestone, remarks: str = "", now: dt.datetime | None = None
 ) -> Milestone:
     """The verifier (project management agency) confirms the evidence supports the milestone."""
     require_role(actor, Role.VERIFIER, action="verify a milestone")
@@ -325,7 +366,7 @@ def verify_milestone(
 
 @transaction.atomic
 def return_milestone(
-    *, actor, milestone: Milestone, reason: str, now: dt.datetime | None = None
+    *, actor: User, milestone: Milestone, reason: str, now: dt.datetime | None = None
 ) -> Milestone:
     """Send a milestone back to the firm with reasons: the verifier before verifying, the approver after."""
     require_role(actor, Role.VERIFIER, Role.APPROVER, action="return a milestone")
@@ -343,7 +384,9 @@ def return_milestone(
 
 
 @transaction.atomic
-def accept_milestone(*, actor, milestone: Milestone, now: dt.datetime | None = None) -> Milestone:
+def accept_milestone(
+    *, actor: User, milestone: Milestone, now: dt.datetime | None = None
+) -> Milestone:
     """The approver accepts a verified milestone (never the person who verified it). Accepting the
     commissioning milestone records the commissioning and posts any delay penalty."""
     require_role(actor, Role.APPROVER, action="accept a milestone")
@@ -368,7 +411,7 @@ def accept_milestone(*, actor, milestone: Milestone, now: dt.datetime | None = N
     return milestone
 
 
-def _commission(plant: Plant, milestone: Milestone, *, actor, now: dt.datetime) -> None:
+def _commission(plant: Plant, milestone: Milestone, *, actor: User, now: dt.datetime) -> None:
     plant.commissioned_on = milestone.actual_on
     plant.commissioned_mtpa = milestone.commissioned_mtpa
     plant.save(update_fields=["commissioned_on", "commissioned_mtpa"])

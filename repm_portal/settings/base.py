@@ -97,7 +97,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_environment() -> dict:
+def database_from_environment() -> dj_database_url.DBConfig:
     url = os.environ.get("DATABASE_URL")
     if url:
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -212,7 +212,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = None  # production collects into one; development serves from the finders
+STATIC_ROOT: Path | None = None  # production collects into one; development serves from the finders
 # htmx comes from the npm registry at install time (package.json), never copied into the repo.
 STATICFILES_DIRS = [
     BASE_DIR / "static",

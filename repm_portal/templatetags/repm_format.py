@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from django import template
 
@@ -21,6 +21,10 @@ def _render(value: Any, formatter: Callable[[Any], str]) -> str:
         return str(value)
 
 
+@overload
+def _places(arg: Any, default: int) -> int: ...
+@overload
+def _places(arg: Any, default: None) -> int | None: ...
 def _places(arg: Any, default: int | None) -> int | None:
     """Template arguments may arrive as text ("1"); a bad one raises ValueError, caught above."""
     return default if arg is None or (isinstance(arg, str) and not arg.strip()) else int(arg)

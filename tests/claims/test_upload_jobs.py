@@ -14,7 +14,7 @@ from incentives.claims.services import processing
 from incentives.claims.services.lifecycle import move
 from repm_portal import clock, jobs
 from repm_portal.models import AuditEvent, Job
-from tests.claims.conftest import (
+from tests.claims.sales import (
     AFTER_Q1,
     Q1_START,
     csv_bytes,
