@@ -85,13 +85,14 @@ def sanctioned(pool: str, award: Award | None = None) -> Decimal:
 class Balances:
     sanctioned: Decimal
     paid: Decimal
-    penalties: Decimal
-    recoveries: Decimal
+    penalties: Decimal  # still to be netted (netting entries count in this account)
+    recoveries: Decimal  # likewise
+    netted: Decimal = ZERO  # deductions netted from sanction letters' payouts
 
     @property
     def pending(self) -> Decimal:
-        """Sanctioned and not yet paid."""
-        return self.sanctioned - self.paid
+        """Sanctioned and neither paid nor kept back as a deduction netted."""
+        return self.sanctioned - self.paid - self.netted
 
     @property
     def deductions(self) -> Decimal:
@@ -105,13 +106,15 @@ def balances_of(query: QuerySet[LedgerEntry]) -> Balances:
         **{
             account: Sum("amount", filter=Q(account=account))
             for account in ("sanction", "payment", "penalty", "recovery")
-        }
+        },
+        netted=Sum("amount", filter=Q(kind=EntryKind.NETTING, letter__isnull=False)),
     )
     return Balances(
         sanctioned=to_money(sums["sanction"] or ZERO),
         paid=to_money(sums["payment"] or ZERO),
         penalties=to_money(sums["penalty"] or ZERO),
         recoveries=to_money(sums["recovery"] or ZERO),
+        netted=to_money(-(sums["netted"] or ZERO)),
     )
 
 
@@ -216,6 +219,8 @@ def post(
         raise RuntimeError("ledger.post() must run inside a transaction.")
     if kind == EntryKind.REVERSAL:
         raise ValueError("Use ledger.reverse() for a reversal.")
+    if kind == EntryKind.NETTING:
+        raise ValueError("Use ledger.net() to net a deduction.")
     amount = to_money(amount)
     if amount <= 0:
         raise ValidationError(f"A {EntryKind(kind).label.lower()} must be a positive amount.")
@@ -296,7 +301,87 @@ def reverse(
     return reversal
 
 
+def lock_deductions(award: Award) -> None:
+    """Take the award's deductions lock: the same one the database trigger takes for a netting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('repm-ledger-deductions'), %s)", [award.pk]
+        )
+
+
+DEDUCTION_ACCOUNTS = (EntryKind.PENALTY, EntryKind.RECOVERY)
+
+
+def outstanding_deductions(award: Award) -> dict[str, Decimal]:
+    """Per account (penalty, recovery), what the award still owes to be netted or repaid."""
+    return {account: balance(account, award=award) for account in DEDUCTION_ACCOUNTS}
+
+
+def net(
+    *,
+    award: Award,
+    amount: MoneyInput,
+    source_key: str,
+    rule_set: RuleSet,
+    document_ref: str,
+    narration: str,
+    pool: str = Pool.SLI,
+    letter: SanctionLetter | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+    claim_type: str = "",
+    claim_id: str | int = "",
+) -> list[LedgerEntry]:
+    """Settle `amount` of the award's outstanding deductions, penalties first, then recoveries.
+
+    One netting entry (negative, in the account it settles) per account touched, against
+    `letter` when it is kept back from a payout, or naming the repayment in `document_ref`.
+    More than is outstanding is refused. A repeat of `source_key` posts nothing.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger.net() must run inside a transaction.")
+    amount = to_money(amount)
+    if amount <= 0:
+        raise ValidationError("A deduction netted must be a positive amount.")
+    lock_deductions(award)
+    if LedgerEntry.objects.filter(source_key__startswith=f"{source_key}:").exists():
+        return []
+    owed = outstanding_deductions(award)
+    if amount > sum(owed.values()):
+        raise ValidationError(
+            f"Only {format_inr(sum(owed.values()))} of deductions is outstanding on {award}; "
+            f"{format_inr(amount)} cannot be netted."
+        )
+    entries = []
+    left = amount
+    for account in DEDUCTION_ACCOUNTS:
+        take = min(left, owed[account])
+        if take <= 0:
+            continue
+        entry = LedgerEntry.objects.create(
+            kind=EntryKind.NETTING,
+            account=account,
+            pool=pool,
+            award=award,
+            amount=-take,
+            claim_type=claim_type,
+            claim_id=str(claim_id),
+            rule_set=rule_set,
+            letter=letter,
+            document_ref=document_ref,
+            source_key=f"{source_key}:{account}",
+            narration=narration,
+            posted_at=now or timezone.now(),
+            posted_by=actor,
+        )
+        audit.record(actor=actor, action="ledger.netting", obj=entry, new=_snapshot(entry))
+        entries.append(entry)
+        left -= take
+    return entries
+
+
 __all__ = [
+    "DEDUCTION_ACCOUNTS",
     "Balances",
     "LimitExceeded",
     "balance",
@@ -304,7 +389,10 @@ __all__ = [
     "balances_for_firm",
     "balances_of",
     "deductions_outstanding",
+    "lock_deductions",
     "lock_pool",
+    "net",
+    "outstanding_deductions",
     "pool_headroom",
     "pool_limit",
     "post",

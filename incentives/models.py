@@ -7,6 +7,8 @@ Any kind of claim (capital subsidy now, the sales-linked incentive next) is sanc
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -30,6 +32,8 @@ class EntryKind(models.TextChoices):
     PENALTY = "penalty", "Penalty"
     RECOVERY = "recovery", "Recovery"
     REVERSAL = "reversal", "Reversal"
+    # A penalty or recovery settled: netted from a sanction letter's payout, or repaid by the firm.
+    NETTING = "netting", "Deduction netted"
 
 
 class LetterSeries(models.Model):
@@ -114,6 +118,11 @@ class SanctionLetter(IssuedDocument):
     amount = models.DecimalField(
         **MONEY, help_text="Sanctioned by this letter (net of what it reverses)"
     )
+    deducted = models.DecimalField(
+        **MONEY,
+        default=0,
+        help_text="Penalties and recoveries netted from this letter's payout, fixed at issue",
+    )
     reverses = models.OneToOneField(
         "self",
         null=True,
@@ -138,6 +147,10 @@ class SanctionLetter(IssuedDocument):
                 condition=Q(amount__gte=0, serial__gt=0), name="sanction_letter_sane"
             ),
             models.CheckConstraint(
+                condition=Q(deducted__gte=0, deducted__lte=F("amount")),
+                name="sanction_letter_deducted_within_amount",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="issued")
                 | (~Q(file="") & Q(sha256__regex=r"^[0-9a-f]{64}$", rendered_at__isnull=False)),
                 name="sanction_letter_issued_has_file",
@@ -151,6 +164,11 @@ class SanctionLetter(IssuedDocument):
     @property
     def is_reversed(self) -> bool:
         return hasattr(self, "reversed_by")
+
+    @property
+    def payable(self) -> Decimal:
+        """What is paid to the beneficiary against this letter: sanctioned less deductions netted."""
+        return self.amount - self.deducted
 
 
 class LedgerEntry(models.Model):
@@ -195,7 +213,16 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="reversal", amount__lt=0, reverses__isnull=False)
                 & ~Q(account="reversal")
-                | (~Q(kind="reversal") & Q(amount__gt=0, reverses__isnull=True, account=F("kind"))),
+                | Q(
+                    kind="netting",
+                    amount__lt=0,
+                    reverses__isnull=True,
+                    account__in=["penalty", "recovery"],
+                )
+                | (
+                    ~Q(kind__in=["reversal", "netting"])
+                    & Q(amount__gt=0, reverses__isnull=True, account=F("kind"))
+                ),
                 name="ledger_sign_and_account",
             ),
             models.CheckConstraint(

@@ -80,6 +80,8 @@ class Computation:
     subject: str  # e.g. "Capital subsidy on the investment ledger of 14 Jan 2029"
     claim_ref: str  # the claim's own reference, printed on the letter
     award_cap: Decimal | None = None
+    # Penalties and recoveries netted from this sanction's payout (at most `amount`), in paise.
+    deduction: Decimal = Decimal("0.00")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -247,6 +249,11 @@ def _content(
         "amount_inr": format_inr(computation.amount),
         "amount_crore": format_crore(computation.amount),
         "amount_words": amount_in_words(computation.amount),
+        "deducted": str(computation.deduction),
+        "deducted_inr": format_inr(computation.deduction),
+        "payable": str(computation.amount - computation.deduction),
+        "payable_inr": format_inr(computation.amount - computation.deduction),
+        "payable_words": amount_in_words(computation.amount - computation.deduction),
         "pool": kind.pool,
         "pool_label": Pool(kind.pool).label,
         "corrects": (
@@ -309,8 +316,11 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
         old_entry = LedgerEntry.objects.filter(letter=corrects, kind=EntryKind.SANCTION).first()
     computation = kind.compute(request.claim_id)
     amount = to_money(computation.amount)
+    deduction = to_money(computation.deduction)
     if amount < 0:
         raise ValueError(f"{kind.code} computed a negative sanction for {request.claim_id}.")
+    if not 0 <= deduction <= amount:
+        raise ValueError(f"{kind.code} netted {deduction} from a sanction of {amount}.")
     if amount == 0 and corrects is None:
         transition(
             request, SanctionRequest.Status.NIL, pipeline=REQUEST_PIPELINE, actor=None, now=now,
@@ -337,6 +347,7 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
         rule_set=computation.rule_set,
         amount=amount,
         reverses=corrects,
+        deducted=deduction,
         content=_content(
             kind=kind,
             computation=computation,
@@ -373,6 +384,20 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
             claim_id=request.claim_id,
             letter=letter,
             award_cap=computation.award_cap,
+        )
+    if deduction > 0:
+        ledger.net(
+            award=computation.award,
+            amount=deduction,
+            source_key=f"netting:{request.key}",
+            rule_set=computation.rule_set,
+            pool=kind.pool,
+            letter=letter,
+            document_ref=f"Sanction letter {number}",
+            narration=f"Deductions netted from {kind.title.lower()} letter {number}",
+            now=now,
+            claim_type=request.claim_type,
+            claim_id=request.claim_id,
         )
     transition(
         request, SanctionRequest.Status.SANCTIONED, pipeline=REQUEST_PIPELINE, actor=None, now=now,

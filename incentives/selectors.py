@@ -67,10 +67,15 @@ class PaymentPosition:
     days: int  # days from sanction to full payment, or to today while anything is pending
     sla_days: int
     settled_on: dt.date | None
+    deducted: Decimal = Decimal("0.00")  # penalties and recoveries netted from the payout
+
+    @property
+    def payable(self) -> Decimal:
+        return self.sanctioned - self.deducted
 
     @property
     def pending(self) -> Decimal:
-        return self.sanctioned - self.paid
+        return self.payable - self.paid
 
     @property
     def overdue(self) -> bool:
@@ -98,10 +103,13 @@ def payment_position(letter: SanctionLetter, *, today: dt.date | None = None) ->
     last = getattr(letter, "last_paid_on", None)
     if last is None and paid:
         last = letter.payments.aggregate(last=Max("paid_on"))["last"]
-    settled = last if paid >= letter.amount and letter.amount > 0 else None
+    settled = last if paid >= letter.payable and letter.payable > 0 else None
+    if letter.payable == 0 and letter.amount > 0:  # all of it netted: settled on issue
+        settled = letter.dated
     end = settled or today
     return PaymentPosition(
         sanctioned=letter.amount,
+        deducted=letter.deducted,
         paid=paid,
         days=max(0, (end - letter.dated).days),
         sla_days=letter.rule_set.payment_sla_days,

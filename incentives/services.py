@@ -13,17 +13,13 @@ from django.utils import timezone
 from beneficiaries.models import User
 from incentives import ledger
 from incentives.models import EntryKind, Payment, SanctionLetter
-from repm_portal import audit
+from repm_portal import audit, clock
 from repm_portal.money import format_inr, to_money
 from repm_portal.roles import Role, require_role
 
 PAYERS = (Role.OFFICIAL, Role.ADMIN)
 # NEFT UTRs are 16 characters, RTGS 22, IMPS 12 digits: letters and digits only.
 UTR_PATTERN = re.compile(r"^[A-Z0-9]{12,22}$")
-
-
-def _clock(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
@@ -43,7 +39,7 @@ def record_payment(
 ) -> Payment:
     """Record money released against a sanction letter and post it; paid never exceeds sanctioned."""
     require_role(actor, *PAYERS, action="record a payment")
-    now = _clock(now)
+    now = clock.now(now)
     letter = SanctionLetter.objects.select_for_update().select_related("award").get(pk=letter.pk)
     errors: dict[str, list[str]] = {}
     try:
@@ -68,12 +64,17 @@ def record_payment(
     if amount <= 0:
         _add(errors, "amount", "The amount paid must be more than zero.")
     paid = ledger.balance(EntryKind.PAYMENT, letter=letter)
-    if amount > 0 and paid + amount > letter.amount:
+    if amount > 0 and paid + amount > letter.payable:
+        netted = (
+            f", {format_inr(letter.deducted)} of it netted against deductions"
+            if letter.deducted
+            else ""
+        )
         _add(
             errors,
             "amount",
-            f"Paid may never exceed sanctioned: {format_inr(letter.amount)} is sanctioned, "
-            f"{format_inr(paid)} already paid, so at most {format_inr(letter.amount - paid)} can be paid.",
+            f"Paid may never exceed sanctioned: {format_inr(letter.amount)} is sanctioned{netted}, "
+            f"{format_inr(paid)} already paid, so at most {format_inr(letter.payable - paid)} can be paid.",
         )
     today = timezone.localdate(now)
     if paid_on > today:

@@ -28,9 +28,11 @@ class Grants:
         self.results: dict[str, object] = {}
         self.respect_headroom = True
         self.award_cap: Decimal | None = None
+        self.deductions: dict[str, Decimal] = {}
 
-    def add(self, claim_id: str, award, amount) -> str:
+    def add(self, claim_id: str, award, amount, *, deduction="0") -> str:
         self.claims[str(claim_id)] = (award, to_money(amount))
+        self.deductions[str(claim_id)] = to_money(deduction)
         return str(claim_id)
 
     def compute(self, claim_id: str) -> sanctions.Computation:
@@ -50,6 +52,7 @@ class Grants:
             subject=f"test grant {claim_id}",
             claim_ref=f"TG-{claim_id}",
             award_cap=self.award_cap,
+            deduction=min(amount, self.deductions.get(claim_id, to_money(0))),
         )
 
     def on_result(self, claim_id: str, letter, computation) -> None:
