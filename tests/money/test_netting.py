@@ -58,7 +58,9 @@ def test_a_letter_nets_the_penalty_and_pays_only_the_rest(grants, users, award):
         utr="SBIN0000000000002", now=NOW,
     )  # fmt: skip
     with (
-        pytest.raises((IntegrityError, InternalError), match="past its amount less deductions netted"),
+        pytest.raises(
+            (IntegrityError, InternalError), match="past its amount less deductions netted"
+        ),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
