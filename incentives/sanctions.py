@@ -97,6 +97,9 @@ class ClaimKind:
     # claim on (sanctioned / nil); it must audit what it changes.
     on_result: Callable[[str, SanctionLetter | None, Computation], None]
     detail_url: Callable[[str], str] | None = None
+    # Called in the payment's transaction once a letter's payable is paid in full (or, when all
+    # of it was netted, at issue by the kind itself), to move the claim on to paid.
+    on_paid: Callable[[str, SanctionLetter], None] | None = None
 
 
 _KINDS: dict[str, ClaimKind] = {}

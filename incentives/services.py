@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from beneficiaries.models import User
-from incentives import ledger
+from incentives import ledger, sanctions
 from incentives.models import EntryKind, Payment, SanctionLetter
 from repm_portal import audit, clock
 from repm_portal.money import format_inr, to_money
@@ -135,6 +135,9 @@ def record_payment(
             "sanctioned": letter.amount,
         },
     )
+    kind = sanctions.registered(letter.claim_type)
+    if kind is not None and kind.on_paid is not None and paid + amount == letter.payable:
+        kind.on_paid(letter.claim_id, letter)
     return payment
 
 

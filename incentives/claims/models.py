@@ -24,6 +24,15 @@ class Claim(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+        UNDER_VERIFICATION = "under_verification", "Under verification"
+        RETURNED = "returned", "Returned for correction"
+        VERIFIED = "verified", "Verified"
+        APPROVED = "approved", "Approved"
+        SANCTIONED = "sanctioned", "Sanctioned"
+        PAID = "paid", "Paid"
+        NIL = "nil", "Nothing payable"
+        REJECTED = "rejected", "Rejected"
+        LAPSED = "lapsed", "Lapsed: not submitted in its window"
 
     award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="sales_claims")
     period_start = models.DateField(help_text="First eligible day (commissioning, in the first)")
@@ -34,7 +43,7 @@ class Claim(models.Model):
     rule_set = models.ForeignKey(
         RuleSet, on_delete=models.PROTECT, related_name="+", help_text="In force on period_end"
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     current_upload = models.OneToOneField(
         "ClaimUpload", on_delete=models.PROTECT, related_name="current_of"
     )
@@ -55,7 +64,22 @@ class Claim(models.Model):
                 name="claim_period_ordered",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "submitted"]), name="claim_status_known"
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "submitted",
+                        "under_verification",
+                        "returned",
+                        "verified",
+                        "approved",
+                        "sanctioned",
+                        "paid",
+                        "nil",
+                        "rejected",
+                        "lapsed",
+                    ]
+                ),
+                name="claim_status_known",
             ),
         ]
 

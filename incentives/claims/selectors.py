@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -216,3 +217,12 @@ def partner_gstins(award: Award) -> tuple[str, frozenset[str]]:
         if participant.firm.gstin
     }
     return lead, frozenset(others - {lead})
+
+
+def verified_totals(claim: Claim) -> tuple[Decimal, Decimal]:
+    """The claim's eligible net kg and net sales value as the incentive engine takes them.
+
+    Before verification these are the stored totals of its current upload; the verifier's
+    adjustments (excluded lines, corrected kg or value) are applied on top.
+    """
+    return claim.eligible_kg, claim.net_sales_value

@@ -5,6 +5,7 @@ processing  process_upload (what the job's task runs), fail_upload (its job fail
 accepting   store: the accepted lines become the claim's, in one transaction
 lifecycle   the upload's status pipeline; when its check counts as stalled
 limits      the size and line limits of one upload
+settling    the claim's lifecycle pipeline; sanctioned, nil and paid, as the money core settles it
 """
 
 from incentives.claims.services.accepting import Refused
@@ -23,8 +24,10 @@ from incentives.claims.services.receiving import (
     receive_upload,
     rerun_upload,
 )
+from incentives.claims.services.settling import CLAIM_PIPELINE, mark_paid, mark_sanctioned
 
 __all__ = [
+    "CLAIM_PIPELINE",
     "DEFAULT_MAX_ROWS",
     "DEFAULT_MAX_UPLOAD_BYTES",
     "PIPELINE",
@@ -36,6 +39,8 @@ __all__ = [
     "can_rerun",
     "fail_upload",
     "is_stalled",
+    "mark_paid",
+    "mark_sanctioned",
     "max_rows",
     "max_upload_bytes",
     "process_upload",
