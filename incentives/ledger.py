@@ -15,12 +15,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
 
 from beneficiaries.models import User
 from bidding.models import Award
 from incentives.models import POOL_LIMIT_FIELD, EntryKind, LedgerEntry, Pool, SanctionLetter
-from repm_portal import audit
+from repm_portal import audit, clock
 from repm_portal.models import RuleSet
 from repm_portal.money import MoneyInput, format_inr, to_money
 
@@ -244,7 +243,7 @@ def post(
         source_key=source_key,
         award_cap=award_cap,
         narration=narration,
-        posted_at=now or timezone.now(),
+        posted_at=clock.now(now),
         posted_by=actor,
     )
     try:
@@ -294,7 +293,7 @@ def reverse(
         source_key=source_key,
         reverses=entry,
         narration=f"Reversal of entry {entry.pk}: {reason.strip()}",
-        posted_at=now or timezone.now(),
+        posted_at=clock.now(now),
         posted_by=actor,
     )
     audit.record(actor=actor, action="ledger.reversal", obj=reversal, new=_snapshot(reversal))
@@ -371,7 +370,7 @@ def net(
             document_ref=document_ref,
             source_key=f"{source_key}:{account}",
             narration=narration,
-            posted_at=now or timezone.now(),
+            posted_at=clock.now(now),
             posted_by=actor,
         )
         audit.record(actor=actor, action="ledger.netting", obj=entry, new=_snapshot(entry))

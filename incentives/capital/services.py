@@ -582,7 +582,7 @@ def on_result(
         now = letter.created_at
     else:
         request = SanctionRequest.objects.get(key=f"{CLAIM_TYPE}:{claim.pk}")
-        now = request.completed_at or timezone.now()
+        now = request.completed_at or clock.now()
     if letter is not None and letter.reverses_id is not None:
         # A correcting letter: the claim stays sanctioned, at the new letter's figure.
         old = {"letter_id": claim.letter_id, "sanctioned_amount": claim.sanctioned_amount}

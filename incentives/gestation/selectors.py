@@ -8,16 +8,16 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from bidding.models import Award, PerformanceBankGuarantee
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
+from repm_portal import clock
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
 def _today(now: dt.datetime | None) -> dt.date:
-    return timezone.localdate(now or timezone.now())
+    return clock.today(now)
 
 
 def plants_visible_to(user: AnyUser) -> QuerySet[Plant]:
