@@ -23,7 +23,8 @@ from incentives import sanctions
 from incentives.capital import columns, services
 from incentives.capital.models import CapitalSubsidyClaim, InvestmentLine
 from incentives.gestation.models import Plant
-from incentives.models import SanctionRequest
+from incentives.models import SanctionLetter, SanctionRequest
+from repm_portal import jobs
 from repm_portal.demo_clock import DEMO_AS_OF
 from repm_portal.money import crore, format_inr
 from repm_portal.pdf import render_pdf
@@ -212,7 +213,15 @@ def seed() -> list[str]:
         approved = uploaded + dt.timedelta(days=30)
         services.approve_claim(actor=approver, claim=claim, now=approved)
         request = SanctionRequest.objects.get(key=f"{services.CLAIM_TYPE}:{claim.pk}")
-        letter = sanctions.issue(request.pk, now=approved + dt.timedelta(hours=2))
+        # as the worker would: through the request's job
+        jobs.run(
+            sanctions.ISSUE_TASK,
+            request.pk,
+            lambda run, pk=request.pk, at=approved: sanctions.issue(
+                pk, now=at + dt.timedelta(hours=2)
+            ),
+        )
+        letter = SanctionLetter.objects.filter(request=request).first()
         claim.refresh_from_db()
         out.append(
             f"{claim.reference}: {claim.get_status_display().lower()}"
