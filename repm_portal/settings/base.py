@@ -161,7 +161,7 @@ CLAIM_UPLOAD_MAX_BYTES = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_MB", "200")) 
 CLAIM_UPLOAD_MAX_ROWS = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_ROWS", "1000000"))
 # Test-only: seconds the claim-storing transaction waits between COPY and commit, so a test can
 # kill the worker there. Only the test settings set it (REPM_CLAIMS_TEST_PAUSE_BEFORE_COMMIT).
-CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = 0
+CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = 0.0
 
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {
