@@ -344,30 +344,47 @@ class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("pk")
         )
 
-    def _run(self, request, pk, payload_class, service):
-        guarantee = self.get_object()
+    def _payload(self, request, payload_class):
         payload = payload_class(data=request.data)
         payload.is_valid(raise_exception=True)
-        service(actor=request.user, guarantee=guarantee, **payload.validated_data)
+        return payload.validated_data
+
+    def _answer(self, guarantee):
         return Response(GuaranteeSerializer(self.get_queryset().get(pk=guarantee.pk)).data)
 
     @extend_schema(request=PbgExtendSerializer, responses=GuaranteeSerializer)
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
         """Record the bank's extension: a later expiry date (the earlier one is kept)."""
-        return self._run(request, pk, PbgExtendSerializer, services.extend_pbg)
+        guarantee = self.get_object()
+        data = self._payload(request, PbgExtendSerializer)
+        services.extend_pbg(
+            actor=request.user,
+            guarantee=guarantee,
+            valid_until=data["valid_until"],
+            amendment_reference=data["amendment_reference"],
+        )
+        return self._answer(guarantee)
 
     @extend_schema(request=PbgReleaseSerializer, responses=GuaranteeSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Release the guarantee (officials), once the award owes nothing more."""
-        return self._run(request, pk, PbgReleaseSerializer, services.release_pbg)
+        guarantee = self.get_object()
+        data = self._payload(request, PbgReleaseSerializer)
+        services.release_pbg(actor=request.user, guarantee=guarantee, reason=data["reason"])
+        return self._answer(guarantee)
 
     @extend_schema(request=PbgInvokeSerializer, responses=GuaranteeSerializer)
     @action(detail=True, methods=["post"])
     def invoke(self, request, pk=None):
         """Invoke the guarantee (officials), with the amount and the reason."""
-        return self._run(request, pk, PbgInvokeSerializer, services.invoke_pbg)
+        guarantee = self.get_object()
+        data = self._payload(request, PbgInvokeSerializer)
+        services.invoke_pbg(
+            actor=request.user, guarantee=guarantee, amount=data["amount"], reason=data["reason"]
+        )
+        return self._answer(guarantee)
 
 
 class AwardSerializer(serializers.ModelSerializer):

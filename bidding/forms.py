@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.core.files.base import File
 from django.utils import timezone
 
 from beneficiaries.models import User
@@ -47,6 +50,9 @@ class TimelineFields(forms.Form):
     bids_due = _moment("bids_due")
     technical_opening_at = _moment("technical_opening_at")
     financial_opening_at = _moment("financial_opening_at")
+
+    def timeline(self) -> dict[str, dt.datetime]:
+        return {name: self.cleaned_data[name] for name in TIMELINE_FIELDS}
 
 
 class CommitteeField(forms.ModelMultipleChoiceField):
@@ -93,22 +99,8 @@ class TenderForm(TimelineFields):
         "oxide_mtpa", *TIMELINE_FIELDS, "prebid_meeting_place", "committee", "rfp_title", "rfp_file",
     ]  # fmt: skip
 
-    def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "reference": data["reference"],
-            "title": data["title"],
-            "description": data["description"],
-            "kind": data["kind"],
-            "parent": data["parent"],
-            "capacity_mtpa": data["capacity_mtpa"],
-            "slots": data["slots"],
-            "oxide_mtpa": data["oxide_mtpa"],
-            "timeline": {name: data[name] for name in TIMELINE_FIELDS},
-            "prebid_meeting_place": data["prebid_meeting_place"],
-            "committee": list(data["committee"]),
-            "documents": [(data["rfp_title"], data["rfp_file"])],
-        }
+    def documents(self) -> list[tuple[str, File]]:
+        return [(self.cleaned_data["rfp_title"], self.cleaned_data["rfp_file"])]
 
 
 class DocumentForm(forms.Form):
@@ -142,19 +134,12 @@ class CorrigendumForm(TimelineFields):
         self.initial.setdefault("prebid_meeting_place", tender.prebid_meeting_place)
         self.fields["supersedes"].queryset = tender.documents.filter(superseded_by__isnull=True)
 
-    def service_arguments(self) -> dict:
+    def documents(self) -> list[tuple[str, File, TenderDocument | None]]:
+        """The new or revised document, if one is attached: (title, file, the one it revises)."""
         data = self.cleaned_data
-        documents = []
-        if data.get("document_file"):
-            documents.append(
-                (data.get("document_title", ""), data["document_file"], data.get("supersedes"))
-            )
-        return {
-            "summary": data["summary"],
-            "timeline": {name: data[name] for name in TIMELINE_FIELDS},
-            "prebid_meeting_place": data["prebid_meeting_place"],
-            "documents": documents,
-        }
+        if not data.get("document_file"):
+            return []
+        return [(data.get("document_title", ""), data["document_file"], data.get("supersedes"))]
 
 
 class QueryForm(forms.Form):

@@ -18,10 +18,12 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import (
     Award,
     AwardLetter,
     Bid,
+    BidDocument,
     BidRanking,
     BidVersion,
     CoverOpening,
@@ -37,7 +39,7 @@ from bidding.models import (
 )
 from bidding.sealing import COMMITMENT_DOMAIN
 from repm_portal import clock
-from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 # From these statuses on, the technical covers are open and staff may see who bid.
 OPENED_STATUSES = frozenset(
@@ -54,7 +56,7 @@ RANKED_STATUSES = frozenset({Tender.Status.FINANCIAL_OPENED, Tender.Status.AWARD
 # Tenders
 
 
-def tenders_visible_to(user) -> QuerySet[Tender]:
+def tenders_visible_to(user: AnyUser) -> QuerySet[Tender]:
     """Staff see every tender, drafts included; everyone else sees published ones."""
     base = Tender.objects.select_related("rule_set", "parent").order_by("-created_at", "-id")
     if has_role(user, *READ_ALL_ROLES):
@@ -62,7 +64,7 @@ def tenders_visible_to(user) -> QuerySet[Tender]:
     return base.exclude(status=Tender.Status.DRAFT)
 
 
-def tender_for(user, tender_id: int) -> Tender:
+def tender_for(user: AnyUser, tender_id: int) -> Tender:
     tender = tenders_visible_to(user).filter(pk=tender_id).first()
     if tender is None:
         raise Http404("No such tender")
@@ -109,7 +111,7 @@ def documents_of(tender: Tender) -> list[TenderDocument]:
     )
 
 
-def document_for(user, tender_id: int, document_id: int) -> TenderDocument:
+def document_for(user: AnyUser, tender_id: int, document_id: int) -> TenderDocument:
     tender = tender_for(user, tender_id)
     document = tender.documents.filter(pk=document_id).first()
     if document is None:
@@ -117,7 +119,7 @@ def document_for(user, tender_id: int, document_id: int) -> TenderDocument:
     return document
 
 
-def committee_of(tender: Tender) -> list:
+def committee_of(tender: Tender) -> list[User]:
     return [m.user for m in tender.committee_members.select_related("user").order_by("id")]
 
 
@@ -129,16 +131,16 @@ def answered_queries(tender: Tender) -> QuerySet[PreBidQuery]:
     return tender.queries.exclude(answered_at=None).order_by("answered_at", "id")
 
 
-def queries_for(user, tender: Tender) -> QuerySet[PreBidQuery]:
+def queries_for(user: AnyUser, tender: Tender) -> QuerySet[PreBidQuery]:
     """Officials see every query; a firm sees its own (answered or not); others see answers."""
     if has_role(user, *READ_ALL_ROLES):
         return tender.queries.select_related("firm", "answered_by").order_by("asked_at", "id")
-    if has_role(user, Role.FIRM_USER):
+    if has_role(user, Role.FIRM_USER) and user.firm_id is not None:
         return tender.queries.filter(firm_id=user.firm_id).order_by("asked_at", "id")
     return answered_queries(tender)
 
 
-def query_for(user, query_id: int) -> PreBidQuery:
+def query_for(user: AnyUser, query_id: int) -> PreBidQuery:
     query = PreBidQuery.objects.select_related("tender").filter(pk=query_id).first()
     if query is None or not has_role(user, Role.OFFICIAL, Role.ADMIN):
         raise Http404("No such query")
@@ -155,17 +157,17 @@ def _bid_base() -> QuerySet[Bid]:
     )
 
 
-def bids_visible_to(user) -> QuerySet[Bid]:
+def bids_visible_to(user: AnyUser) -> QuerySet[Bid]:
     """A firm sees the bids it takes part in; staff see a tender's bids once its technical covers are open."""
     base = _bid_base()
-    if has_role(user, Role.FIRM_USER):
+    if has_role(user, Role.FIRM_USER) and user.firm_id is not None:
         return base.filter(participants__firm_id=user.firm_id).distinct()
     if has_role(user, *READ_ALL_ROLES):
         return base.filter(tender__status__in=OPENED_STATUSES)
     return base.none()
 
 
-def bid_for(user, bid_id: int) -> Bid:
+def bid_for(user: AnyUser, bid_id: int) -> Bid:
     bid = bids_visible_to(user).filter(pk=bid_id).first()
     if bid is None:
         # Same answer whether the bid is missing, sealed or someone else's.
@@ -173,13 +175,13 @@ def bid_for(user, bid_id: int) -> Bid:
     return bid
 
 
-def my_bid(user, tender: Tender) -> Bid | None:
+def my_bid(user: AnyUser, tender: Tender) -> Bid | None:
     if not has_role(user, Role.FIRM_USER):
         return None
     return bids_visible_to(user).filter(tender=tender).first()
 
 
-def can_change_bid(user, bid: Bid) -> bool:
+def can_change_bid(user: AnyUser, bid: Bid) -> bool:
     return has_role(user, Role.FIRM_USER) and user.firm_id == bid.firm_id
 
 
@@ -188,7 +190,7 @@ def final_version(bid: Bid) -> BidVersion | None:
     return versions[-1] if versions else None
 
 
-def version_for(user, version_id: int) -> BidVersion:
+def version_for(user: AnyUser, version_id: int) -> BidVersion:
     version = (
         BidVersion.objects.select_related(
             "bid__tender", "bid__firm", "bid__consortium", "submitted_by"
@@ -202,7 +204,7 @@ def version_for(user, version_id: int) -> BidVersion:
     return version
 
 
-def bid_document_for(user, bid_id: int, document_id: int):
+def bid_document_for(user: AnyUser, bid_id: int, document_id: int) -> BidDocument:
     bid = bid_for(user, bid_id)
     document = bid.documents.filter(pk=document_id).first()
     if document is None:
@@ -210,7 +212,7 @@ def bid_document_for(user, bid_id: int, document_id: int):
     return document
 
 
-def evaluation_for_bid(user, bid: Bid) -> TechnicalEvaluation | None:
+def evaluation_for_bid(user: AnyUser, bid: Bid) -> TechnicalEvaluation | None:
     """Staff see evaluations as they are recorded; the bidder sees its own once approved."""
     evaluation = (
         TechnicalEvaluation.objects.select_related("evaluated_by", "approved_by")
@@ -227,7 +229,7 @@ def evaluation_for_bid(user, bid: Bid) -> TechnicalEvaluation | None:
     return None
 
 
-def evaluation_for(user, evaluation_id: int) -> TechnicalEvaluation:
+def evaluation_for(user: AnyUser, evaluation_id: int) -> TechnicalEvaluation:
     if not has_role(user, *READ_ALL_ROLES):
         raise PermissionDenied("Only ministry staff handle technical evaluations.")
     evaluation = (
@@ -411,17 +413,16 @@ def openings(tender: Tender) -> list[OpeningView]:
     ]
 
 
-def is_committee_member(user, tender: Tender) -> bool:
-    return (
-        bool(user and user.is_authenticated)
-        and tender.committee_members.filter(user_id=user.pk).exists()
-    )
+def is_committee_member(user: AnyUser, tender: Tender) -> bool:
+    if user is None or not user.is_authenticated or user.pk is None:
+        return False
+    return tender.committee_members.filter(user_id=user.pk).exists()
 
 
 # Evaluation, ranking, comparative statement
 
 
-def evaluation_queue(user, tender: Tender) -> list[tuple[Bid, TechnicalEvaluation | None]]:
+def evaluation_queue(user: AnyUser, tender: Tender) -> list[tuple[Bid, TechnicalEvaluation | None]]:
     if not has_role(user, *READ_ALL_ROLES) or tender.status not in OPENED_STATUSES:
         return []
     bids = (
@@ -472,7 +473,9 @@ STATEMENT_SORTS = {
 }
 
 
-def comparative_statement(user, tender: Tender, *, sort: str = "rank") -> list[StatementRow]:
+def comparative_statement(
+    user: AnyUser, tender: Tender, *, sort: str = "rank"
+) -> list[StatementRow]:
     """Every bid with its evaluation, and from the financial opening its rate, rank and allocation."""
     if not has_role(user, *READ_ALL_ROLES):
         raise PermissionDenied("The comparative statement is for ministry staff.")
@@ -558,7 +561,7 @@ def rankings_of(tender: Tender) -> list[BidRanking]:
 # Awards
 
 
-def awards_visible_to(user) -> QuerySet[Award]:
+def awards_visible_to(user: AnyUser) -> QuerySet[Award]:
     base = Award.objects.select_related(
         "tender", "bid__firm", "bid__consortium", "letter", "rule_set"
     ).prefetch_related(
@@ -571,12 +574,12 @@ def awards_visible_to(user) -> QuerySet[Award]:
     )
     if has_role(user, *READ_ALL_ROLES):
         return base
-    if has_role(user, Role.FIRM_USER):
+    if has_role(user, Role.FIRM_USER) and user.firm_id is not None:
         return base.filter(bid__participants__firm_id=user.firm_id).distinct()
     return base.none()
 
 
-def award_for(user, award_id: int) -> Award:
+def award_for(user: AnyUser, award_id: int) -> Award:
     award = awards_visible_to(user).filter(pk=award_id).first()
     if award is None:
         raise PermissionDenied("No such award, or it is not yours to see.")
@@ -591,7 +594,7 @@ def public_awards(tender: Tender) -> list[Award]:
     )
 
 
-def letter_for(user, award_id: int) -> AwardLetter:
+def letter_for(user: AnyUser, award_id: int) -> AwardLetter:
     award = award_for(user, award_id)
     letter = getattr(award, "letter", None)
     if letter is None:
@@ -599,7 +602,9 @@ def letter_for(user, award_id: int) -> AwardLetter:
     return letter
 
 
-def guarantees_expiring(*, within_days: int = 90, now: dt.datetime | None = None):
+def guarantees_expiring(
+    *, within_days: int = 90, now: dt.datetime | None = None
+) -> QuerySet[PerformanceBankGuarantee]:
     today = timezone.localdate(clock.now(now))
     return (
         PerformanceBankGuarantee.objects.filter(

@@ -55,7 +55,22 @@ def tender_create(request):
     form = TenderForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            tender = services.create_tender(actor=request.user, **form.service_arguments())
+            data = form.cleaned_data
+            tender = services.create_tender(
+                actor=request.user,
+                reference=data["reference"],
+                title=data["title"],
+                description=data["description"],
+                kind=data["kind"],
+                parent=data["parent"],
+                capacity_mtpa=data["capacity_mtpa"],
+                slots=data["slots"],
+                oxide_mtpa=data["oxide_mtpa"],
+                timeline=form.timeline(),
+                prebid_meeting_place=data["prebid_meeting_place"],
+                committee=list(data["committee"]),
+                documents=form.documents(),
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -171,7 +186,12 @@ def corrigendum_new(request, tender_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             version = services.issue_corrigendum(
-                actor=request.user, tender=tender, **form.service_arguments()
+                actor=request.user,
+                tender=tender,
+                summary=form.cleaned_data["summary"],
+                timeline=form.timeline(),
+                prebid_meeting_place=form.cleaned_data["prebid_meeting_place"],
+                documents=form.documents(),
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -655,7 +675,16 @@ def pbg_form(request, award_id: int):
     form = PbgForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_pbg(actor=request.user, award=award, **form.cleaned_data)
+            data = form.cleaned_data
+            services.record_pbg(
+                actor=request.user,
+                award=award,
+                amount=data["amount"],
+                bank_name=data["bank_name"],
+                guarantee_number=data["guarantee_number"],
+                issued_on=data["issued_on"],
+                valid_until=data["valid_until"],
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -685,7 +714,12 @@ def pbg_extend(request, award_id: int):
     form = PbgExtendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.extend_pbg(actor=request.user, guarantee=guarantee, **form.cleaned_data)
+            services.extend_pbg(
+                actor=request.user,
+                guarantee=guarantee,
+                valid_until=form.cleaned_data["valid_until"],
+                amendment_reference=form.cleaned_data["amendment_reference"],
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -706,7 +740,9 @@ def pbg_release(request, award_id: int):
     form = PbgReleaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.release_pbg(actor=request.user, guarantee=guarantee, **form.cleaned_data)
+            services.release_pbg(
+                actor=request.user, guarantee=guarantee, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -727,7 +763,12 @@ def pbg_invoke(request, award_id: int):
     form = PbgInvokeForm(request.POST or None, initial={"amount": guarantee.amount})
     if request.method == "POST" and form.is_valid():
         try:
-            services.invoke_pbg(actor=request.user, guarantee=guarantee, **form.cleaned_data)
+            services.invoke_pbg(
+                actor=request.user,
+                guarantee=guarantee,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

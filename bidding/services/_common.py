@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import (
     Bid,
     BidVersion,
@@ -63,8 +65,9 @@ def _lock_tender(tender: Tender | int) -> Tender:
 
 
 def _transition_tender(
-    tender: Tender, to: str, *, actor, now: dt.datetime, extra: dict | None = None, reason: str = ""
-) -> None:
+    tender: Tender, to: str, *, actor: User | None, now: dt.datetime,
+    extra: dict[str, Any] | None = None, reason: str = "",
+) -> None:  # fmt: skip
     transition(
         tender, to, pipeline=TENDER_PIPELINE, actor=actor, now=now,
         label=f"Tender {tender.reference}", extra=extra, reason=reason,
@@ -72,8 +75,9 @@ def _transition_tender(
 
 
 def _transition_bid(
-    bid: Bid, to: str, *, actor, now: dt.datetime, extra: dict | None = None, reason: str = ""
-) -> None:
+    bid: Bid, to: str, *, actor: User | None, now: dt.datetime,
+    extra: dict[str, Any] | None = None, reason: str = "",
+) -> None:  # fmt: skip
     transition(
         bid, to, pipeline=BID_PIPELINE, actor=actor, now=now, label=f"Bid {bid.pk}",
         extra=extra, reason=reason,

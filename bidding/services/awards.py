@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import (
     Award,
     AwardLetter,
@@ -42,7 +43,7 @@ def pbg_terms(
     return amount, add_months(award_date, months)
 
 
-def _letter_content(award: Award, bid: Bid, version: BidVersion, actor) -> dict[str, Any]:
+def _letter_content(award: Award, bid: Bid, version: BidVersion, actor: User) -> dict[str, Any]:
     rules = award.rule_set
     firm = bid.firm
     members = [
@@ -80,7 +81,7 @@ def _letter_content(award: Award, bid: Bid, version: BidVersion, actor) -> dict[
 
 
 @transaction.atomic
-def award_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> list[Award]:
+def award_tender(*, actor: User, tender: Tender, now: dt.datetime | None = None) -> list[Award]:
     """Award every allocated bid; letters are queued for rendering once this commits."""
     require_role(actor, *TENDER_MANAGERS, action="award a tender")
     tender = _lock_tender(tender)

@@ -8,11 +8,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from beneficiaries.models import Consortium, Firm
+from beneficiaries.models import Consortium, Firm, User
 from bidding import sealing
 from bidding.models import (
     Bid,
@@ -93,9 +94,11 @@ def validate_net_worth(
 
 
 def _participants_for(
-    actor, consortium: Consortium | None
+    actor: User, consortium: Consortium | None
 ) -> list[tuple[Firm, str, Decimal | None]]:
     if consortium is None:
+        if actor.firm is None:
+            raise PermissionDenied("Only a user of a registered firm may submit a bid.")
         return [(actor.firm, BidParticipant.Role.SOLE, None)]
     members = list(consortium.members.select_related("firm").order_by("-equity_pct", "firm_id"))
     rows = [
@@ -173,7 +176,7 @@ def technical_cover_of(version: BidVersion) -> dict[str, Any]:
     )
 
 
-def _require_bid_lead(actor, bid: Bid) -> None:
+def _require_bid_lead(actor: User, bid: Bid) -> None:
     if not (has_role(actor, Role.FIRM_USER) and actor.firm_id == bid.firm_id):
         raise PermissionDenied("Only the bidder (or the consortium's lead) may change this bid.")
 
@@ -184,7 +187,7 @@ def _require_bid_lead(actor, bid: Bid) -> None:
 @transaction.atomic
 def submit_bid(
     *,
-    actor,
+    actor: User,
     tender: Tender,
     capacity_mtpa: int,
     accepts_partial: bool,
@@ -192,8 +195,8 @@ def submit_bid(
     net_worth_as_of: dt.date,
     quoted_rate: Any,
     consortium: Consortium | None = None,
-    dpr=None,
-    eligibility_documents: Sequence[Any] = (),
+    dpr: File | None = None,
+    eligibility_documents: Sequence[File] = (),
     now: dt.datetime | None = None,
 ) -> BidVersion:
     """Submit a bid, or modify it (a new version; the last counts), before the due date.
@@ -202,6 +205,8 @@ def submit_bid(
     commitment that the bidder's receipt shows.
     """
     require_role(actor, Role.FIRM_USER, action="submit a bid")
+    if actor.firm_id is None:
+        raise PermissionDenied("Only a user of a registered firm may submit a bid.")
     tender = _lock_tender(tender)
     now = clock.now(now)
     rules = tender.rule_set
@@ -274,7 +279,7 @@ def submit_bid(
     previous = (
         bid.versions.order_by("-number").prefetch_related("documents").first() if bid else None
     )
-    uploads: list[tuple[str, Any, dict]] = []
+    uploads: list[tuple[str, File, dict[str, Any]]] = []
     if dpr is not None:
         try:
             uploads.append(
@@ -302,11 +307,11 @@ def submit_bid(
         uploads.append((BidDocument.Kind.ELIGIBILITY, upload, meta))
     if previous is None and not eligibility_documents:
         _add_error(errors, "eligibility_documents", "Attach the eligibility documents.")
-    if errors:
+    if errors or rate is None:  # an unreadable rate is among the errors
         raise ValidationError(errors)
 
     created = bid is None
-    if created:
+    if bid is None:
         bid = Bid.objects.create(
             tender=tender, firm_id=actor.firm_id, consortium=consortium, created_at=now
         )
@@ -394,7 +399,7 @@ def submit_bid(
 
 
 @transaction.atomic
-def withdraw_bid(*, actor, bid: Bid, now: dt.datetime | None = None) -> Bid:
+def withdraw_bid(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bid:
     """Withdraw before the due date; a withdrawn bid is out of this tender for good."""
     _require_bid_lead(actor, bid)
     tender = _lock_tender(bid.tender_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from beneficiaries.models import User
 from bidding.models import (
     Bid,
     Criterion,
@@ -40,9 +42,9 @@ def _transition_evaluation(
     evaluation: TechnicalEvaluation,
     to: str,
     *,
-    actor,
+    actor: User | None,
     now: dt.datetime,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
     reason: str = "",
     action: str | None = None,
 ) -> None:
@@ -78,7 +80,7 @@ def _check_criteria(results: dict[str, tuple[bool, str]]) -> dict[str, list[str]
 
 @transaction.atomic
 def record_evaluation(
-    *, actor, bid: Bid, results: dict[str, tuple[bool, str]], now: dt.datetime | None = None
+    *, actor: User, bid: Bid, results: dict[str, tuple[bool, str]], now: dt.datetime | None = None
 ) -> TechnicalEvaluation:
     """An evaluator records pass or fail, with reasons, on each criterion of a bid's final cover."""
     require_role(actor, Role.EVALUATOR, action="record a technical evaluation")
@@ -151,7 +153,7 @@ def record_evaluation(
 
 @transaction.atomic
 def approve_evaluation(
-    *, actor, evaluation: TechnicalEvaluation, now: dt.datetime | None = None
+    *, actor: User, evaluation: TechnicalEvaluation, now: dt.datetime | None = None
 ) -> TechnicalEvaluation:
     """A second official approves; the bid is then qualified or disqualified for good."""
     require_role(actor, *EVALUATION_APPROVERS, action="approve a technical evaluation")
@@ -193,7 +195,7 @@ def approve_evaluation(
 
 @transaction.atomic
 def return_evaluation(
-    *, actor, evaluation: TechnicalEvaluation, reason: str, now: dt.datetime | None = None
+    *, actor: User, evaluation: TechnicalEvaluation, reason: str, now: dt.datetime | None = None
 ) -> TechnicalEvaluation:
     """The second official sends an evaluation back with a reason, to be recorded again."""
     require_role(actor, *EVALUATION_APPROVERS, action="return a technical evaluation")

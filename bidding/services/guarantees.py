@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -24,7 +25,7 @@ from repm_portal import audit, clock
 from repm_portal.fiscal import add_months
 from repm_portal.money import format_crore, format_inr, to_money
 from repm_portal.pipeline import transition
-from repm_portal.roles import Role, has_role, require_role
+from repm_portal.roles import AnyUser, Role, has_role, require_role
 
 PBG_REMINDER_DAYS = (90, 30, 7)
 
@@ -40,7 +41,7 @@ PBG_PIPELINE: dict[str, set[str]] = {
 }
 
 
-def can_record_pbg(actor, award: Award) -> bool:
+def can_record_pbg(actor: AnyUser, award: Award) -> bool:
     if has_role(actor, *TENDER_MANAGERS):
         return True
     return has_role(actor, Role.FIRM_USER) and actor.firm_id == award.bid.firm_id
@@ -49,7 +50,7 @@ def can_record_pbg(actor, award: Award) -> bool:
 @transaction.atomic
 def record_pbg(
     *,
-    actor,
+    actor: User,
     award: Award,
     amount: Decimal,
     bank_name: str,
@@ -162,9 +163,9 @@ def _lock_active_guarantee(guarantee: PerformanceBankGuarantee) -> PerformanceBa
 @transaction.atomic
 def extend_pbg(
     *,
-    actor,
+    actor: User,
     guarantee: PerformanceBankGuarantee,
-    valid_until: dt.date,
+    valid_until: dt.date | None,
     amendment_reference: str,
     now: dt.datetime | None = None,
 ) -> PbgExtension:
@@ -181,7 +182,7 @@ def extend_pbg(
                    f"{guarantee.valid_until:%d %b %Y}.")  # fmt: skip
     if not amendment_reference.strip():
         _add_error(errors, "amendment_reference", "Give the reference of the bank's amendment.")
-    if errors:
+    if errors or valid_until is None:  # a missing date is among the errors
         raise ValidationError(errors)
     extension = PbgExtension.objects.create(
         guarantee=guarantee, previous_valid_until=guarantee.valid_until, valid_until=valid_until,
@@ -206,7 +207,7 @@ def extend_pbg(
 
 @transaction.atomic
 def release_pbg(
-    *, actor, guarantee: PerformanceBankGuarantee, reason: str, now: dt.datetime | None = None
+    *, actor: User, guarantee: PerformanceBankGuarantee, reason: str, now: dt.datetime | None = None
 ) -> PerformanceBankGuarantee:
     """An official releases the guarantee to the bank, once the award owes nothing more."""
     require_role(actor, *TENDER_MANAGERS, action="release a performance bank guarantee")
@@ -230,9 +231,9 @@ def release_pbg(
 @transaction.atomic
 def invoke_pbg(
     *,
-    actor,
+    actor: User,
     guarantee: PerformanceBankGuarantee,
-    amount: Decimal,
+    amount: Decimal | None,
     reason: str,
     now: dt.datetime | None = None,
 ) -> PerformanceBankGuarantee:
@@ -281,7 +282,9 @@ def _official_emails() -> list[str]:
     )
 
 
-def _note_once(guarantee: PerformanceBankGuarantee, days_before: int, now, new: dict) -> bool:
+def _note_once(
+    guarantee: PerformanceBankGuarantee, days_before: int, now: dt.datetime, new: dict[str, Any]
+) -> bool:
     """Record one reminder for the guarantee's current expiry; False if it was sent before."""
     earlier = PbgReminder.objects.filter(guarantee=guarantee, days_before=days_before).filter(
         Q(valid_until=guarantee.valid_until)

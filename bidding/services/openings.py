@@ -9,7 +9,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 
+from beneficiaries.models import User
 from bidding import engine, sealing
 from bidding.models import (
     Bid,
@@ -35,7 +37,7 @@ from repm_portal import audit, clock
 from repm_portal.roles import has_role
 
 
-def _file_sha256(field) -> str | None:
+def _file_sha256(field: FieldFile) -> str | None:
     try:
         field.open("rb")
     except (FileNotFoundError, OSError):
@@ -64,7 +66,9 @@ def _check_technical(version: BidVersion) -> tuple[bool, str]:
     return True, "technical cover matches the commitment"
 
 
-def _open_technical(tender: Tender, opening: CoverOpening, *, now) -> list[dict[str, Any]]:
+def _open_technical(
+    tender: Tender, opening: CoverOpening, *, now: dt.datetime
+) -> list[dict[str, Any]]:
     bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).order_by("pk").select_for_update())
     final = _final_versions(bids)
     log = []
@@ -98,11 +102,13 @@ def allocation_rules(tender: Tender) -> engine.AllocationRules:
         capacity_step_mtpa=rules.capacity_step_mtpa,
         oxide_mtpa=Decimal(tender.oxide_mtpa),
         oxide_winners=rules.irel_oxide_winners,
-        tie_break=tuple(rules.tie_break),
+        tie_break=engine.validate_tie_break(rules.tie_break),
     )
 
 
-def _open_financial(tender: Tender, opening: CoverOpening, *, now) -> list[dict[str, Any]]:
+def _open_financial(
+    tender: Tender, opening: CoverOpening, *, now: dt.datetime
+) -> list[dict[str, Any]]:
     bids = list(tender.bids.filter(status=Bid.Status.QUALIFIED).order_by("pk").select_for_update())
     final = _final_versions(bids)
     key = tender.sealing_key
@@ -169,7 +175,7 @@ def _open_financial(tender: Tender, opening: CoverOpening, *, now) -> list[dict[
 
 
 def _rank_and_allocate(
-    tender: Tender, bids: list[engine.BidForRanking], *, now
+    tender: Tender, bids: list[engine.BidForRanking], *, now: dt.datetime
 ) -> TenderAllocation:
     result = engine.allocate(bids, allocation_rules(tender))
     slots = {s.bid_id: s for s in result.slots}
@@ -210,10 +216,11 @@ def _rank_and_allocate(
     )
 
 
-def _require_committee_member(actor, tender: Tender) -> None:
-    if not tender.committee_members.filter(
-        user_id=getattr(actor, "pk", None)
-    ).exists() or not has_role(actor, *COMMITTEE_ROLES):
+def _require_committee_member(actor: User, tender: Tender) -> None:
+    if (
+        not has_role(actor, *COMMITTEE_ROLES)
+        or not tender.committee_members.filter(user_id=actor.pk).exists()
+    ):
         raise PermissionDenied(
             f"Only members of the bid-opening committee of {tender.reference} may confirm an opening."
         )
@@ -221,7 +228,7 @@ def _require_committee_member(actor, tender: Tender) -> None:
 
 @transaction.atomic
 def confirm_opening(
-    *, actor, tender: Tender, stage: str, now: dt.datetime | None = None
+    *, actor: User, tender: Tender, stage: str, now: dt.datetime | None = None
 ) -> CoverOpening | None:
     """A committee member confirms an opening; the quorum's last confirmation opens the covers.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from beneficiaries.models import User
 from bidding.models import (
     PreBidQuery,
     Tender,
@@ -18,10 +19,12 @@ from repm_portal.roles import Role, require_role
 
 @transaction.atomic
 def ask_query(
-    *, actor, tender: Tender, question: str, now: dt.datetime | None = None
+    *, actor: User, tender: Tender, question: str, now: dt.datetime | None = None
 ) -> PreBidQuery:
     """A firm asks before the query deadline; other firms and the public never learn who asked."""
     require_role(actor, Role.FIRM_USER, action="ask a pre-bid query")
+    if actor.firm_id is None:
+        raise PermissionDenied("Only a user of a registered firm may ask a pre-bid query.")
     tender = _lock_tender(tender)
     now = clock.now(now)
     if tender.status != Tender.Status.PUBLISHED:
@@ -50,7 +53,7 @@ def ask_query(
 
 @transaction.atomic
 def answer_query(
-    *, actor, query: PreBidQuery, answer: str, now: dt.datetime | None = None
+    *, actor: User, query: PreBidQuery, answer: str, now: dt.datetime | None = None
 ) -> PreBidQuery:
     """An official publishes the answer to all bidders; an answer once published stands."""
     require_role(actor, *TENDER_MANAGERS, action="answer pre-bid queries")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -146,8 +147,10 @@ def _validate_committee(members: Sequence[User], quorum: int, errors: dict[str, 
 
 
 def _store_tender_document(
-    *, tender: Tender, title: str, upload, meta: dict, actor, now, version=None, supersedes=None
-) -> TenderDocument:
+    *, tender: Tender, title: str, upload: File, meta: dict[str, Any], actor: User,
+    now: dt.datetime, version: TenderVersion | None = None,
+    supersedes: TenderDocument | None = None,
+) -> TenderDocument:  # fmt: skip
     document = TenderDocument(
         tender=tender,
         version=version,
@@ -166,7 +169,7 @@ def _store_tender_document(
 @transaction.atomic
 def create_tender(
     *,
-    actor,
+    actor: User,
     reference: str,
     title: str,
     description: str = "",
@@ -178,7 +181,7 @@ def create_tender(
     timeline: dict[str, dt.datetime],
     prebid_meeting_place: str = "",
     committee: Sequence[User],
-    documents: Iterable[tuple[str, Any]] = (),
+    documents: Iterable[tuple[str, File]] = (),
     rule_set: RuleSet | None = None,
     opening_quorum: int = 2,
     now: dt.datetime | None = None,
@@ -278,7 +281,7 @@ def create_tender(
 
 @transaction.atomic
 def add_tender_document(
-    *, actor, tender: Tender, title: str, upload, now: dt.datetime | None = None
+    *, actor: User, tender: Tender, title: str, upload: File, now: dt.datetime | None = None
 ) -> TenderDocument:
     """Attach an RFP document to a draft; once published, documents change by corrigendum only."""
     require_role(actor, *TENDER_MANAGERS, action="attach tender documents")
@@ -309,7 +312,7 @@ def _version_timeline(tender: Tender) -> dict[str, Any]:
 
 
 @transaction.atomic
-def publish_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> TenderVersion:
+def publish_tender(*, actor: User, tender: Tender, now: dt.datetime | None = None) -> TenderVersion:
     """Publish a draft: its timeline becomes version 1 and registered firms are told."""
     require_role(actor, *TENDER_MANAGERS, action="publish a tender")
     tender = _lock_tender(tender)
@@ -343,12 +346,12 @@ def publish_tender(*, actor, tender: Tender, now: dt.datetime | None = None) -> 
 @transaction.atomic
 def issue_corrigendum(
     *,
-    actor,
+    actor: User,
     tender: Tender,
     summary: str,
     timeline: dict[str, dt.datetime] | None = None,
     prebid_meeting_place: str | None = None,
-    documents: Iterable[tuple[str, Any, TenderDocument | None]] = (),
+    documents: Iterable[tuple[str, File, TenderDocument | None]] = (),
     now: dt.datetime | None = None,
 ) -> TenderVersion:
     """Change dates or documents of a published tender; the old version stays, firms are told.
@@ -387,15 +390,12 @@ def issue_corrigendum(
     if changes:
         # Dates already past stay where they are; the whole line must still be in order.
         validate_timeline(proposed, now=now, errors=errors, first_in_future=False)
-    place_changed = (
-        prebid_meeting_place is not None
-        and prebid_meeting_place.strip() != tender.prebid_meeting_place
-    )
-    if place_changed:
-        changes["prebid_meeting_place"] = {
-            "old": tender.prebid_meeting_place,
-            "new": prebid_meeting_place.strip(),
-        }
+    # The venue, when it moves: None when not given or given unchanged.
+    new_place = None if prebid_meeting_place is None else prebid_meeting_place.strip()
+    if new_place == tender.prebid_meeting_place:
+        new_place = None
+    if new_place is not None:
+        changes["prebid_meeting_place"] = {"old": tender.prebid_meeting_place, "new": new_place}
     checked_docs = []
     for index, (doc_title, upload, supersedes) in enumerate(documents):
         try:
@@ -424,8 +424,8 @@ def issue_corrigendum(
 
     for name in TIMELINE_FIELDS:
         setattr(tender, name, proposed[name])
-    if place_changed:
-        tender.prebid_meeting_place = prebid_meeting_place.strip()
+    if new_place is not None:
+        tender.prebid_meeting_place = new_place
     tender.save(update_fields=[*TIMELINE_FIELDS, "prebid_meeting_place"])
     number = (tender.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     version = TenderVersion.objects.create(
@@ -464,7 +464,9 @@ def issue_corrigendum(
 
 
 @transaction.atomic
-def cancel_tender(*, actor, tender: Tender, reason: str, now: dt.datetime | None = None) -> Tender:
+def cancel_tender(
+    *, actor: User, tender: Tender, reason: str, now: dt.datetime | None = None
+) -> Tender:
     require_role(actor, *TENDER_MANAGERS, action="cancel a tender")
     tender = _lock_tender(tender)
     now = clock.now(now)

@@ -17,14 +17,14 @@ from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
 from repm_portal import selectors as core_selectors
 from repm_portal.models import Job, RuleSet
-from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
 def _today(now: dt.datetime | None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
-def _awards_of(user) -> QuerySet[Award]:
+def _awards_of(user: AnyUser) -> QuerySet[Award]:
     """The awards the user may see: all for staff; for a firm user, its bids' (lead or member)."""
     if has_role(user, *READ_ALL_ROLES):
         return Award.objects.all()
@@ -35,7 +35,7 @@ def _awards_of(user) -> QuerySet[Award]:
     return Award.objects.none()
 
 
-def is_beneficiary(user, award: Award) -> bool:
+def is_beneficiary(user: AnyUser, award: Award) -> bool:
     """Whether the user acts for the award's beneficiary (its bidder or a consortium member)."""
     return (
         has_role(user, Role.FIRM_USER)
@@ -44,7 +44,7 @@ def is_beneficiary(user, award: Award) -> bool:
     )
 
 
-def commissioned_awards_visible_to(user) -> QuerySet[Award]:
+def commissioned_awards_visible_to(user: AnyUser) -> QuerySet[Award]:
     return (
         Award.objects.filter(
             pk__in=_awards_of(user).values("pk"), plant__commissioned_on__isnull=False
@@ -54,7 +54,7 @@ def commissioned_awards_visible_to(user) -> QuerySet[Award]:
     )
 
 
-def award_for(user, award_id: int) -> Award:
+def award_for(user: AnyUser, award_id: int) -> Award:
     award = (
         Award.objects.filter(pk=award_id, pk__in=_awards_of(user).values("pk"))
         .select_related("tender", "bid__firm", "bid__consortium", "rule_set")
@@ -65,26 +65,26 @@ def award_for(user, award_id: int) -> Award:
     return award
 
 
-def claims_visible_to(user) -> QuerySet[Claim]:
+def claims_visible_to(user: AnyUser) -> QuerySet[Claim]:
     return Claim.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "current_upload"
     )
 
 
-def claim_for(user, claim_id: int) -> Claim:
+def claim_for(user: AnyUser, claim_id: int) -> Claim:
     claim = claims_visible_to(user).filter(pk=claim_id).first()
     if claim is None:
         raise PermissionDenied("No such claim, or it is not yours to see.")
     return claim
 
 
-def uploads_visible_to(user) -> QuerySet[ClaimUpload]:
+def uploads_visible_to(user: AnyUser) -> QuerySet[ClaimUpload]:
     return ClaimUpload.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "claim", "uploaded_by"
     )
 
 
-def upload_for(user, upload_id: int) -> ClaimUpload:
+def upload_for(user: AnyUser, upload_id: int) -> ClaimUpload:
     upload = uploads_visible_to(user).filter(pk=upload_id).first()
     if upload is None:
         raise PermissionDenied("No such upload, or it is not yours to see.")
@@ -136,7 +136,9 @@ def period_of(award: Award, period_start: dt.date) -> ClaimPeriod | None:
     return next((p for p in periods_of(award) if p.starts_on == period_start), None)
 
 
-def rule_set_for(period: ClaimPeriod, *, award: Award, versions: list[RuleSet] | None = None):
+def rule_set_for(
+    period: ClaimPeriod, *, award: Award, versions: list[RuleSet] | None = None
+) -> RuleSet:
     """The rule set in force on the period's last day (SCHEME.md section 6); the award's if none yet."""
     versions = list(core_selectors.rule_sets()) if versions is None else versions
     chosen = [version for version in versions if version.effective_from <= period.ends_on]

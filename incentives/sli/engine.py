@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 from repm_portal.fiscal import FinancialYear, add_months, days_inclusive
 from repm_portal.money import ROUNDING, format_indian_number, format_inr, to_money
@@ -39,6 +40,8 @@ _MONEY_LIMIT = Decimal(10) ** 16
 _KG_LIMIT = Decimal(10) ** 12
 _WHOLE_LIMIT = 2**31 - 1
 _TAPER_LIMIT = Decimal(100)
+# A figure and its limit are of one kind: amounts and kg are Decimals, whole numbers ints.
+_Number = TypeVar("_Number", Decimal, int)
 
 
 class SliInputError(ValueError):
@@ -80,7 +83,7 @@ def _not_negative(number: Decimal | int, key: str) -> None:
         raise SliInputError(key, "must not be negative")
 
 
-def _below(number: Decimal | int, limit: Decimal | int, key: str) -> None:
+def _below(number: _Number, limit: _Number, key: str) -> None:
     if abs(number) >= limit:
         raise SliInputError(key, f"must be under {limit:,}")
 

@@ -56,6 +56,9 @@ class _JsonConstant(str):
     """NaN, Infinity or -Infinity, which Python's json reads but JSON does not have."""
 
 
+_CONTAINER_NAMES: dict[type, str] = {list: "a list", dict: "an object"}
+
+
 def _json_type(value: object) -> str:
     if isinstance(value, _JsonFloat):
         return f"the JSON number {value}"
@@ -69,7 +72,7 @@ def _json_type(value: object) -> str:
         return f"the JSON number {value}"
     if isinstance(value, str):
         return repr(value)
-    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    return _CONTAINER_NAMES.get(type(value), type(value).__name__)
 
 
 def _decimal(value: object, key: str) -> Decimal:
@@ -111,12 +114,12 @@ def _date(value: object, key: str) -> dt.date:
 
 
 def _kind(value: object, key: str) -> PeriodKind:
-    try:
-        return PeriodKind(value)
-    except (ValueError, TypeError):
-        raise SliInputError(
-            key, f'must be "quarter" or "true_up", not {_json_type(value)}'
-        ) from None
+    if isinstance(value, str):
+        try:
+            return PeriodKind(value)
+        except ValueError:
+            pass
+    raise SliInputError(key, f'must be "quarter" or "true_up", not {_json_type(value)}')
 
 
 def _object(value: object, key: str, keys: tuple[str, ...]) -> Mapping[str, Any]:

@@ -201,3 +201,43 @@ def test_guarantee_api_scoped_and_officials_only_close(api_client, guarantee, wi
         f"/api/guarantees/{guarantee.pk}/invoke/", {"amount": "100.00", "reason": "Exit"}
     )
     assert (response.status_code, response.json()["status"]) == (200, "invoked")
+
+
+def test_the_guarantee_pages_hand_each_field_to_its_service(client, award, winner, users):
+    import time_machine
+
+    with time_machine.travel(at(dt.date(2026, 8, 2)), tick=False):
+        client.force_login(winner)
+        response = client.post(
+            reverse("pbg_form", args=[award.pk]),
+            {
+                "amount": str(award.pbg_amount_required), "bank_name": "Bank of Baroda",
+                "guarantee_number": "BOB/PBG/88", "issued_on": "2026-08-01",
+                "valid_until": award.pbg_valid_until_required.isoformat(),
+            },
+        )  # fmt: skip
+        assert response.status_code == 302
+        guarantee = PerformanceBankGuarantee.objects.get(guarantee_number="BOB/PBG/88")
+        assert (guarantee.bank_name, guarantee.issued_on) == ("Bank of Baroda", dt.date(2026, 8, 1))
+
+        later = guarantee.valid_until + dt.timedelta(days=90)
+        response = client.post(
+            reverse("pbg_extend", args=[award.pk]),
+            {"valid_until": later.isoformat(), "amendment_reference": "BOB/AMD/9"},
+        )
+        assert response.status_code == 302
+        assert guarantee.extensions.get().amendment_reference == "BOB/AMD/9"
+
+        client.force_login(users[Role.OFFICIAL])
+        response = client.post(reverse("pbg_release", args=[award.pk]), {"reason": "Done"})
+        assert "still owes" in response.content.decode()  # the term runs for years yet
+        response = client.post(
+            reverse("pbg_invoke", args=[award.pk]), {"amount": "100.00", "reason": "Exit"}
+        )
+        assert response.status_code == 302
+    guarantee.refresh_from_db()
+    assert (guarantee.status, guarantee.invoked_amount, guarantee.closing_reason) == (
+        "invoked",
+        Decimal("100.00"),
+        "Exit",
+    )

@@ -133,6 +133,35 @@ def test_an_official_drafts_and_publishes_a_tender_through_the_pages(staff):
     assert Client().get(f"/public/tenders/{tender.pk}/").status_code == 200
 
 
+def test_an_official_issues_a_corrigendum_through_the_page(staff, live_tender):
+    tender, timeline = live_tender
+    rfp = tender.documents.get()
+    moved = ("bids_due", "technical_opening_at", "financial_opening_at")
+    moments = {
+        name: timezone.localtime(value + dt.timedelta(days=7 if name in moved else 0))
+        for name, value in timeline.items()
+    }
+    response = client_for(staff.official).post(
+        f"/tenders/{tender.pk}/corrigenda/new/",
+        {
+            "summary": "Openings a week later; the venue moves; RFP revised.",
+            **{name: value.strftime("%Y-%m-%dT%H:%M") for name, value in moments.items()},
+            "prebid_meeting_place": "Vigyan Bhawan",
+            "document_title": "RFP, revision 1",
+            "document_file": pdf("rfp-r1.pdf", "r1"),
+            "supersedes": rfp.pk,
+        },
+    )
+    assert response.status_code == 302
+    tender.refresh_from_db()
+    version = tender.versions.get(number=2)
+    assert tender.prebid_meeting_place == "Vigyan Bhawan"
+    assert timezone.localtime(tender.technical_opening_at).strftime("%Y-%m-%dT%H:%M") == (
+        moments["technical_opening_at"].strftime("%Y-%m-%dT%H:%M")
+    )
+    assert version.documents.get().supersedes == rfp
+
+
 def test_the_committee_opens_through_the_page_and_the_evaluator_cannot_approve_their_own(staff):
     tender = builders.make_tender(staff)
     submit(make_bidder(), tender)

@@ -7,6 +7,7 @@ import time
 import zlib
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,17 @@ from django.db import IntegrityError, connection, transaction
 
 from incentives.claims import storing
 from incentives.claims.models import Claim, ClaimLine, ClaimUpload
+from incentives.claims.periods import ClaimPeriod
 from incentives.claims.services.lifecycle import move
 from incentives.ingest.validate import ValidationResult
 from repm_portal import audit, clock
+from repm_portal.models import RuleSet
 
 Status = ClaimUpload.Status
 Phase = ClaimUpload.Phase
 Reporter = Callable[..., None]
+# What incentives.ingest.totals() returns: the file's totals and breakdowns, Decimal leaves.
+Totals = dict[str, object]
 
 
 class Refused(Exception):
@@ -49,11 +54,11 @@ def _pause_before_commit() -> None:
 def store(
     upload: ClaimUpload,
     clean: pd.DataFrame,
-    summed: dict,
+    summed: Totals,
     result: ValidationResult,
     *,
-    period,
-    rule_set,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
     progress: Reporter,
     now: dt.datetime,
 ) -> ClaimUpload:
@@ -80,21 +85,28 @@ def store(
         ) from None
 
 
+def _decimal(summed: Totals, key: str) -> Decimal:
+    value = summed[key]
+    if not isinstance(value, Decimal):
+        raise TypeError(f"The totals' {key!r} is {type(value).__name__}, not a Decimal.")
+    return value
+
+
 def _store(
     upload: ClaimUpload,
     clean: pd.DataFrame,
-    summed: dict,
+    summed: Totals,
     result: ValidationResult,
     *,
-    period,
-    rule_set,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
     progress: Reporter,
     now: dt.datetime,
 ) -> ClaimUpload:
     award = upload.award
     count = len(clean)
-    eligible_kg: Decimal = summed["net_kg"]
-    net_value: Decimal = summed["net_value"]
+    eligible_kg = _decimal(summed, "net_kg")
+    net_value = _decimal(summed, "net_value")
     report = _totals_json(clean, summed)
     # Locks in a fixed order: the claim's (advisory), the upload, the claim, the upload it replaces.
     with connection.cursor() as cursor:
@@ -115,7 +127,7 @@ def _store(
             "while this file was being checked; its lines can no longer be replaced.",
         )
     created = claim is None
-    if created:
+    if claim is None:
         claim = Claim(
             award=award,
             period_start=period.starts_on,
@@ -208,7 +220,7 @@ def _store(
     return locked
 
 
-def _totals_json(clean: pd.DataFrame, summed: dict) -> dict:
+def _totals_json(clean: pd.DataFrame, summed: Totals) -> dict[str, Any]:
     """The totals for the pages, as JSON: Decimal as text, buyers with their names."""
     domestic = clean.loc[~clean["is_export"].to_numpy(dtype=bool)]
     names = domestic.groupby("buyer_gstin", sort=False)["buyer_name"].first().to_dict()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from beneficiaries.models import User
 from incentives.claims.models import ClaimUpload
 from repm_portal import jobs, pipeline
 from repm_portal.models import Job
@@ -22,7 +23,9 @@ PIPELINE: pipeline.Pipeline = {
 }
 
 
-def move(upload: ClaimUpload, to: str, *, actor: Any, now: dt.datetime, **kwargs: Any) -> None:
+def move(
+    upload: ClaimUpload, to: str, *, actor: User | None, now: dt.datetime, **kwargs: Any
+) -> None:
     """Move the (locked) upload along the pipeline; the audit row holds its real old status.
 
     Audited as `claim_upload.<to>` unless `action` names the move (a re-run is `claim_upload.rerun`).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import PurePath
+from typing import Any
 
 import pandas as pd
 from django.core.files.base import ContentFile
@@ -173,7 +174,7 @@ def _finish_invalid(
 
 
 @transaction.atomic
-def _reject(upload: ClaimUpload, *, report: dict, now: dt.datetime) -> ClaimUpload:
+def _reject(upload: ClaimUpload, *, report: dict[str, Any], now: dt.datetime) -> ClaimUpload:
     """Keep the report (too long for the audit row), then move the upload to rejected, audited."""
     locked = ClaimUpload.objects.select_for_update().get(pk=upload.pk)
     if locked.status != Status.RECEIVED:

@@ -12,14 +12,16 @@ from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from beneficiaries.models import User
 from bidding.models import Award
 from incentives.claims import selectors
 from incentives.claims.models import Claim, ClaimUpload
+from incentives.claims.selectors import PeriodRow
 from incentives.claims.services.lifecycle import TASK, is_stalled, may_rerun, move
 from incentives.claims.services.limits import MiB, max_upload_bytes
 from incentives.ingest.reading import FileRejected, sniff
 from repm_portal import audit, clock, jobs
-from repm_portal.roles import Role, require_role
+from repm_portal.roles import AnyUser, Role, require_role
 
 Status = ClaimUpload.Status
 
@@ -30,13 +32,13 @@ class Received:
     recognised: bool  # the same bytes were uploaded before: nothing new was created
 
 
-def require_beneficiary(actor, award: Award, action: str) -> None:
+def require_beneficiary(actor: User, award: Award, action: str) -> None:
     require_role(actor, Role.FIRM_USER, action=action)
     if not selectors.is_beneficiary(actor, award):
         raise PermissionDenied("Only the award's own firm may " + action + ".")
 
 
-def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime):
+def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime) -> PeriodRow:
     row = next(
         (r for r in selectors.period_rows(award, now=now) if r.period.starts_on == period_start),
         None,
@@ -67,7 +69,7 @@ def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime):
     return row
 
 
-def _sha256(upload) -> str:
+def _sha256(upload: File) -> str:
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -79,10 +81,10 @@ def _sha256(upload) -> str:
 @transaction.atomic
 def receive_upload(
     *,
-    actor,
+    actor: User,
     award: Award,
     period_start: dt.date,
-    upload,
+    upload: File | None,
     now: dt.datetime | None = None,
     enqueue: bool = True,
 ) -> Received:
@@ -166,13 +168,13 @@ def receive_upload(
     return Received(record, recognised=False)
 
 
-def can_rerun(user, upload: ClaimUpload, *, now: dt.datetime | None = None) -> bool:
+def can_rerun(user: AnyUser, upload: ClaimUpload, *, now: dt.datetime | None = None) -> bool:
     return may_rerun(upload, now=clock.now(now)) and selectors.is_beneficiary(user, upload.award)
 
 
 @transaction.atomic
 def rerun_upload(
-    *, actor, upload: ClaimUpload, now: dt.datetime | None = None, enqueue: bool = True
+    *, actor: User, upload: ClaimUpload, now: dt.datetime | None = None, enqueue: bool = True
 ) -> ClaimUpload:
     """Check again an upload whose check failed, or whose job went silent; with `enqueue`, its job restarts."""
     now = clock.now(now)
