@@ -11,6 +11,7 @@ ASSETS_STAMP := node_modules/.stamp-$(shell cat package.json package-lock.json |
 # The machine's own servers, for the production-like integration run.
 TCP_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TCP_REDIS_URL ?= redis://127.0.0.1:6379/9
+BARE_CLONE ?= /tmp/repm-bare-clone
 
 .PHONY: help
 help: ## List the targets
@@ -76,6 +77,15 @@ test-fast: deps ## Tests without the browser ones
 test-tcp: deps ## Integration tests against this machine's PostgreSQL and Redis over TCP, as production
 	@scripts/local_services.sh
 	DATABASE_URL=$(TCP_DATABASE_URL) REDIS_URL=$(TCP_REDIS_URL) $(BIN)/pytest -m integration --create-db -p no:cacheprovider
+
+.PHONY: test-bare-clone
+test-bare-clone: deps ## The OCDS tests on a clone of the project alone (no shared/ beside it): they skip, saying why
+	@rm -rf $(BARE_CLONE) && git clone -q . $(BARE_CLONE)/repm && ln -s $(CURDIR)/.venv $(BARE_CLONE)/repm/.venv
+	cd $(BARE_CLONE)/repm && env -u REPM_REQUIRE_OCDS -u REPM_OCDS_DIR REPM_EMBEDDED_DIR=$(CURDIR)/.local \
+	  REPM_TEST_DB_SUFFIX=_bare .venv/bin/pytest tests/bidding/test_ocds.py -p no:cacheprovider -q -rs \
+	  | tee $(BARE_CLONE)/out.txt
+	@grep -q "SKIPPED" $(BARE_CLONE)/out.txt && echo "bare clone: the OCDS tests skip, saying why"
+	@rm -rf $(BARE_CLONE)
 
 .PHONY: check-deploy
 check-deploy: deps ## `check --deploy` under production settings (with throwaway secrets)
