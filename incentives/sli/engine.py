@@ -81,7 +81,7 @@ def _not_negative(number: Decimal | int, key: str) -> None:
 
 
 def _below(number: Decimal | int, limit: Decimal | int, key: str) -> None:
-    if abs(number) >= limit:
+    if number >= limit or number <= -limit:
         raise SliInputError(key, f"must be under {limit:,}")
 
 

@@ -69,7 +69,8 @@ def _json_type(value: object) -> str:
         return f"the JSON number {value}"
     if isinstance(value, str):
         return repr(value)
-    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _decimal(value: object, key: str) -> Decimal:
@@ -112,7 +113,7 @@ def _date(value: object, key: str) -> dt.date:
 
 def _kind(value: object, key: str) -> PeriodKind:
     try:
-        return PeriodKind(value)
+        return PeriodKind(value)  # type: ignore[arg-type]  # any JSON value; a bad one raises
     except (ValueError, TypeError):
         raise SliInputError(
             key, f'must be "quarter" or "true_up", not {_json_type(value)}'
