@@ -116,7 +116,9 @@ class TrueUp(models.Model):
     @property
     def computation(self) -> SliComputation | None:
         """The figure of record once settled, else the figure computed for approval."""
-        return self.computations.order_by("-purpose", "-computed_at", "-id").first()
+        latest = self.computations.order_by("-id")
+        record = latest.filter(purpose=SliComputation.Purpose.SANCTION).first()
+        return record or latest.first()
 
 
 class SliComputation(models.Model):

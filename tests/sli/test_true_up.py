@@ -67,6 +67,7 @@ def test_a_positive_true_up_sanctions_the_balance(award, users):
     assert (true_up.status, true_up.letter) == ("sanctioned", letter)
     record = SliComputation.objects.get(letter=letter)
     assert (record.true_up, record.purpose) == (true_up, "sanction")
+    assert true_up.computation == record
     # and the year's SLI is now its whole figure: 40 % of the year's sales value
     assert ledger.sanctioned(Pool.SLI, award) == Decimal("1005000.00")
 
