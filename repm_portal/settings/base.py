@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incentives.gestation",
     "incentives.capital",
     "incentives.claims",
+    "incentives.sli",
     "incentives",
 ]
 
@@ -183,6 +184,14 @@ CELERY_BEAT_SCHEDULE = {
     "gestation-open-missing": {
         "task": "incentives.gestation.tasks.open_missing_gestations",
         "schedule": crontab(hour=6, minute=30),
+    },
+    "sli-preview-quarters": {
+        "task": "incentives.sli.tasks.preview_verified_quarters",
+        "schedule": crontab(hour=5, minute=30),
+    },
+    "sli-compute-due-true-ups": {
+        "task": "incentives.sli.tasks.compute_due_true_ups",
+        "schedule": crontab(hour=6, minute=45),
     },
 }
 
