@@ -38,6 +38,8 @@ def require() -> None:
     if REQUIRED:
         pytest.fail(MISSING)
     pytest.skip(MISSING)
+
+
 RELEASE_SCHEMA_URL = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
 # location before bidOpening (which uses its Location); submissionTerms beside lots (its definition).
 EXTENSIONS = ("bids", "location", "bidOpening", "submissionTerms", "lots")
