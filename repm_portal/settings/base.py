@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incentives.gestation",
     "incentives.capital",
     "incentives.claims",
+    "incentives.recovery",
     "incentives",
 ]
 
