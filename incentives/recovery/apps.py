@@ -1,4 +1,4 @@
-"""App config for Recovery: the guarantee kept while a recovery awaits confirmation."""
+"""App config for Recovery: its panels, and the guarantee kept while a recovery awaits confirmation."""
 
 from django.apps import AppConfig
 
@@ -10,6 +10,7 @@ class RecoveryConfig(AppConfig):
 
     def ready(self) -> None:
         from bidding.services import register_obligation_check
-        from incentives.recovery import selectors
+        from incentives.recovery import panels, selectors
 
+        panels.register()
         register_obligation_check(selectors.recovery_pending)
