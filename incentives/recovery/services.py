@@ -370,6 +370,9 @@ def record_repayment(
     """Record money the firm paid back, net it against the recovery, and settle it when cleared."""
     _require_officer(actor, "record a repayment")
     now = clock.now(now)
+    # The award's deductions lock first, then the recovery's row: the order a payout that nets the
+    # recovery takes them in (the ledger's trigger, then `settle_cleared`), so the two never deadlock.
+    ledger.lock_deductions(recovery.award)
     recovery = _locked(recovery)
     if recovery.status != Status.CONFIRMED:
         raise ValidationError(
@@ -403,7 +406,6 @@ def record_repayment(
     if errors:
         raise ValidationError(errors)
     award = recovery.award
-    ledger.lock_deductions(award)
     owed = ledger.outstanding_deductions(award)
     if owed[EntryKind.PENALTY] > 0:
         # The ledger nets penalties before recoveries: the money would settle the penalty.
