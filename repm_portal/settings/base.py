@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "incentives.capital",
     "incentives.claims",
     "incentives.sli",
+    "incentives.recovery",
     "incentives",
 ]
 
