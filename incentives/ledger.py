@@ -330,9 +330,11 @@ def net(
     now: dt.datetime | None = None,
     claim_type: str = "",
     claim_id: str | int = "",
+    accounts: tuple[str, ...] = DEDUCTION_ACCOUNTS,
 ) -> list[LedgerEntry]:
-    """Settle `amount` of the award's outstanding deductions, penalties first, then recoveries.
+    """Settle `amount` of the award's outstanding deductions in `accounts`, in that order.
 
+    A payout nets penalties first, then recoveries; a repayment names the account it repays.
     One netting entry (negative, in the account it settles) per account touched, against
     `letter` when it is kept back from a payout, or naming the repayment in `document_ref`.
     More than is outstanding is refused. A repeat of `source_key` posts nothing.
@@ -345,7 +347,7 @@ def net(
     lock_deductions(award)
     if LedgerEntry.objects.filter(source_key__startswith=f"{source_key}:").exists():
         return []
-    owed = outstanding_deductions(award)
+    owed = {k: v for k, v in outstanding_deductions(award).items() if k in accounts}
     if amount > sum(owed.values()):
         raise ValidationError(
             f"Only {format_inr(sum(owed.values()))} of deductions is outstanding on {award}; "
@@ -353,7 +355,7 @@ def net(
         )
     entries = []
     left = amount
-    for account in DEDUCTION_ACCOUNTS:
+    for account in accounts:
         take = min(left, owed[account])
         if take <= 0:
             continue

@@ -406,14 +406,6 @@ def record_repayment(
     if errors:
         raise ValidationError(errors)
     award = recovery.award
-    owed = ledger.outstanding_deductions(award)
-    if owed[EntryKind.PENALTY] > 0:
-        # The ledger nets penalties before recoveries: the money would settle the penalty.
-        raise ValidationError(
-            f"{format_inr(owed[EntryKind.PENALTY])} of penalties is outstanding on this award and "
-            "the ledger settles penalties first, so a repayment would not reach the recovery; "
-            "settle the penalties first."
-        )
     left = selectors.outstanding(recovery)
     if amount > left:
         raise ValidationError(
@@ -436,6 +428,7 @@ def record_repayment(
         now=now,
         claim_type="recovery",
         claim_id=recovery.pk,
+        accounts=(EntryKind.RECOVERY,),
     )
     if len(entries) != 1 or entries[0].account != EntryKind.RECOVERY:
         raise ValidationError(f"The ledger did not net the repayment against {_label(recovery)}.")

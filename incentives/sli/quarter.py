@@ -17,6 +17,7 @@ from incentives import sanctions
 from incentives.claims import services as claim_services
 from incentives.claims.models import Claim
 from incentives.models import Pool, SanctionLetter, SanctionRequest
+from incentives.recovery import services as recovery_services
 from incentives.sli import figures, selectors
 from incentives.sli.models import QUARTER_CLAIM_TYPE, SliComputation
 
@@ -79,6 +80,9 @@ def on_result(
         claim=claim,
         letter=letter,
     )
+    if letter is not None and letter.deducted > 0:
+        # A recovery the payout has now cleared is settled in the same transaction.
+        recovery_services.settle_cleared(award=claim.award, now=now)
     if letter is not None and letter.reverses_id is not None:
         return  # a correcting letter: the claim stays where it is, at the new letter's figure
     claim_services.mark_sanctioned(claim_id, letter, now=now)

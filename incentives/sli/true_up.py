@@ -21,6 +21,7 @@ from beneficiaries.models import User
 from bidding.models import Award
 from incentives import ledger, sanctions
 from incentives.models import EntryKind, Pool, SanctionLetter, SanctionRequest
+from incentives.recovery import services as recovery_services
 from incentives.sli import figures, selectors
 from incentives.sli.models import TRUE_UP_CLAIM_TYPE, SliComputation, TrueUp
 from incentives.sli.quarter import LETTER_PREFIX
@@ -280,6 +281,8 @@ def on_result(
         true_up, computation.extra["figure"], mark=computation.extra["ledger_mark"],
         letter=letter, now=now,
     )  # fmt: skip
+    if letter is not None and letter.deducted > 0:
+        recovery_services.settle_cleared(award=true_up.award, now=now)
 
 
 def detail_url(true_up_id: str) -> str:

@@ -321,7 +321,9 @@ def test_the_database_refuses_a_repeated_utr(users, paid_award, second_official)
         )  # fmt: skip
 
 
-def test_a_repayment_while_a_penalty_is_outstanding_is_refused(users, paid_award, second_official):
+def test_a_repayment_reaches_the_recovery_even_while_a_penalty_is_outstanding(
+    users, paid_award, second_official
+):
     recovery = _confirmed(users, paid_award, second_official)
     with transaction.atomic():
         ledger.post(
@@ -329,12 +331,15 @@ def test_a_repayment_while_a_penalty_is_outstanding_is_refused(users, paid_award
             source_key="penalty:test", rule_set=paid_award.rule_set,
             document_ref="Milestone acceptance", narration="delay penalty",
         )  # fmt: skip
-    before = _counts()
+    owed = ledger.outstanding_deductions(paid_award)
 
-    with pytest.raises(ValidationError, match="settles penalties first"):
-        _repay(users, recovery, lakh(1), "SBIN28REPAID0007")
+    repayment = _repay(users, recovery, lakh(1), "SBIN28REPAID0007")
 
-    assert _counts() == before
+    # the repayment settles the recovery it names; the penalty waits for a payout
+    assert repayment.entry.account == EntryKind.RECOVERY
+    after = ledger.outstanding_deductions(paid_award)
+    assert after[EntryKind.PENALTY] == owed[EntryKind.PENALTY] == lakh(1)
+    assert after[EntryKind.RECOVERY] == owed[EntryKind.RECOVERY] - lakh(1)
 
 
 def test_netting_from_a_later_payout_settles_the_recovery(
