@@ -568,3 +568,14 @@ def test_a_verified_claim_shows_how_long_verification_took(award, firm_user):
     claim = verified(award, firm_user)
     sla = selectors.verification_sla(claim, now=SUBMITTED_AT + dt.timedelta(days=300))
     assert (sla.pending, sla.elapsed, sla.overdue) == (False, 12, False)
+
+
+def test_the_daily_beat_task_lapses_overdue_drafts(settings, award, firm_user, time_machine):
+    from incentives.claims import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["claims-lapse-overdue"]
+    assert entry["task"] == tasks.lapse_overdue_claims.name
+    claim = drafted(award, firm_user)
+    time_machine.move_to(AFTER_Q1 + dt.timedelta(days=90), tick=False)
+    assert tasks.lapse_overdue_claims() == 1
+    assert Claim.objects.get(pk=claim.pk).status == S.LAPSED
