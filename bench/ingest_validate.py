@@ -164,7 +164,8 @@ def generate(lines: int, seed: int = SEED) -> pd.DataFrame:
         return sign + whole + "." + fraction
 
     hsn = np.where(rng.random(lines) < 0.8, "85051110", "85051190")
-    plant = np.where(rng.random(lines) < 0.7, "Pune-1", "Pune-2")
+    # The award's one registered plant, in the spellings firms use (case and spacing vary).
+    plant = np.where(rng.random(lines) < 0.7, "Pune-1", " PUNE-1 ")
     return pd.DataFrame(
         {
             "invoice_number": numbers,
@@ -202,6 +203,7 @@ def child(path: str) -> None:
         unit_value_min=Decimal("1000.00"),
         unit_value_max=Decimal("20000.00"),
         firm_gstin=FIRM_GSTIN,
+        registered_plant="Pune-1",
         prior_invoice_numbers=prior,
     )
     started = time.perf_counter()

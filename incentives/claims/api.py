@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from incentives.claims import selectors, services
-from incentives.claims.models import Claim, ClaimUpload
+from incentives.claims.models import KG, MONEY, Claim, ClaimDocument, ClaimUpload, LineAdjustment
 from incentives.ingest.columns import COLUMNS
 
 
@@ -71,11 +71,86 @@ class SalesClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class ClaimDocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClaimDocument
+        fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
+
+
+class LineAdjustmentSerializer(serializers.ModelSerializer):
+    made_by = serializers.CharField(source="made_by.username", read_only=True)
+
+    class Meta:
+        model = LineAdjustment
+        fields = [
+            "id", "upload", "row", "kind", "quantity_kg", "net_sales_value", "reason",
+            "made_by", "made_at",
+        ]  # fmt: skip
+
+
 class SalesClaimDetailSerializer(SalesClaimSerializer):
     totals = serializers.JSONField(source="current_upload.totals", read_only=True)
+    verified_totals = serializers.SerializerMethodField()
+    verification_sla = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+    adjustments = serializers.SerializerMethodField()
 
     class Meta(SalesClaimSerializer.Meta):
-        fields = [*SalesClaimSerializer.Meta.fields, "totals"]
+        fields = [
+            *SalesClaimSerializer.Meta.fields, "totals", "submitted_at", "declared_at",
+            "certificate", "verification_started_at", "verified_at", "verification_remarks",
+            "approved_at", "decision_reason", "lapsed_at", "reopened_at", "reopen_reason",
+            "verified_totals", "verification_sla", "documents", "adjustments",
+        ]  # fmt: skip
+
+    def get_verified_totals(self, claim) -> dict[str, str]:
+        kg, value = selectors.verified_totals(claim)
+        return {"eligible_kg": str(kg), "net_sales_value": str(value)}
+
+    def get_verification_sla(self, claim) -> dict | None:
+        sla = selectors.verification_sla(claim)
+        if sla is None:
+            return None
+        return {
+            "days": sla.days, "submitted_on": sla.submitted_on, "due_on": sla.due_on,
+            "elapsed": sla.elapsed, "days_left": sla.days_left, "overdue": sla.overdue,
+            "pending": sla.pending,
+        }  # fmt: skip
+
+    def get_documents(self, claim) -> list[dict]:
+        return ClaimDocumentSerializer(selectors.documents_of(claim), many=True).data
+
+    def get_adjustments(self, claim) -> list[dict]:
+        return LineAdjustmentSerializer(selectors.adjustments_of(claim), many=True).data
+
+
+class SubmitRequestSerializer(serializers.Serializer):
+    certificate = serializers.FileField(help_text="The chartered accountant's certificate (PDF)")
+    declaration = serializers.BooleanField(
+        help_text="true: the lines are true and complete (required)"
+    )
+
+
+class ReasonRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    remarks = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class AdjustRequestSerializer(serializers.Serializer):
+    row = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=LineAdjustment.Kind.choices)
+    quantity_kg = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=KG["max_digits"],
+        decimal_places=KG["decimal_places"],
+    )  # fmt: skip
+    net_sales_value = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
+    )  # fmt: skip
+    reason = serializers.CharField(max_length=4000, allow_blank=True)
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -166,6 +241,93 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         return selectors.claim_for(self.request.user, int(self.kwargs["pk"]))
+
+    def _answer(self, claim: Claim) -> Response:
+        claim = selectors.claim_for(self.request.user, claim.pk)  # read again, as now stored
+        return Response(SalesClaimDetailSerializer(claim).data)
+
+    @extend_schema(
+        request={"multipart/form-data": SubmitRequestSerializer},
+        responses={200: SalesClaimDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def submit(self, request, pk=None):
+        """The firm submits its claim with its CA certificate (PDF) and declaration: the lines freeze."""
+        claim = self.get_object()
+        given = SubmitRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        return self._answer(
+            services.submit_claim(
+                actor=request.user, claim=claim, certificate=given.validated_data["certificate"],
+                declaration=given.validated_data["declaration"],
+            )
+        )  # fmt: skip
+
+    @extend_schema(request=None, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="start-verification")
+    def start_verification(self, request, pk=None):
+        """The verifier takes up a submitted claim."""
+        return self._answer(
+            services.start_verification(actor=request.user, claim=self.get_object())
+        )
+
+    @extend_schema(request=AdjustRequestSerializer, responses={201: LineAdjustmentSerializer})
+    @action(detail=True, methods=["post"], url_path="adjust-line")
+    def adjust_line(self, request, pk=None):
+        """The verifier excludes, corrects or restores one line, with the reason (kept as history)."""
+        claim = self.get_object()
+        given = AdjustRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        adjustment = services.adjust_line(actor=request.user, claim=claim, **given.validated_data)
+        data = LineAdjustmentSerializer(adjustment).data
+        kg, value = selectors.verified_totals(Claim.objects.get(pk=claim.pk))
+        data["verified_totals"] = {"eligible_kg": str(kg), "net_sales_value": str(value)}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonRequestSerializer, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_claim(self, request, pk=None):
+        """The verifier returns the claim to the firm for correction, with the reasons."""
+        return self._reasoned(request, services.return_claim)
+
+    @extend_schema(request=ReasonRequestSerializer, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """The verifier rejects the claim, with the reasons."""
+        return self._reasoned(request, services.reject_claim)
+
+    @extend_schema(request=ReasonRequestSerializer, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """An official reopens a lapsed claim once, with a reason: a new window from today."""
+        return self._reasoned(request, services.reopen_claim)
+
+    @extend_schema(request=VerifyRequestSerializer, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """The verifier verifies the claim at its verified totals (adjustments applied)."""
+        claim = self.get_object()
+        given = VerifyRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        return self._answer(
+            services.verify_claim(
+                actor=request.user, claim=claim, remarks=given.validated_data.get("remarks", "")
+            )
+        )
+
+    @extend_schema(request=None, responses={200: SalesClaimDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """An approver who is not its verifier approves the claim; its sanction is requested."""
+        return self._answer(services.approve_claim(actor=request.user, claim=self.get_object()))
+
+    def _reasoned(self, request, service) -> Response:
+        claim = self.get_object()
+        given = ReasonRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        return self._answer(
+            service(actor=request.user, claim=claim, reason=given.validated_data["reason"])
+        )
 
 
 class ClaimPeriodViewSet(viewsets.ViewSet):

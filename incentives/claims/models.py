@@ -54,9 +54,104 @@ class Claim(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
+    # The firm's submission: its CA certificate and declaration (the latest, if resubmitted).
+    certificate = models.ForeignKey(
+        "ClaimDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The chartered accountant's certificate of the latest submission",
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    declared_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The latest submission: the verification clock runs from it",
+    )
+    # Lapse and the one reopening an official may grant.
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+    # Verification (the project management agency) and approval (the ministry).
+    verification_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_started_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_remarks = models.TextField(blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, help_text="Why it was last returned or rejected")
+
+    SUBMITTED_STATUSES = (
+        "submitted", "under_verification", "verified", "approved", "sanctioned", "paid", "nil",
+    )  # fmt: skip
+    VERIFIED_STATUSES = ("verified", "approved", "sanctioned", "paid", "nil")
+    APPROVED_STATUSES = ("approved", "sanctioned", "paid", "nil")
+    # Statuses in which the lines may be replaced by a new upload.
+    OPEN_FOR_UPLOAD = ("draft", "returned")
+
     class Meta:
         ordering = ["award", "period_start"]
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(
+                    status__in=[
+                        "submitted",
+                        "under_verification",
+                        "verified",
+                        "approved",
+                        "sanctioned",
+                        "paid",
+                        "nil",
+                    ]
+                )
+                | Q(
+                    certificate__isnull=False,
+                    declared_by__isnull=False,
+                    declared_at__isnull=False,
+                    submitted_by__isnull=False,
+                    submitted_at__isnull=False,
+                ),
+                name="claim_submitted_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["verified", "approved", "sanctioned", "paid", "nil"])
+                | Q(verified_by__isnull=False, verified_at__isnull=False),
+                name="claim_verified_has_verifier",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "sanctioned", "paid", "nil"])
+                | (
+                    Q(approved_by__isnull=False, approved_at__isnull=False)
+                    & ~Q(approved_by=F("verified_by"))
+                ),
+                name="claim_maker_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True, reopened_by__isnull=True, reopen_reason="")
+                | (Q(reopened_at__isnull=False, reopened_by__isnull=False) & ~Q(reopen_reason="")),
+                name="claim_reopen_explained",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="lapsed") | Q(lapsed_at__isnull=False),
+                name="claim_lapsed_has_time",
+            ),
             models.UniqueConstraint(fields=["award", "period_start"], name="claim_once_per_period"),
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start"))
@@ -298,3 +393,87 @@ class ClaimLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number} (row {self.row})"
+
+
+def certificate_path(instance: ClaimDocument, filename: str) -> str:
+    return f"claims/certificates/{instance.claim.award_id}/{instance.claim_id}/{filename}"
+
+
+class ClaimDocument(models.Model):
+    """A document a firm submitted with a sales claim (its CA certificate); kept for good with its SHA-256."""
+
+    class Kind(models.TextChoices):
+        CA_CERTIFICATE = "ca_certificate", "Chartered accountant's certificate"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=certificate_path, max_length=300)
+    original_name = models.CharField(max_length=300)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claim", "uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gt=0, sha256__regex=r"^[0-9a-f]{64}$"),
+                name="claim_document_hashed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class LineAdjustment(models.Model):
+    """The verifier's word on one line of a claim's upload: exclude it, correct it, or restore it.
+
+    Append-only (a database trigger refuses updates and deletes): the latest adjustment of a
+    line (by id) is the one that counts, and an earlier one is undone by a later `restore`.
+    An adjustment belongs to the upload whose lines it judged, so a re-upload starts afresh.
+    """
+
+    class Kind(models.TextChoices):
+        EXCLUDE = "exclude", "Excluded"
+        CORRECT = "correct", "Corrected"
+        RESTORE = "restore", "Restored as filed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="adjustments")
+    upload = models.ForeignKey(ClaimUpload, on_delete=models.PROTECT, related_name="+")
+    row = models.PositiveIntegerField(help_text="The line's row in the uploaded file")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    quantity_kg = models.DecimalField(
+        "corrected kg", null=True, blank=True, help_text="The kg the line counts for", **KG
+    )
+    net_sales_value = models.DecimalField(
+        "corrected net value", null=True, blank=True, help_text="The value it counts for", **MONEY
+    )
+    reason = models.TextField()
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claim", "row", "id"]
+        indexes = [
+            models.Index(fields=["claim", "upload", "row", "id"], name="line_adjustment_latest")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="line_adjustment_has_reason"),
+            models.CheckConstraint(
+                condition=Q(kind="correct")
+                & (Q(quantity_kg__isnull=False) | Q(net_sales_value__isnull=False))
+                | Q(kind__in=["exclude", "restore"], quantity_kg__isnull=True)
+                & Q(net_sales_value__isnull=True),
+                name="line_adjustment_kind_fits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.row}: {self.get_kind_display().lower()}"

@@ -17,6 +17,7 @@ def _context(user) -> dict:
         for row in selectors.period_rows(award, now=now):
             if row.state == "open" and (row.claim is None or row.claim.status == "draft"):
                 open_periods.append((award, row))
+    overdue = selectors.overdue_verifications(user, now=now)
     return {
         "open_periods": open_periods[:8],
         "recent": selectors.with_jobs(
@@ -25,6 +26,9 @@ def _context(user) -> dict:
         "active": selectors.uploads_visible_to(user)
         .filter(status=ClaimUpload.Status.RECEIVED)
         .count(),
+        # Officials see verifications past their service level (SCHEME.md section 5).
+        "overdue": overdue[:8],
+        "overdue_count": len(overdue),
     }
 
 

@@ -8,15 +8,36 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bidding.models import Award
-from incentives.claims.models import Claim, ClaimLine, ClaimUpload
+from incentives.claims.models import (
+    KG,
+    MONEY,
+    Claim,
+    ClaimDocument,
+    ClaimLine,
+    ClaimUpload,
+    LineAdjustment,
+)
 from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
 from repm_portal import selectors as core_selectors
-from repm_portal.models import Job, RuleSet
+from repm_portal.models import AuditEvent, Job, RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
@@ -158,6 +179,8 @@ class PeriodRow:
 
     @property
     def can_upload(self) -> bool:
+        if self.claim is not None and self.claim.status == Claim.Status.RETURNED:
+            return True  # back with the firm for correction, whatever the window
         return self.state == "open" and (self.claim is None or self.claim.status == "draft")
 
 
@@ -172,7 +195,13 @@ def period_rows(award: Award, *, now: dt.datetime | None = None) -> list[PeriodR
     rows = []
     for period in periods_of(award):
         rule_set = rule_set_for(period, award=award, versions=versions)
-        closes = period.window_closes_on(rule_set.claim_window_days)
+        claim = claims.get(period.starts_on)
+        # A claim keeps its own window: a reopened one has a new one.
+        closes = (
+            claim.window_closes_on
+            if claim is not None
+            else period.window_closes_on(rule_set.claim_window_days)
+        )
         if today <= period.ends_on:
             state = "running"
         elif today <= closes:
@@ -184,7 +213,7 @@ def period_rows(award: Award, *, now: dt.datetime | None = None) -> list[PeriodR
                 period=period,
                 rule_set=rule_set,
                 window_closes_on=closes,
-                claim=claims.get(period.starts_on),
+                claim=claim,
                 latest_upload=latest.get(period.starts_on),
                 state=state,
             )
@@ -221,10 +250,206 @@ def partner_gstins(award: Award) -> tuple[str, frozenset[str]]:
     return lead, frozenset(others - {lead})
 
 
+def _latest_adjustments(claim: Claim) -> QuerySet[LineAdjustment]:
+    """The adjustment that counts for each adjusted line of the claim's current upload (the latest)."""
+    later = LineAdjustment.objects.filter(
+        claim_id=OuterRef("claim_id"),
+        upload_id=OuterRef("upload_id"),
+        row=OuterRef("row"),
+        pk__gt=OuterRef("pk"),
+    )
+    return LineAdjustment.objects.filter(
+        claim_id=claim.pk, upload_id=claim.current_upload_id
+    ).filter(~Exists(later))
+
+
+def latest_adjustment(claim: Claim, row: int) -> LineAdjustment | None:
+    return (
+        LineAdjustment.objects.filter(claim=claim, upload_id=claim.current_upload_id, row=row)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def adjusted_line_count(claim: Claim) -> int:
+    """Lines that count otherwise than filed (excluded or corrected)."""
+    return _latest_adjustments(claim).exclude(kind=LineAdjustment.Kind.RESTORE).count()
+
+
+def adjustments_of(claim: Claim) -> QuerySet[LineAdjustment]:
+    """The whole history of adjustments of the claim's current upload, oldest first, with their makers."""
+    return (
+        LineAdjustment.objects.filter(claim=claim, upload_id=claim.current_upload_id)
+        .select_related("made_by")
+        .order_by("pk")
+    )
+
+
 def verified_totals(claim: Claim) -> tuple[Decimal, Decimal]:
     """The claim's eligible net kg and net sales value as the incentive engine takes them.
 
-    Before verification these are the stored totals of its current upload; the verifier's
-    adjustments (excluded lines, corrected kg or value) are applied on top.
+    The stored totals of its current upload, with the verifier's adjustments applied: an
+    excluded line counts nothing, a corrected one its corrected kg and/or value. One query
+    that reads only the adjusted lines, however many lines the claim has; exact Decimals.
     """
-    return claim.eligible_kg, claim.net_sales_value
+    line = ClaimLine.objects.filter(claim_id=OuterRef("claim_id"), row=OuterRef("row"))
+    kg_field: DecimalField[Decimal, Decimal] = DecimalField(
+        max_digits=KG["max_digits"], decimal_places=KG["decimal_places"]
+    )
+    value_field: DecimalField[Decimal, Decimal] = DecimalField(
+        max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"]
+    )
+    filed_kg = Subquery(line.values("quantity_kg")[:1], output_field=kg_field)
+    filed_value = Subquery(line.values("net_sales_value")[:1], output_field=value_field)
+    exclude, correct = LineAdjustment.Kind.EXCLUDE, LineAdjustment.Kind.CORRECT
+    change = _latest_adjustments(claim).aggregate(
+        kg=Coalesce(
+            Sum(
+                Case(
+                    When(kind=exclude, then=Value(0) - filed_kg),
+                    When(kind=correct, quantity_kg__isnull=False, then=F("quantity_kg") - filed_kg),
+                    default=Value(Decimal("0.000")),
+                    output_field=kg_field,
+                )
+            ),
+            Value(Decimal("0.000")),
+            output_field=kg_field,
+        ),
+        value=Coalesce(
+            Sum(
+                Case(
+                    When(kind=exclude, then=Value(0) - filed_value),
+                    When(
+                        kind=correct,
+                        net_sales_value__isnull=False,
+                        then=F("net_sales_value") - filed_value,
+                    ),
+                    default=Value(Decimal("0.00")),
+                    output_field=value_field,
+                )
+            ),
+            Value(Decimal("0.00")),
+            output_field=value_field,
+        ),
+    )
+    kg = (claim.eligible_kg + change["kg"]).quantize(Decimal("0.001"))
+    value = (claim.net_sales_value + change["value"]).quantize(Decimal("0.01"))
+    return kg, value
+
+
+def took_part_in_verification(user: AnyUser, claim: Claim) -> bool:
+    """Whether the user took the claim up, adjusted a line of it or verified it: then never its approver."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return False
+    return (
+        pk in (claim.verified_by_id, claim.verification_started_by_id)
+        or LineAdjustment.objects.filter(claim=claim, made_by_id=pk).exists()
+    )
+
+
+def documents_of(claim: Claim) -> QuerySet[ClaimDocument]:
+    return ClaimDocument.objects.filter(claim=claim).select_related("uploaded_by").order_by("pk")
+
+
+def document_for(user: AnyUser, claim_id: int, document_id: int) -> ClaimDocument:
+    claim = claim_for(user, claim_id)
+    document = ClaimDocument.objects.filter(claim=claim, pk=document_id).first()
+    if document is None:
+        raise PermissionDenied("No such document of this claim.")
+    return document
+
+
+def history_of(claim: Claim) -> QuerySet[AuditEvent]:
+    """Every audited event of the claim (moves, documents, adjustments), oldest first."""
+    return AuditEvent.objects.filter(
+        object_type=Claim._meta.label_lower, object_id=str(claim.pk)
+    ).order_by("id")
+
+
+# --- service levels -------------------------------------------------------------------------
+
+AWAITING_VERIFICATION = (Claim.Status.SUBMITTED, Claim.Status.UNDER_VERIFICATION)
+
+
+@dataclass(frozen=True)
+class VerificationSla:
+    """How the claim stands against the verification service level (days from its latest submission)."""
+
+    submitted_on: dt.date
+    due_on: dt.date
+    days: int  # the service level, from the claim's rule set
+    elapsed: int  # days from submission to today, or to verification if done
+    pending: bool  # still waiting for the verifier's word
+
+    @property
+    def days_left(self) -> int:
+        return (self.due_on - self.submitted_on).days - self.elapsed
+
+    @property
+    def days_late(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+def verification_sla(claim: Claim, *, now: dt.datetime | None = None) -> VerificationSla | None:
+    """None before submission, and once the claim was returned or rejected (the clock stopped)."""
+    if claim.submitted_at is None:
+        return None
+    pending = claim.status in AWAITING_VERIFICATION
+    if not pending and claim.verified_at is None:
+        return None
+    submitted = timezone.localdate(claim.submitted_at)
+    days = claim.rule_set.verification_sla_days
+    until = _today(now) if pending else timezone.localdate(claim.verified_at)
+    return VerificationSla(
+        submitted_on=submitted,
+        due_on=submitted + dt.timedelta(days=days),
+        days=days,
+        elapsed=(until - submitted).days,
+        pending=pending,
+    )
+
+
+def overdue_verifications(user: AnyUser, *, now: dt.datetime | None = None) -> list[Claim]:
+    """Claims waiting for verification past their service level, most overdue first (staff only)."""
+    if not has_role(user, *READ_ALL_ROLES):
+        return []
+    waiting = claims_visible_to(user).filter(status__in=AWAITING_VERIFICATION)
+    late = []
+    for claim in waiting.order_by("submitted_at"):
+        sla = verification_sla(claim, now=now)
+        if sla is not None and sla.overdue:
+            claim.sla = sla  # type: ignore[attr-defined]
+            late.append(claim)
+    return late
+
+
+def can_act(user: AnyUser, claim: Claim, *, now: dt.datetime | None = None) -> dict[str, bool]:
+    """What the user may do to the claim now, for pages and the API to offer (the services decide)."""
+    S = Claim.Status
+    firm = is_beneficiary(user, claim.award)
+    verifier = has_role(user, Role.VERIFIER)
+    under = claim.status == S.UNDER_VERIFICATION
+    return {
+        "submit": firm
+        and (
+            (claim.status == S.DRAFT and _today(now) <= claim.window_closes_on)
+            or claim.status == S.RETURNED
+        ),
+        "upload": firm and claim.status in Claim.OPEN_FOR_UPLOAD,
+        "reopen": has_role(user, Role.OFFICIAL)
+        and claim.status == S.LAPSED
+        and claim.reopened_at is None,
+        "start_verification": verifier and claim.status == S.SUBMITTED,
+        "adjust": verifier and under,
+        "return": verifier and under,
+        "reject": verifier and under,
+        "verify": verifier and under,
+        "approve": has_role(user, Role.APPROVER)
+        and claim.status == S.VERIFIED
+        and not took_part_in_verification(user, claim),
+    }

@@ -20,3 +20,9 @@ def process_upload(upload_id: int) -> str | None:
         services.fail_upload(upload_id=upload_id, reason=reason)
 
     return jobs.run(services.TASK, upload_id, work, on_failure=failed)
+
+
+@shared_task(name="incentives.claims.tasks.lapse_overdue_claims")
+def lapse_overdue_claims() -> int:
+    """Daily: every draft not submitted by its window's close lapses (each move audited)."""
+    return len(services.lapse_overdue_claims())

@@ -43,4 +43,10 @@ urlpatterns = [
     path("claims/uploads/<int:upload_id>/file/", views.upload_file, name="claim_upload_file"),
     path("claims/<int:claim_id>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:claim_id>/lines.csv", views.claim_lines_csv, name="claim_lines_csv"),
+    path(
+        "claims/<int:claim_id>/documents/<int:document_id>/",
+        views.claim_document,
+        name="claim_document",
+    ),
+    path("claims/<int:claim_id>/<slug:action>/", views.claim_action, name="claim_action"),
 ]

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incentives.claims import reports, selectors, services
+from incentives.claims.forms import AdjustForm, ReasonForm, SubmitForm, VerifyForm
+from incentives.claims.models import Claim
 from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, template_xlsx
 from repm_portal.exports import csv_rows
 from repm_portal.forms import flash_errors
@@ -188,6 +190,22 @@ def upload_file(request, upload_id: int):
     return response
 
 
+def _verification_context(request, claim: Claim, *, adjust_form: AdjustForm | None = None) -> dict:
+    """The verifier's working: totals as filed and as adjusted, and every adjustment with its reason."""
+    kg, value = selectors.verified_totals(claim)
+    return {
+        "claim": claim,
+        "verified_kg": kg,
+        "verified_value": value,
+        "kg_change": kg - claim.eligible_kg,
+        "value_change": value - claim.net_sales_value,
+        "adjustments": list(selectors.adjustments_of(claim)),
+        "adjusted_lines": selectors.adjusted_line_count(claim),
+        "can": selectors.can_act(request.user, claim),
+        "adjust_form": adjust_form or AdjustForm(),
+    }
+
+
 @login_required
 def claim_detail(request, claim_id: int):
     claim = selectors.claim_for(request.user, claim_id)
@@ -198,8 +216,9 @@ def claim_detail(request, claim_id: int):
         request,
         "claims/claim_detail.html",
         {
-            "claim": claim,
+            **_verification_context(request, claim),
             "award": claim.award,
+            "plant": selectors.plant_of(claim.award),
             "upload": claim.current_upload,
             "view": reports.totals_view(claim.current_upload.totals),
             "flagged": flagged,
@@ -208,8 +227,118 @@ def claim_detail(request, claim_id: int):
                     "-uploaded_at", "-id"
                 )
             ),
+            "sla": selectors.verification_sla(claim),
+            "documents": selectors.documents_of(claim),
+            "history": selectors.history_of(claim),
+            "submit_form": SubmitForm(),
+            "reason_form": ReasonForm(),
+            "verify_form": VerifyForm(),
+            "reopen_days": services.reopen_days(),
         },
     )
+
+
+CLAIM_ACTIONS = (
+    "submit", "reopen", "start_verification", "adjust", "return", "reject", "verify", "approve",
+)  # fmt: skip
+DONE = {
+    "submit": "submitted for verification; its lines are frozen",
+    "reopen": "reopened with a new window",
+    "start_verification": "taken up for verification",
+    "return": "returned to the firm for correction",
+    "reject": "rejected",
+    "verify": "verified; it waits for approval",
+    "approve": "approved; its sanction letter is being issued",
+}
+
+
+def _form_errors(form: forms.Form) -> list[str]:
+    return [
+        f"{form.fields[name].label or name}: {message}" if name in form.fields else message
+        for name, messages_ in form.errors.items()
+        for message in messages_
+    ]
+
+
+@login_required
+@require_POST
+def claim_action(request, claim_id: int, action: str):
+    """One decision on a claim: the form is parsed here, the service decides and audits."""
+    claim = selectors.claim_for(request.user, claim_id)
+    user = request.user
+    if action not in CLAIM_ACTIONS:
+        raise Http404("No such action")
+    if action == "adjust":
+        return _adjust(request, claim)
+    try:
+        if action == "submit":
+            form: forms.Form = SubmitForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise ValidationError(_form_errors(form))
+            services.submit_claim(
+                actor=user, claim=claim, certificate=form.cleaned_data["certificate"],
+                declaration=form.cleaned_data["declaration"],
+            )  # fmt: skip
+        elif action == "start_verification":
+            services.start_verification(actor=user, claim=claim)
+        elif action == "verify":
+            services.verify_claim(actor=user, claim=claim, remarks=request.POST.get("remarks", ""))
+        elif action == "approve":
+            services.approve_claim(actor=user, claim=claim)
+        else:
+            service = {
+                "reopen": services.reopen_claim,
+                "return": services.return_claim,
+                "reject": services.reject_claim,
+            }[action]
+            service(actor=user, claim=claim, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, f"{claim}: {DONE[action]}.")
+    return redirect("claim_detail", claim_id=claim.pk)
+
+
+def _adjust(request, claim: Claim):
+    """An adjustment from the verification panel; with htmx, the panel comes back with new totals."""
+    form = AdjustForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        try:
+            services.adjust_line(
+                actor=request.user, claim=claim, row=form.cleaned_data["row"],
+                kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"],
+                quantity_kg=form.cleaned_data["quantity_kg"],
+                net_sales_value=form.cleaned_data["net_sales_value"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            form = AdjustForm()
+    else:
+        errors = _form_errors(form)
+    if request.headers.get("HX-Request"):
+        claim.refresh_from_db()
+        context = _verification_context(request, claim, adjust_form=form)
+        return render(request, "claims/_verification.html", {**context, "errors": errors})
+    if errors:
+        for message in errors:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{claim}: the line's adjustment is kept.")
+    return redirect("claim_detail", claim_id=claim.pk)
+
+
+@login_required
+def claim_document(request, claim_id: int, document_id: int):
+    """A document the firm submitted, with its SHA-256."""
+    document = selectors.document_for(request.user, claim_id, document_id)
+    response = FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=document.original_name,
+        content_type=document.content_type,
+    )  # fmt: skip
+    response["X-Content-SHA256"] = document.sha256
+    return response
 
 
 @login_required

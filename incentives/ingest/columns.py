@@ -229,7 +229,10 @@ COLUMNS: tuple[Column, ...] = (
         requirement="Required",
         type="text",
         format="The plant's name or code as registered with the scheme",
-        description="The integrated plant that made the magnets sold on the line.",
+        description=(
+            "The integrated plant that made the magnets sold on the line: the award's "
+            "registered plant (case and spacing aside)."
+        ),
         example="Pune-1",
     ),
 )

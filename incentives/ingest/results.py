@@ -33,6 +33,7 @@ ERROR_RULES: dict[str, str] = {
     "duplicate_prior": "The invoice number was claimed in an earlier claim of the award.",
     "related_party_flag": "The related-party cell is not one of the accepted yes/no spellings.",
     "too_long": "A text cell is longer than the column allows.",
+    "plant_mismatch": "The plant is not the award's registered plant.",
 }
 FLAG_RULES: dict[str, str] = {
     "unit_value_outlier": "Net sales value per kg is outside the rule set's expected band.",
@@ -59,6 +60,9 @@ class ValidationContext:
     # Invoices a credit note may reverse besides those in the file; None means the same
     # set as prior_invoice_numbers.
     prior_invoice_numbers_for_credit: frozenset[str] | None = None
+    # The award's registered plant: every line must name it (case, outer and repeated spaces
+    # aside). None leaves the column unchecked (a replay of lines without their award).
+    registered_plant: str | None = None
     hsn_prefix: str = "850511"
     max_errors_reported: int = 1000
     row_offset: int = ROW_OFFSET
@@ -83,6 +87,10 @@ class ValidationContext:
             raise ValueError("unit_value_min is above unit_value_max")
         if not (self.hsn_prefix.isascii() and self.hsn_prefix.isdigit()):
             raise ValueError(f"hsn_prefix must be digits, not {self.hsn_prefix!r}")
+        if self.registered_plant is not None and (
+            not isinstance(self.registered_plant, str) or not self.registered_plant.strip()
+        ):
+            raise ValueError("registered_plant must name the plant, or be None")
         if self.max_errors_reported < 0:
             raise ValueError("max_errors_reported must be >= 0")
         for name in ("prior_invoice_numbers", "prior_invoice_numbers_for_credit", "partner_gstins"):

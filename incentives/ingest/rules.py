@@ -377,6 +377,36 @@ def _too_long(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     return findings
 
 
+def plant_key(name: str) -> str:
+    """A plant's name as compared: trimmed, inner spaces collapsed, case folded."""
+    return " ".join(name.split()).casefold()
+
+
+def _plant(lines: _Lines, context: ValidationContext) -> list[_Finding]:
+    registered = context.registered_plant
+    if registered is None:
+        return []
+    shown = lines.shown("plant")
+    # Compared once per distinct cell text (a file names one plant, in a few spellings).
+    keys = lines.distinct["plant"].str.replace(r"\s+", " ", regex=True).str.casefold()
+    other = (keys != plant_key(registered)).to_numpy()[lines.codes["plant"]]
+    # A blank or over-long cell has its own error already.
+    fits = lines.text["plant"].str.len().to_numpy() <= MAX_TEXT_CHARS["plant"]
+    name = " ".join(registered.split())
+    return [
+        _Finding(
+            "plant_mismatch",
+            "plant",
+            other & ~lines.blank["plant"] & fits,
+            lambda p: (
+                "Plant '"
+                + shown(p)
+                + f"' is not the award's registered plant '{name}'; claim only magnets made there."
+            ),
+        )
+    ]
+
+
 _RULE_CHECKS = (
     _required_value,
     _too_long,
@@ -389,4 +419,5 @@ _RULE_CHECKS = (
     _export_country,
     _duplicates,
     _related_party_flag,
+    _plant,
 )

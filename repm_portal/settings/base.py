@@ -164,6 +164,8 @@ CLAIM_UPLOAD_MAX_ROWS = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_ROWS", "100000
 # Test-only: seconds the claim-storing transaction waits between COPY and commit, so a test can
 # kill the worker there. Only the test settings set it (REPM_CLAIMS_TEST_PAUSE_BEFORE_COMMIT).
 CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = 0.0
+# A lapsed sales claim reopened by an official (once) gets a new window of this many days.
+CLAIM_REOPEN_DAYS = int(os.environ.get("REPM_CLAIM_REOPEN_DAYS", "30"))
 
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {
@@ -181,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     "bidding-flag-expired-guarantees": {
         "task": "bidding.tasks.flag_expired_guarantees",
         "schedule": crontab(hour=9, minute=5),
+    },
+    "claims-lapse-overdue": {
+        "task": "incentives.claims.tasks.lapse_overdue_claims",
+        "schedule": crontab(hour=0, minute=20),
     },
     "gestation-open-missing": {
         "task": "incentives.gestation.tasks.open_missing_gestations",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from incentives import sanctions
+from incentives.claims import services
 from tests.claims.sales import sales_award
 
 
@@ -21,3 +23,24 @@ def award(rules):
 @pytest.fixture
 def firm_user(award):
     return award.bid.firm.users.get()
+
+
+@pytest.fixture
+def sli_kind(monkeypatch):
+    """The SLI claim kind, as incentives.sli will register it; a stand-in until it does."""
+    if sanctions.registered(services.CLAIM_TYPE) is None:
+
+        def compute(claim_id: str) -> sanctions.Computation:
+            raise NotImplementedError
+
+        def on_result(claim_id, letter, computation) -> None:
+            raise NotImplementedError
+
+        monkeypatch.setitem(
+            sanctions._KINDS,
+            services.CLAIM_TYPE,
+            sanctions.ClaimKind(
+                code=services.CLAIM_TYPE, title="Sales-linked incentive", title_hi="",
+                pool="sli", letter_prefix="REPM/SLI", compute=compute, on_result=on_result,
+            ),
+        )  # fmt: skip

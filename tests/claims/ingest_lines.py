@@ -25,6 +25,7 @@ CONTEXT = ValidationContext(
     unit_value_min=Decimal("1000.00"),
     unit_value_max=Decimal("20000.00"),
     firm_gstin=FIRM_GSTIN,
+    registered_plant="Pune-1",
     prior_invoice_numbers=frozenset({PRIOR_INVOICE}),
 )
 

@@ -211,6 +211,13 @@ RULE_CASES = [
         id="duplicate_prior",
     ),
     pytest.param(
+        [(1, "plant", "Vizag-2")],
+        (3, "plant", "Vizag-2", "plant_mismatch"),
+        "Plant 'Vizag-2' is not the award's registered plant 'Pune-1'; claim only magnets "
+        "made there.",
+        id="plant_mismatch",
+    ),
+    pytest.param(
         [(0, "related_party", "maybe")],
         (2, "related_party", "maybe", "related_party_flag"),
         "Related party 'maybe' must be Y or N (yes/no, true/false and 1/0 are accepted too).",
@@ -229,6 +236,37 @@ def test_each_rule_reports_exactly_the_broken_cell(changes, expected, message):
     assert result.summary_by_rule[rule] == 1
     assert result.error_count == 1
     assert result.clean is None
+
+
+def test_the_plant_is_compared_without_case_or_extra_spaces():
+    # given the registered plant has inner spaces, and the file spells it three ways
+    context = dataclasses.replace(CONTEXT, registered_plant="Pune  Plant 1")
+    spellings = lines(
+        (0, "plant", "PUNE PLANT 1"),
+        (1, "plant", "  pune   plant 1 "),
+        (2, "plant", "Pune Plant 1"),
+    )
+    # then every line passes
+    assert check(spellings, context).ok
+    # but another plant (or a near miss) is refused on each of its rows, naming the registered one
+    wrong = check(
+        lines(
+            (0, "plant", "Pune Plant 2"), (1, "plant", "pune plant 1"), (2, "plant", "PunePlant1")
+        ),
+        context,
+    )
+    assert reported(wrong) == [
+        {"row": 2, "column": "plant", "value": "Pune Plant 2", "rule": "plant_mismatch"},
+        {"row": 4, "column": "plant", "value": "PunePlant1", "rule": "plant_mismatch"},
+    ]
+    assert "registered plant 'Pune Plant 1'" in wrong.errors["message"].iloc[0]
+
+
+def test_a_context_without_a_registered_plant_checks_no_plant():
+    unchecked = dataclasses.replace(CONTEXT, registered_plant=None)
+    assert check(lines((0, "plant", "Anywhere")), unchecked).ok
+    with pytest.raises(ValueError, match="registered_plant"):
+        dataclasses.replace(CONTEXT, registered_plant="  ")
 
 
 def test_every_rule_code_has_a_case():

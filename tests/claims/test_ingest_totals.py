@@ -181,7 +181,7 @@ def claim_lines(draw):
                 "related_party": draw(
                     st.sampled_from(sorted(RELATED_PARTY_YES | RELATED_PARTY_NO | {"Y", "No"}))
                 ),
-                "plant": draw(st.sampled_from(["Pune-1", "Vizag"])),
+                "plant": draw(st.sampled_from(["Pune-1", " PUNE-1 ", "pune-1"])),
             }
         )
         grams.append(quantity)

@@ -120,7 +120,7 @@ def _store(
         Claim.objects.select_for_update().filter(award=award, period_start=period.starts_on).first()
     )
     previous = claim.current_upload if claim is not None else None
-    if claim is not None and claim.status != Claim.Status.DRAFT:
+    if claim is not None and claim.status not in Claim.OPEN_FOR_UPLOAD:
         raise Refused(
             "claim_closed",
             f"The claim for {period.label} was {claim.get_status_display().lower()} "

@@ -102,6 +102,7 @@ def _process(upload: ClaimUpload, progress: Reporter, *, now: dt.datetime) -> Cl
         prior_invoice_numbers_for_credit=selectors.invoices_before(
             award, period_start=period.starts_on
         ),
+        registered_plant=plant.name if (plant := selectors.plant_of(award)) else None,
         row_offset=row_offset,
     )
     result = validate(frame, context)

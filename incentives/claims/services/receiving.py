@@ -51,6 +51,8 @@ def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime) -> Pe
             )
         raise ValidationError(f"{period_start:%d %b %Y} does not start a claim period of {award}.")
     period = row.period
+    if row.claim is not None and row.claim.status == Claim.Status.RETURNED:
+        return row  # returned for correction: the firm uploads again, whatever the window
     if row.state == "running":
         raise ValidationError(
             f"The claim period {period.label} runs to {period.ends_on:%d %b %Y}; its sales may "
@@ -61,7 +63,7 @@ def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime) -> Pe
             f"The window for {period.label} closed on {row.window_closes_on:%d %b %Y} "
             f"({row.rule_set.claim_window_days} days after the period ended)."
         )
-    if row.claim is not None and row.claim.status != Claim.Status.DRAFT:
+    if row.claim is not None and row.claim.status not in Claim.OPEN_FOR_UPLOAD:
         raise ValidationError(
             f"The claim for {period.label} is {row.claim.get_status_display().lower()}; "
             "its lines can no longer be replaced."

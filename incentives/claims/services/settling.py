@@ -30,8 +30,12 @@ CLAIM_PIPELINE: dict[str, set[str]] = {
 }
 
 
-def _label(claim: Claim) -> str:
+def label_of(claim: Claim) -> str:
+    """The claim as an error message names it."""
     return f"Sales claim {claim.quarter_label} of {claim.award}"
+
+
+_label = label_of
 
 
 def mark_sanctioned(
@@ -58,4 +62,4 @@ def mark_paid(claim_id: str, letter: SanctionLetter, *, now: dt.datetime | None 
     return claim
 
 
-__all__ = ["CLAIM_PIPELINE", "mark_paid", "mark_sanctioned"]
+__all__ = ["CLAIM_PIPELINE", "label_of", "mark_paid", "mark_sanctioned"]

@@ -1,0 +1,64 @@
+"""Builders for the sales claim's workflow: a certificate, a stand-in SLI claim kind, and a claim moved to a given status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from incentives.claims import services
+from incentives.claims.models import Claim
+from repm_portal.roles import Role
+from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, lines_for, submit
+from tests.factories import UserFactory
+
+PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+# Q1 FY 2027-28 ends 30 Jun 2027; its window closes 90 days later.
+WINDOW_CLOSES = dt.date(2027, 9, 28)
+SUBMITTED_AT = AFTER_Q1 + dt.timedelta(days=1)
+STARTED_AT = SUBMITTED_AT + dt.timedelta(days=2)
+VERIFIED_AT = STARTED_AT + dt.timedelta(days=10)
+APPROVED_AT = VERIFIED_AT + dt.timedelta(days=3)
+# Five lines of 100.5 kg at Rs 5,000 a kg (rows 2 to 6).
+FILED_KG = "502.500"
+FILED_VALUE = "2512500.00"
+
+
+def certificate(data: bytes = PDF_BYTES, name: str = "ca-certificate.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def staff(role: str, **fields):
+    return UserFactory(role=role, **fields)
+
+
+def drafted(award, firm_user, *, count: int = 5) -> Claim:
+    return submit(award, firm_user, csv_bytes(lines_for(Q1_START, count))).claim
+
+
+def submitted(award, firm_user) -> Claim:
+    claim = drafted(award, firm_user)
+    return services.submit_claim(
+        actor=firm_user, claim=claim, certificate=certificate(), declaration=True,
+        now=SUBMITTED_AT,
+    )  # fmt: skip
+
+
+def under_verification(award, firm_user, verifier=None) -> Claim:
+    claim = submitted(award, firm_user)
+    verifier = verifier or staff(Role.VERIFIER)
+    return services.start_verification(actor=verifier, claim=claim, now=STARTED_AT)
+
+
+def verified(award, firm_user, verifier=None) -> Claim:
+    verifier = verifier or staff(Role.VERIFIER)
+    claim = under_verification(award, firm_user, verifier)
+    return services.verify_claim(actor=verifier, claim=claim, now=VERIFIED_AT)
+
+
+def lapsed(award, firm_user) -> Claim:
+    claim = drafted(award, firm_user)
+    services.lapse_overdue_claims(now=AFTER_Q1 + dt.timedelta(days=90))
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.LAPSED
+    return claim
