@@ -26,21 +26,8 @@ def firm_user(award):
 
 
 @pytest.fixture
-def sli_kind(monkeypatch):
-    """The SLI claim kind, as incentives.sli will register it; a stand-in until it does."""
-    if sanctions.registered(services.CLAIM_TYPE) is None:
-
-        def compute(claim_id: str) -> sanctions.Computation:
-            raise NotImplementedError
-
-        def on_result(claim_id, letter, computation) -> None:
-            raise NotImplementedError
-
-        monkeypatch.setitem(
-            sanctions._KINDS,
-            services.CLAIM_TYPE,
-            sanctions.ClaimKind(
-                code=services.CLAIM_TYPE, title="Sales-linked incentive", title_hi="",
-                pool="sli", letter_prefix="REPM/SLI", compute=compute, on_result=on_result,
-            ),
-        )  # fmt: skip
+def sli_kind():
+    """The SLI claim kind incentives.sli registers, which an approval asks to sanction."""
+    kind = sanctions.registered(services.CLAIM_TYPE)
+    assert kind is not None, "incentives.sli registers the sli_quarter claim kind"
+    return kind

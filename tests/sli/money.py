@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from beneficiaries.models import User
 from incentives import ledger, sanctions
+from incentives.claims import services as claim_services
 from incentives.claims.models import Claim
-from incentives.claims.services import CLAIM_PIPELINE
-from incentives.models import EntryKind, Pool, SanctionLetter
+from incentives.models import EntryKind, Pool, SanctionLetter, SanctionRequest
 from incentives.sli.models import QUARTER_CLAIM_TYPE
-from repm_portal.pipeline import transition
+from repm_portal.roles import Role
 from tests.claims.sales import IST, csv_bytes, lines_for, submit
+from tests.factories import UserFactory
 
 S = Claim.Status
 # The quarters of FY 2027-28 for the sales award (commissioned 10 May 2027).
@@ -43,23 +46,52 @@ def quarter_claim(award, period: tuple[dt.date, dt.date], *, count: int = 5) -> 
     return Claim.objects.get(pk=upload.claim_id)
 
 
+def _verifier():
+    user = User.objects.filter(role=Role.VERIFIER).order_by("pk").first()
+    return user or UserFactory(role=Role.VERIFIER)
+
+
+def certificate() -> SimpleUploadedFile:
+    return SimpleUploadedFile("ca-certificate.pdf", b"%PDF-1.4\n% CA certificate\n%%EOF\n")
+
+
 def walk(claim: Claim, to: str, *, now: dt.datetime) -> Claim:
-    """Move a claim along the lifecycle to `to` (test helper: the workflow's services are elsewhere)."""
+    """Move a claim through the workflow's own services to `to` (submitted, under verification, verified)."""
     claim = Claim.objects.get(pk=claim.pk)
-    for step in PATH[PATH.index(claim.status) + 1 if claim.status in PATH else 0 :]:
-        transition(claim, step, pipeline=CLAIM_PIPELINE, actor=None, now=now, label="test claim")
+    # Submitted ten days after its period ends (within its window); verified from then on.
+    submitted_at = after(claim.period_end)
+    now = max(now, submitted_at)
+    steps = PATH[PATH.index(claim.status) + 1 if claim.status in PATH else 0 :]
+    for step in steps:
+        if step == S.APPROVED:
+            break
+        if step == S.SUBMITTED:
+            firm_user = claim.award.bid.firm.users.order_by("pk").first()
+            claim_services.submit_claim(
+                actor=firm_user,
+                claim=claim,
+                certificate=certificate(),
+                declaration=True,
+                now=submitted_at,
+            )
+        elif step == S.UNDER_VERIFICATION:
+            claim_services.start_verification(actor=_verifier(), claim=claim, now=now)
+        elif step == S.VERIFIED:
+            claim_services.verify_claim(actor=_verifier(), claim=claim, now=now)
+        claim.refresh_from_db()
         if step == to:
             break
     return claim
 
 
 def approve(claim: Claim, approver, *, now: dt.datetime):
-    """Approve the claim and ask for its sanction, in one transaction, as the workflow does."""
+    """Approve the claim, which asks for its sanction in the same transaction, as the workflow does."""
+    walk(claim, S.VERIFIED, now=now)
     with transaction.atomic():
-        walk(claim, S.APPROVED, now=now)
-        return sanctions.request_sanction(
-            claim_type=QUARTER_CLAIM_TYPE, claim_id=claim.pk, actor=approver, now=now
+        claim_services.approve_claim(
+            actor=approver, claim=claim, now=max(now, after(claim.period_end))
         )
+    return SanctionRequest.objects.get(key=f"{QUARTER_CLAIM_TYPE}:{claim.pk}")
 
 
 def sanction(
