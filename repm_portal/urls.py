@@ -68,6 +68,7 @@ urlpatterns = [
     path("", include("incentives.gestation.urls")),
     path("", include("incentives.capital.urls")),
     path("", include("incentives.claims.urls")),
+    path("", include("incentives.sli.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]
