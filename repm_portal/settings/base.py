@@ -280,6 +280,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimUploadStatusEnum": "incentives.claims.models.ClaimUpload.ReportedStatus",
         "MilestoneStatusEnum": "incentives.gestation.models.Milestone.Status",
         "MilestoneKindEnum": "incentives.gestation.models.Milestone.Kind",
+        "SliComputationKindEnum": "incentives.sli.models.SliComputation.Kind",
+        "SliComputationPurposeEnum": "incentives.sli.models.SliComputation.Purpose",
+        "SliTrueUpStatusEnum": "incentives.sli.models.TrueUp.Status",
     },
 }
 
