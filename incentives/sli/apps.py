@@ -1,4 +1,5 @@
-"""App config for the sales-linked incentive: registers its two claim kinds with the sanction pipeline."""
+"""App config for the sales-linked incentive: registers its two claim kinds with the sanction
+pipeline, and its navigation and dashboard panels."""
 
 from django.apps import AppConfig
 
@@ -10,7 +11,8 @@ class SliConfig(AppConfig):
 
     def ready(self) -> None:
         from incentives import sanctions
-        from incentives.sli import quarter, true_up
+        from incentives.sli import panels, quarter, true_up
 
         sanctions.register(quarter.claim_kind())
         sanctions.register(true_up.claim_kind())
+        panels.register()

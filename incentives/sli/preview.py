@@ -8,9 +8,8 @@ as an `SliComputation` of purpose preview.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections import defaultdict
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +21,7 @@ from incentives.sli import figures, selectors
 from incentives.sli.models import PreviewRun, SliComputation
 from repm_portal import audit, clock, jobs
 from repm_portal.models import Job
+from repm_portal.roles import Role, require_role
 
 ZERO = Decimal("0.00")
 
@@ -31,16 +31,26 @@ def preview(claim: Claim) -> dict[str, Any]:
     return figures.figure_of(selectors.period_input(claim)).as_dict()
 
 
+PREVIEWERS = (Role.OFFICIAL, Role.APPROVER)
+
+
 @transaction.atomic
 def request_quarter_preview(
     *, period_end: dt.date, actor: User | None = None, now: dt.datetime | None = None
 ) -> PreviewRun:
     """Ask for a preview of the quarter ending `period_end`; its job runs once this commits.
 
-    Asked twice on one day (the nightly beat, say), the first run of the day is returned.
+    Asked again on the same day while nothing it reads has changed (the nightly beat, a second
+    click), the run already asked for is returned; once a claim of the quarter is verified or
+    changed, or the ledger has moved, a new run is made. `actor` None is the nightly beat.
     """
+    if actor is not None:
+        require_role(actor, *PREVIEWERS, action="run the quarter-close preview")
     now = clock.now(now)
-    key = f"sli-preview:{period_end.isoformat()}:{clock.today(now).isoformat()}"
+    key = (
+        f"sli-preview:{period_end.isoformat()}:{clock.today(now).isoformat()}:"
+        f"{_fingerprint(period_end)}"
+    )
     existing = _run_of_key(key)
     if existing is not None:
         return existing
@@ -51,6 +61,18 @@ def request_quarter_preview(
         new={"period_end": period_end, "key": key},
     )  # fmt: skip
     return run
+
+
+def _fingerprint(period_end: dt.date) -> str:
+    """What a run of the quarter reads: the ledger's last entry and the verified claims as they stand."""
+    claims = selectors.verified_claims_of_quarter(period_end).values_list(
+        "pk", "updated_at", "eligible_kg", "net_sales_value", "rule_set_id"
+    )
+    text = f"{selectors.ledger_mark()}|" + ";".join(
+        f"{pk},{updated:%Y%m%dT%H%M%S.%f},{kg},{value},{rules}"
+        for pk, updated, kg, value, rules in claims
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _run_of_key(key: str) -> PreviewRun | None:
@@ -74,25 +96,9 @@ def run_quarter_preview(run_id: int, *, now: dt.datetime | None = None) -> list[
     if run.computations.exists():
         return list(run.computations.all())  # a repeat delivery: the run is already computed
     mark = selectors.ledger_mark()
-    taken_by_award: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    netted_by_award: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    taken = ZERO
+    claims = selectors.verified_claims_of_quarter(run.period_end)
     stored = []
-    for claim in selectors.verified_claims_of_quarter(run.period_end):
-        period = selectors.period_input(claim, as_of=mark)
-        # As if the claims before it in the run had been sanctioned first.
-        period = dataclasses.replace(
-            period,
-            award_sanctioned_before=period.award_sanctioned_before + taken_by_award[claim.award_id],
-            pool_sanctioned_before=period.pool_sanctioned_before + taken,
-            pending_deductions=max(
-                ZERO, period.pending_deductions - netted_by_award[claim.award_id]
-            ),
-        )
-        figure = figures.figure_of(period)
-        taken += figure.release
-        taken_by_award[claim.award_id] += figure.release
-        netted_by_award[claim.award_id] += figure.result.deduction_applied
+    for claim, figure in selectors.figures_in_order(claims, as_of=mark):
         stored.append(
             figures.store(
                 figure,
@@ -109,6 +115,7 @@ def run_quarter_preview(run_id: int, *, now: dt.datetime | None = None) -> list[
 
 
 __all__ = [
+    "PREVIEWERS",
     "preview",
     "preview_verified_quarters",
     "request_quarter_preview",

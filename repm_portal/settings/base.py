@@ -233,6 +233,7 @@ STATIC_ROOT: Path | None = None  # production collects into one; development ser
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / ".local" / "media")))
@@ -286,6 +287,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimUploadStatusEnum": "incentives.claims.models.ClaimUpload.ReportedStatus",
         "MilestoneStatusEnum": "incentives.gestation.models.Milestone.Status",
         "MilestoneKindEnum": "incentives.gestation.models.Milestone.Kind",
+        "SliComputationKindEnum": "incentives.sli.models.SliComputation.Kind",
+        "SliComputationPurposeEnum": "incentives.sli.models.SliComputation.Purpose",
+        "SliTrueUpStatusEnum": "incentives.sli.models.TrueUp.Status",
     },
 }
 

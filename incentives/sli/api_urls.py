@@ -1,0 +1,12 @@
+"""API routes of the sales-linked incentive, joined under /api/."""
+
+from rest_framework.routers import SimpleRouter
+
+from incentives.sli import api
+
+router = SimpleRouter()
+router.register("sli/computations", api.SliComputationViewSet, basename="sli-computation")
+router.register("sli/true-ups", api.SliTrueUpViewSet, basename="sli-true-up")
+router.register("sli/claims", api.SliClaimPreviewViewSet, basename="sli-claim")
+
+urlpatterns = router.urls

@@ -1,0 +1,44 @@
+"""Navigation and dashboard panels of the sales-linked incentive: the firm's position, and for
+staff the quarter queue and the SLI pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from incentives.sli import selectors
+from repm_portal.fiscal import Quarter
+from repm_portal.roles import READ_ALL_ROLES, Role
+from repm_portal.ui import register_nav, register_panel
+
+
+def _firm_context(user: Any) -> dict[str, Any]:
+    return {"positions": selectors.award_positions(user, today=timezone.localdate())}
+
+
+def _staff_context(user: Any) -> dict[str, Any]:
+    waiting = [
+        (Quarter.for_date(period_end).label, period_end, verified, approved)
+        for period_end, verified, approved in selectors.waiting_counts(user)
+    ]
+    return {
+        "waiting": waiting[:6],
+        "pool": selectors.sli_pool(user, today=timezone.localdate()),
+    }
+
+
+def register() -> None:
+    register_nav("Sales-linked incentive", "sli_home", [Role.FIRM_USER], order=55)
+    register_nav("SLI queue", "sli_queue", READ_ALL_ROLES, order=55)
+    register_nav("SLI pool", "sli_pool", READ_ALL_ROLES, order=56)
+    register_panel(
+        "Sales-linked incentive", "sli/panels/firm.html", [Role.FIRM_USER], _firm_context, order=35
+    )
+    register_panel(
+        "Sales-linked incentive: queue and pool",
+        "sli/panels/staff.html",
+        READ_ALL_ROLES,
+        _staff_context,
+        order=35,
+    )
