@@ -104,7 +104,12 @@ def sanction_detail(request, letter_id: int):
 @login_required
 def sanction_status(request, letter_id: int):
     letter = _letter_for(request.user, letter_id)
-    return render(request, "incentives/_letter_status.html", {"letter": letter})
+    response = render(request, "incentives/_letter_status.html", {"letter": letter})
+    if request.headers.get("HX-Request") and letter.status == SanctionLetter.Status.ISSUED:
+        # The page was waiting for the PDF: reload it whole, so the forms that need an issued
+        # letter (payment, correction) appear.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from incentives.claims.models import KG, MONEY, LineAdjustment
@@ -33,6 +35,11 @@ class VerifyForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
+    # Its own ids: the return and reject forms on the same page have a "reason" field too.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "adjust_%s")
+        super().__init__(*args, **kwargs)
+
     row = forms.IntegerField(min_value=1, label="Row in the file")
     kind = forms.ChoiceField(choices=LineAdjustment.Kind.choices, label="Adjustment")
     quantity_kg = forms.DecimalField(

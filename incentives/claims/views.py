@@ -206,6 +206,29 @@ def _verification_context(request, claim: Claim, *, adjust_form: AdjustForm | No
     }
 
 
+def _letter_shown_to(user, claim):
+    """The claim's current sanction letter, if this user may open its page (else no link is shown)."""
+    from django.core.exceptions import PermissionDenied
+
+    from incentives import sanctions
+    from incentives.models import SanctionLetter
+
+    letter = (
+        SanctionLetter.objects.filter(
+            claim_type=services.CLAIM_TYPE, claim_id=str(claim.pk), reversed_by__isnull=True
+        )
+        .order_by("-id")
+        .first()
+    )
+    if letter is None:
+        return None
+    try:
+        sanctions.check_can_view(user, letter)
+    except PermissionDenied:
+        return None
+    return letter
+
+
 @login_required
 def claim_detail(request, claim_id: int):
     claim = selectors.claim_for(request.user, claim_id)
@@ -228,6 +251,7 @@ def claim_detail(request, claim_id: int):
                 )
             ),
             "sla": selectors.verification_sla(claim),
+            "letter": _letter_shown_to(request.user, claim),
             "documents": selectors.documents_of(claim),
             "history": selectors.history_of(claim),
             "submit_form": SubmitForm(),
