@@ -110,6 +110,10 @@ bench: deps ## Benchmarks that print figures (no pass/fail timing)
 bench-ingest: deps ## Sales-claim ingestion: validate and store 100k/300k/1M lines, against a bare COPY
 	$(BIN)/python -m bench.ingest_store
 
+.PHONY: bench-disburse
+bench-disburse: deps ## SLI money over a 5M-line scheme: every figure against a bare GROUP BY, one letter against its rendering
+	$(BIN)/python -m bench.disburse
+
 .PHONY: stop
 stop: deps ## Stop the embedded PostgreSQL and Redis of this checkout
 	$(MANAGE) stop_embedded

@@ -2,6 +2,6 @@
 
 import runpy
 
-for module in ("bench.ingest_validate", "bench.ingest_store"):
+for module in ("bench.ingest_validate", "bench.ingest_store", "bench.disburse"):
     print(f"== {module}")
     runpy.run_module(module, run_name="__main__")
