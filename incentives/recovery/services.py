@@ -169,7 +169,11 @@ def propose_recovery(
     if errors:
         raise ValidationError(errors)
     # One proposal per award at a time: the award's row is the lock, the unique constraint the backstop.
-    award = Award.objects.select_for_update().select_related("bid", "tender").get(pk=award.pk)
+    award = (
+        Award.objects.select_for_update(of=("self",))
+        .select_related("bid", "tender")
+        .get(pk=award.pk)
+    )
     live = Recovery.objects.filter(award=award, status__in=Recovery.LIVE_STATUSES).first()
     if live is not None:
         raise ValidationError(

@@ -183,7 +183,9 @@ def approve_true_up(*, true_up: TrueUp, actor: User, now: dt.datetime | None = N
     require_role(actor, *APPROVERS, action="approve an SLI true-up")
     now = clock.now(now)
     true_up = (
-        TrueUp.objects.select_for_update().select_related("award", "rule_set").get(pk=true_up.pk)
+        TrueUp.objects.select_for_update(of=("self",))
+        .select_related("award", "rule_set")
+        .get(pk=true_up.pk)
     )
     if true_up.status != T.COMPUTED:
         raise ValidationError(f"{_label(true_up)} is {true_up.get_status_display().lower()}.")
@@ -268,7 +270,7 @@ def on_result(
     true_up_id: str, letter: SanctionLetter | None, computation: sanctions.Computation
 ) -> None:
     true_up = (
-        TrueUp.objects.select_for_update()
+        TrueUp.objects.select_for_update(of=("self",))
         .select_related("award", "rule_set")
         .get(pk=int(true_up_id))
     )

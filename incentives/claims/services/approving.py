@@ -25,7 +25,7 @@ def approve_claim(*, actor: User, claim: Claim, now: dt.datetime | None = None) 
     """Approve a verified claim and ask for its sanction letter, in one transaction (maker-checker)."""
     require_role(actor, Role.APPROVER, action="approve a sales claim")
     now = clock.now(now)
-    claim = Claim.objects.select_for_update().select_related("award").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
     if claim.status != S.VERIFIED:
         raise ValidationError(
             f"{label_of(claim)} is {claim.get_status_display().lower()}; only a verified claim "

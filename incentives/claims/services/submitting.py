@@ -80,7 +80,7 @@ def submit_claim(
 def _submit(
     *, actor: User, claim_id: int, checked: dict[str, Any], data: bytes, now: dt.datetime
 ) -> Claim:
-    claim = Claim.objects.select_for_update().select_related("award").get(pk=claim_id)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim_id)
     today = clock.today(now)
     if claim.status == S.DRAFT and today > claim.window_closes_on:
         raise ValidationError(
@@ -181,7 +181,7 @@ def reopen_claim(
     require_role(actor, Role.OFFICIAL, action="reopen a lapsed sales claim")
     now = clock.now(now)
     reason = sentence(reason, field="reason", what="the claim is reopened")
-    claim = Claim.objects.select_for_update().select_related("award").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
     if claim.status != S.LAPSED:
         raise ValidationError(
             f"{label_of(claim)} is {claim.get_status_display().lower()}; only a lapsed claim "

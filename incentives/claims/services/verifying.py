@@ -27,7 +27,7 @@ def _reason(text: str, what: str) -> str:
 
 
 def _locked(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().select_related("award").get(pk=claim.pk)
+    return Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
 
 
 def _require_verification(claim: Claim, what: str) -> None:
