@@ -5,6 +5,7 @@ recovery; every sanctioned figure replays, and seeding twice adds nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 from decimal import Decimal
 
@@ -24,10 +25,10 @@ from incentives.sli.replay import recompute
 from repm_portal.audit import verify_chain
 from repm_portal.demo_clock import DEMO_AS_OF
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet, Scheme
-from tests.conftest import _loader
 
 pytestmark = pytest.mark.django_db
 S = Claim.Status
+_loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
