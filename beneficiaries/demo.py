@@ -14,6 +14,8 @@ from repm_portal.roles import Role
 STAFF = [
     ("admin", Role.ADMIN, "Asha", "Rao", "Portal administrator"),
     ("official", Role.OFFICIAL, "Vikram", "Mehta", "Under Secretary, MHI"),
+    # The second official: confirms what the first proposes (a recovery is maker-checker).
+    ("official2", Role.OFFICIAL, "Farah", "Khan", "Deputy Secretary, MHI"),
     ("evaluator", Role.EVALUATOR, "Priya", "Nair", "Technical committee member"),
     ("evaluator2", Role.EVALUATOR, "Rahul", "Sen", "Technical committee member"),
     ("verifier", Role.VERIFIER, "Kiran", "Das", "Project management agency"),

@@ -322,11 +322,13 @@ def _run_main_tender(tender: Tender) -> None:
                 letter_id=pk, now=awarded_at + dt.timedelta(minutes=5)
             ),
         )
+    # Every winner's guarantee: the last-ranked one's is what the recovery demo invokes on its exit.
     for award, bank in zip(
-        awards[:4],
-        ("State Bank of India", "Bank of Baroda", "Canara Bank", "Punjab National Bank"),
+        awards,
+        ("State Bank of India", "Bank of Baroda", "Canara Bank", "Punjab National Bank",
+         "Bank of India"),
         strict=False,
-    ):
+    ):  # fmt: skip
         winner = award.bid.firm.users.order_by("pk").first()
         services.record_pbg(
             actor=winner,
@@ -341,17 +343,22 @@ def _run_main_tender(tender: Tender) -> None:
 
 
 def _retender(parent: Tender) -> Tender:
-    """Capacity forfeited by the fifth winner, re-tendered: open for bids by today's clock."""
+    """The capacity the last-ranked winner frees when it exits (the recovery demo), re-tendered:
+    open for bids by today's clock."""
     official = _user("official")
     start = timezone.now() - dt.timedelta(days=2)
+    freed = parent.awards.order_by("-rank").first()
     tender = services.create_tender(
         actor=official,
         reference=RETENDER_REFERENCE,
-        title="Re-tender of 900 MTPA of forfeited capacity",
-        description=f"Capacity forfeited under {parent.reference}, offered again in one slot.",
+        title=f"Re-tender of {freed.allocated_mtpa:,} MTPA of forfeited capacity",
+        description=(
+            f"Capacity freed by the exit of {freed.label} under {parent.reference}, offered "
+            "again in one slot."
+        ),
         kind=Tender.Kind.RETENDER,
         parent=parent,
-        capacity_mtpa=900,
+        capacity_mtpa=freed.allocated_mtpa,
         slots=1,
         oxide_mtpa=Decimal(0),
         timeline=_timeline(start),
@@ -363,7 +370,9 @@ def _retender(parent: Tender) -> Tender:
                 _document(
                     "Request for Proposal (re-tender)",
                     "Ministry of Heavy Industries",
-                    ["900 MTPA in one slot; partial awards as in the main tender."],
+                    [
+                        f"{freed.allocated_mtpa:,} MTPA in one slot; partial awards as in the main tender."
+                    ],
                     "rfp-retender.pdf",
                     "प्रस्ताव हेतु अनुरोध",
                 ),

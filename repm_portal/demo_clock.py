@@ -14,7 +14,8 @@ import os
 from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
-DEMO_AS_OF = dt.datetime(2029, 11, 20, 10, 0, tzinfo=IST)
+# Three SLI financial years (FY 2028-29 to 2030-31) complete and trued up; Q1 FY 2031-32 in the queue.
+DEMO_AS_OF = dt.datetime(2031, 7, 20, 10, 0, tzinfo=IST)
 ENV = "REPM_CLOCK_AS_OF"
 
 _traveller = None

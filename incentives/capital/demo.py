@@ -4,8 +4,10 @@ Each commissioned award of the main tender uploads an investment ledger a month 
 commissioning, with a CA certificate; every ledger holds a line under "other", one invoice dated
 before the eligible-from date and one repeated invoice, so the page shows lines judged not
 eligible. All but the last to commission are verified (one with a line excluded), approved by a
-different person and sanctioned (letters issued synchronously); the last waits for the verifier.
-Idempotent: an award that has a claim is left alone; an award not commissioned is skipped.
+different person, sanctioned (letters issued synchronously) and paid, one letter only in part;
+the last to commission files its ledger late, three weeks before the demo's date, so it waits for
+the verifier. Idempotent: an award that has a claim is left alone (its payments are made if
+missing); an award not commissioned is skipped.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from beneficiaries.models import User
 from bidding.models import Award
 from incentives import sanctions
+from incentives import services as money_services
 from incentives.capital import columns, services
 from incentives.capital.models import CapitalSubsidyClaim, InvestmentLine
 from incentives.gestation.models import Plant
 from incentives.models import SanctionLetter, SanctionRequest
 from repm_portal import jobs
 from repm_portal.demo_clock import DEMO_AS_OF
-from repm_portal.money import crore, format_inr
+from repm_portal.money import crore, format_inr, to_money
 from repm_portal.pdf import render_pdf
 from repm_portal.roles import Role
 
@@ -78,6 +81,15 @@ LEDGER = [
 # Eligible investment per award, in crore: above each slab's minimum, so the figure shows which
 # limit binds (the 1,200 MTPA awards reach their Rs 150 crore cap; the others get the 15 % rate).
 ELIGIBLE_CRORE = {1200: 1080, 1100: 660, 1000: 720, 900: 560, 800: 610, 700: 450, 600: 330}
+# The late claimant files this many days before the demo's date.
+LATE_FILING_DAYS = 21
+# Tranches (days after the letter, share of the sanction) by rank: L4's letter is part-paid.
+PAYMENTS = {
+    1: [(18, Decimal("1"))],
+    2: [(12, Decimal("0.6")), (26, Decimal("0.4"))],
+    4: [(21, Decimal("0.5"))],
+    5: [(16, Decimal("1"))],
+}
 
 
 def _at(day: dt.date, hour: int = 11) -> dt.datetime:
@@ -155,6 +167,33 @@ def _claimant(award: Award) -> User:
     return award.bid.firm.users.filter(role=Role.FIRM_USER, is_active=True).order_by("pk").first()
 
 
+def _utr(letter: SanctionLetter, n: int) -> str:
+    return f"SBIN{letter.financial_year.replace('-', '')}{letter.serial:06d}{n}"
+
+
+def _pay(award: Award, official: User) -> int:
+    """The award's tranches against its capital subsidy letter, each on its own date; missing ones only."""
+    letter = SanctionLetter.objects.filter(
+        award=award, claim_type=services.CLAIM_TYPE, status=SanctionLetter.Status.ISSUED,
+        reversed_by__isnull=True,
+    ).first()  # fmt: skip
+    if letter is None:
+        return 0
+    made = 0
+    for n, (days, share) in enumerate(PAYMENTS.get(award.rank, []), start=1):
+        utr = _utr(letter, n)
+        paid_on = letter.dated + dt.timedelta(days=days)
+        moment = _at(paid_on, 15)
+        if moment >= DEMO_AS_OF or letter.payments.filter(utr=utr).exists():
+            continue
+        money_services.record_payment(
+            actor=official, letter=letter, amount=to_money(letter.amount * share),
+            paid_on=paid_on, utr=utr, remarks="Released through PFMS", now=moment,
+        )  # fmt: skip
+        made += 1
+    return made
+
+
 def seed() -> list[str]:
     awards = list(
         Award.objects.filter(tender__reference=MAIN_REFERENCE)
@@ -171,13 +210,18 @@ def seed() -> list[str]:
     waiting = max(commissioned, key=lambda a: (plants[a.pk].commissioned_on, a.rank))
     verifier = User.objects.get(username="verifier")
     approver = User.objects.get(username="approver")
+    official = User.objects.get(username="official")
     out = []
+    paid = 0
     for award in commissioned:
         if CapitalSubsidyClaim.objects.filter(award=award).exists():
+            paid += _pay(award, official)
             continue
         firm_user = _claimant(award)
         on = plants[award.pk].commissioned_on
         uploaded = _at(on + dt.timedelta(days=30))
+        if award.pk == waiting.pk:
+            uploaded = DEMO_AS_OF - dt.timedelta(days=LATE_FILING_DAYS)
         if uploaded >= DEMO_AS_OF:
             continue
         data, rows = _ledger(award, on)
@@ -222,9 +266,14 @@ def seed() -> list[str]:
             ),
         )
         letter = SanctionLetter.objects.filter(request=request).first()
+        made = _pay(award, official)
+        paid += made
         claim.refresh_from_db()
         out.append(
             f"{claim.reference}: {claim.get_status_display().lower()}"
             + (f", {letter.number} for {format_inr(letter.amount)}" if letter else "")
+            + (f", {made} payment(s)" if made else "")
         )
+    if not out and paid:
+        out.append(f"{paid} capital subsidy payment(s) recorded.")
     return out or ["Capital subsidy claims already seeded."]

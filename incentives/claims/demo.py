@@ -1,9 +1,21 @@
-"""Demo sales claims: every commissioned award claims each quarter from commissioning to the one before the demo's date.
+"""Demo sales claims: every commissioned award claims each quarter to the demo's date, and the officials work them.
 
-Files are generated (seeded, so every run makes the same bytes), uploaded by the award's
-firm user and stored through the services, synchronously (no worker needed). NeoMag's
-second quarter is first refused for three errors and then uploaded again, corrected.
-Idempotent: a period that already has an upload is left alone.
+Each quarter's file is small (12-30 invoices) and generated from a seed, so every run makes the
+same bytes; the firm user uploads it, submits it with a CA certificate and the declaration, the
+verifier verifies it and the approver approves it, which asks for its SLI sanction (the SLI demo
+issues the letters, as the worker would). The sales are shaped so that the caps show: one of
+Kaveri's quarters sells cheap grades (the 40 % turnover cap binds), one of NeoMag's sells past its
+capacity (the capacity cap binds), and Bharat sells at a price where a turnover cap of 30 % binds
+but 40 % does not, so the amendment of 1 Jan 2030 (made here, before any claim names its rule set)
+leaves its FY 2029-30 quarters with more than the year's figure: an excess the true-up recovers.
+Bharat's last quarter of that year is heavy with credit notes, which widens the excess.
+
+Along the way: NeoMag's Q2 FY 2028-29 file is refused first for three errors and then uploaded
+corrected; one of Deccan's claims is returned for two missing invoices and resubmitted; Kaveri
+has a line excluded and NeoMag a line's kg corrected, each with its reason; L5 Vidarbha stops
+claiming when it exits the scheme (the recovery demo). The latest quarter is left with Deccan
+submitted and Kaveri verified, so the verifier's and the approver's queues are not empty.
+Idempotent: each claim is taken on from wherever it stands.
 """
 
 from __future__ import annotations
@@ -12,23 +24,56 @@ import csv
 import datetime as dt
 import io
 import zlib
+from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from beneficiaries.models import User
 from bidding.models import Award
 from incentives.claims import selectors, services
+from incentives.claims.models import Claim, ClaimLine
+from incentives.gestation.demo import _pdf
 from incentives.ingest.columns import HEADER
+from incentives.recovery.demo import EXIT_ON, EXITING_RANK
 from repm_portal.demo_clock import DEMO_AS_OF, IST
+from repm_portal.models import RuleSet
+from repm_portal.services import amend_rule_set
 
 MAIN_REFERENCE = "MHI/REPM/GTE/2026/01"
-# Uploaded this many days after the period ends, at 11:00 IST; the refused file two days earlier.
-UPLOAD_AFTER_DAYS = 12
+S = Claim.Status
 
-GRADES = {  # grade -> (share of lines, Rs per kg)
-    "N35": (0.10, 3300), "N42": (0.18, 3800), "N48": (0.10, 4300), "N52": (0.12, 4700),
-    "N38SH": (0.15, 5100), "N42SH": (0.15, 5500), "N38UH": (0.12, 6300), "N33EH": (0.08, 7200),
-}  # fmt: skip
+# The amendment every claim of a period ending on or after its date is computed under.
+AMENDMENT = {
+    "notification": "S.O. 6120(E)",
+    "notified_on": dt.date(2029, 12, 10),
+    "effective_from": dt.date(2030, 1, 1),
+    "summary": "Turnover cap of the sales-linked incentive lowered from 40 % to 30 % of net sales value",
+    "changes": {"turnover_cap_pct": Decimal("30.00")},
+}
+
+# Days after the period ends (at 11:00 IST) that each step of a claim is taken.
+STEPS = {"upload": 4, "submit": 6, "start": 9, "adjust": 11, "verify": 14, "approve": 17}
+# The returned claim: back to the firm a day into verification, corrected and resubmitted.
+RETURNED_STEPS = STEPS | {"return": 10, "reupload": 11, "resubmit": 12, "restart": 13,
+                          "verify": 16, "approve": 19}  # fmt: skip
+
+# Average price per kg of each award's sales (by rank): Bharat's sits where 40 % of it is more
+# than its rate (Rs 1,910) but 30 % less; the others' stay above their rate at 30 %.
+PRICE = {1: 7200, 2: 5100, 3: 7100, 4: 7300, 5: 7400}
+# (rank, quarter): what is special about that quarter's sales.
+CHEAP = {(4, "Q4 FY 2028-29"): 4300}  # cheap grades: the turnover cap binds
+OVER_CAPACITY = {(1, "Q3 FY 2030-31"): 1.05}  # share of the quarter's capacity sold
+CREDIT_HEAVY = {(2, "Q4 FY 2029-30")}  # returns of a third of the previous quarter's sales
+EXCLUDED = {(4, "Q1 FY 2029-30")}  # a line priced far below the band, excluded by the verifier
+CORRECTED = {(1, "Q2 FY 2029-30")}  # a line's kg corrected by the verifier
+RETURNED = {(3, "Q2 FY 2029-30")}  # returned for two missing invoices, then resubmitted
+# The latest quarter of these awards waits in the officials' queues.
+LEFT_AT = {3: S.SUBMITTED, 4: S.VERIFIED}
+REFUSED_FIRST = (1, 2)  # NeoMag's Q2 of its first year: refused for three errors, then corrected
+
+GRADES = ["N35", "N42", "N48", "N52", "N38SH", "N42SH", "N38UH", "N33EH"]
 DOMESTIC_BUYERS = [
     ("Ola Electric Mobility Ltd", "29AAFCO4213H1Z"),
     ("TVS Motor Company Ltd", "33AAACT5012N1Z"),
@@ -52,76 +97,93 @@ def _with_check(head: str) -> str:
     return head + gstin_check_character(head)
 
 
-def _buyers() -> list[tuple[str, str, str, bool]]:
-    """(name, GSTIN, export country, related party): the group company of each firm is first."""
+def _buyers(award: Award) -> list[tuple[str, str, str, bool]]:
+    """(name, GSTIN, export country, related party): eight Indian buyers, three abroad, the group company."""
     domestic = [(name, _with_check(head), "", False) for name, head in DOMESTIC_BUYERS]
     exports = [(name, "", country, False) for name, country in EXPORT_BUYERS]
-    return domestic + exports
+    related_name = f"{award.bid.firm.legal_name.split()[0]} Motors Pvt Ltd"
+    group_gstin = _with_check(f"27AAHC{'ABCDE'[award.pk % 5]}{1000 + award.pk % 9000:04d}K1Z")
+    return [*domestic, *exports, (related_name, group_gstin, "", True)]
 
 
 def _rng(award: Award, period_start: dt.date) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(f"{award.pk}:{period_start}".encode()))
+    # By rank, not id: the same sales whatever ids the database hands out.
+    return np.random.default_rng(zlib.crc32(f"L{award.rank}:{period_start}".encode()))
 
 
-def _lines(award: Award, period, *, first_number: int, earlier: list[str]) -> list[dict]:
-    """A quarter's invoices: volume grows with the plant's ramp-up; a few returns of earlier sales."""
+def _key(award: Award, period) -> tuple[int, str]:
+    return (award.rank, period.quarter.label)
+
+
+def _lines(
+    award: Award, period, *, index: int, first_number: int, earlier: list[dict]
+) -> list[dict]:
+    """A quarter's invoices: volume ramps up over the first quarters; returns of earlier sales."""
     rng = _rng(award, period.starts_on)
-    ramp = min(1.0, 0.25 + 0.15 * first_number / 1000)
-    kg_target = award.allocated_mtpa * 1000 * period.days / 365 * ramp * rng.uniform(0.5, 0.7)
-    count = int(np.clip(kg_target / 350, 150, 1200))
-    buyers = _buyers()
-    related_name = f"{award.bid.firm.legal_name.split()[0]} Motors Pvt Ltd"
-    group_gstin = _with_check(f"27AAHC{'ABCDE'[award.pk % 5]}{1000 + award.pk % 9000:04d}K1Z")
-    buyers.append((related_name, group_gstin, "", True))
+    key = _key(award, period)
+    share = OVER_CAPACITY.get(key, min(0.78, 0.46 + 0.04 * index) * rng.uniform(0.94, 1.04))
+    kg_target = award.allocated_mtpa * 1000 * period.days / period.quarter.fy.days * share
+    price = CHEAP.get(key, PRICE.get(award.rank, 7000))
+    count = int(rng.integers(12, 23))  # with up to eight credit notes, at most 30 lines
+    buyers = _buyers(award)
     weights = np.array([8, 7, 6, 5, 5, 4, 3, 3, 2, 2, 1, 2], dtype=float)[: len(buyers)]
-    weights /= weights.sum()
-    grade_names = list(GRADES)
-    grade_share = np.array([share for share, _ in GRADES.values()])
+    buyer_of = rng.choice(len(buyers), size=count, p=weights / weights.sum())
+    grade_of = rng.integers(0, len(GRADES), count)
     days = np.sort(rng.integers(0, period.days, count))
-    buyer_of = rng.choice(len(buyers), size=count, p=weights)
-    grade_of = rng.choice(len(grade_names), size=count, p=grade_share / grade_share.sum())
-    grams = (rng.lognormal(np.log(kg_target / count * 1000), 0.6, count)).astype(np.int64)
-    prices = np.array([GRADES[g][1] for g in grade_names])[grade_of] * rng.uniform(
-        0.92, 1.08, count
-    )
+    spread = rng.lognormal(0, 0.35, count)
+    grams = np.floor(spread / spread.sum() * kg_target * 1000).astype(np.int64)
+    prices = price * rng.uniform(0.95, 1.05, count)
     fy = period.quarter.fy.label[3:].replace("-", "")
+    prefix = award.bid.firm.legal_name[:3].upper()
     records = []
-    for n in range(count):  # a demo of a few hundred lines: plain Python is clear enough here
+    for n in range(count):  # a file of a few dozen lines: plain Python is clear enough here
         name, gstin, country, related = buyers[buyer_of[n]]
-        kg = grams[n] / 1000
+        kg = Decimal(int(grams[n])) / 1000
         records.append(
             {
-                "invoice_number": f"{award.bid.firm.legal_name[:3].upper()}/{fy}/{first_number + n:06d}",
+                "invoice_number": f"{prefix}/{fy}/{first_number + n:06d}",
                 "invoice_date": (period.starts_on + dt.timedelta(days=int(days[n]))).isoformat(),
                 "buyer_name": name,
                 "buyer_gstin": gstin,
                 "export_country": country,
                 "hsn_code": "85051110" if n % 5 else "85051190",
-                "magnet_grade": grade_names[grade_of[n]],
+                "magnet_grade": GRADES[grade_of[n]],
                 "quantity_kg": f"{kg:.3f}",
-                "net_sales_value": f"{kg * prices[n]:.2f}",
+                "net_sales_value": f"{kg * Decimal(f'{prices[n]:.2f}'):.2f}",
                 "credit_note_ref": "",
                 "related_party": "Y" if related else "N",
                 "plant": award.plant.name,
             }
         )
-    # One line priced far below the band, for the verifier to look at.
-    records[count // 3]["net_sales_value"] = (
-        f"{float(records[count // 3]['quantity_kg']) * 400:.2f}"
-    )
-    # Returns of two invoices of the previous quarter.
-    for k, reversed_number in enumerate(earlier[:2]):
+    if key in EXCLUDED:  # one line priced far below the band, for the verifier to look at
+        record = records[count // 3]
+        record["net_sales_value"] = f"{Decimal(record['quantity_kg']) * 400:.2f}"
+    # Returns of invoices of the previous quarter: two small ones, or a third of its volume.
+    heavy = key in CREDIT_HEAVY
+    for k, returned in enumerate(earlier[: 8 if heavy else 2]):
+        kg = (Decimal(returned["quantity_kg"]) * Decimal("0.6")).quantize(Decimal("0.001")) if heavy else Decimal("12.500")  # fmt: skip
+        rate = Decimal(returned["net_sales_value"]) / Decimal(returned["quantity_kg"])
         records.append(
             {
-                **records[k],
-                "invoice_number": f"CN/{fy}/{first_number + k:06d}",
+                **returned,
+                "invoice_number": f"CN/{prefix}/{fy}/{first_number + k:06d}",
                 "invoice_date": (period.starts_on + dt.timedelta(days=5 + k)).isoformat(),
-                "quantity_kg": "-12.500",
-                "net_sales_value": "-62500.00",
-                "credit_note_ref": reversed_number,
+                "quantity_kg": f"{-kg:.3f}",
+                "net_sales_value": f"{-(kg * rate):.2f}",
+                "credit_note_ref": returned["invoice_number"],
             }
         )
     return records
+
+
+def _file(award: Award, records: list[dict]) -> bytes:
+    """The award's file as its firm writes it: Bharat's spreadsheet exports with semicolons."""
+    return _csv(records, delimiter=";" if award.rank == 2 else ",")
+
+
+def _filed(key, records: list[dict]) -> list[dict]:
+    """What the firm uploads first: the returned claim's file is two invoices short."""
+    return records[:-4] + records[-2:] if key in RETURNED else records
 
 
 def _csv(records: list[dict], *, delimiter: str = ",") -> bytes:
@@ -139,8 +201,26 @@ def _with_errors(records: list[dict], period) -> list[dict]:
     broken = [dict(r) for r in records]
     broken[4]["hsn_code"] = "85059000"
     broken[9]["invoice_date"] = (period.ends_on + dt.timedelta(days=2)).isoformat()
-    broken[15]["invoice_number"] = broken[14]["invoice_number"]
+    broken[11]["invoice_number"] = broken[10]["invoice_number"]
     return broken
+
+
+def _certificate(award: Award, period, data: bytes, version: int = 1) -> SimpleUploadedFile:
+    """A small CA certificate naming the file it certifies (by its SHA-256)."""
+    import hashlib
+
+    pdf = _pdf(
+        "Certificate of sales: sales-linked incentive",
+        [
+            award.bid.firm.legal_name,
+            f"{award.label} of {award.tender.reference}, {period.label}",
+            f"Sales file SHA-256 {hashlib.sha256(data).hexdigest()[:32]}...",
+            "Invoices traced to the GST returns (GSTR-1) and the books of account.",
+            "CA Meenakshi Iyer, Iyer Bhatt & Associates (FRN 012345S), M. No. 204518",
+            f"Version {version}",
+        ],
+    )
+    return SimpleUploadedFile("ca-certificate.pdf", pdf, content_type="application/pdf")
 
 
 def _upload(award, user, period, data: bytes, name: str, now: dt.datetime):
@@ -155,52 +235,190 @@ def _upload(award, user, period, data: bytes, name: str, now: dt.datetime):
     return services.process_upload(upload_id=received.upload.pk, now=now) or received.upload
 
 
+def _amend(official: User) -> RuleSet:
+    found = RuleSet.objects.filter(notification=AMENDMENT["notification"]).first()
+    return found or amend_rule_set(actor=official, **AMENDMENT)
+
+
+@dataclass
+class Officials:
+    verifier: User
+    approver: User
+
+
+def _at(period, day: int) -> dt.datetime:
+    moment = dt.datetime.combine(period.ends_on + dt.timedelta(days=day), dt.time(11), tzinfo=IST)
+    if moment >= DEMO_AS_OF:
+        raise ValueError(f"The demo's claim step on {moment:%d %b %Y} is after its date.")
+    return moment
+
+
+def _adjust(claim: Claim, key, officials: Officials, now: dt.datetime) -> None:
+    if claim.adjustments.exists():
+        return
+    lines = ClaimLine.objects.filter(claim=claim, credit_note_ref="").order_by("row")
+    if key in EXCLUDED:
+        line = min(lines, key=lambda line: line.net_sales_value / line.quantity_kg)
+        services.adjust_line(
+            actor=officials.verifier, claim=claim, row=line.row, kind="exclude",
+            reason=(
+                f"Invoice {line.invoice_number} is priced at Rs 400/kg, far below the band for "
+                f"{line.magnet_grade}; the firm could not show it was at arm's length."
+            ),
+            now=now,
+        )  # fmt: skip
+    if key in CORRECTED:
+        line = lines[2]
+        kg = (line.quantity_kg * Decimal("0.9")).quantize(Decimal("0.001"))
+        services.adjust_line(
+            actor=officials.verifier, claim=claim, row=line.row, kind="correct",
+            quantity_kg=kg,
+            reason=(
+                f"The weighbridge slip and e-way bill of invoice {line.invoice_number} show "
+                f"{kg} kg dispatched; the invoice was raised on the order quantity."
+            ),
+            now=now,
+        )  # fmt: skip
+
+
+def _walk(claim: Claim, *, award, user, period, key, records, stop: str | None, officials) -> Claim:
+    """Take the claim on from where it stands to approval (or to `stop`)."""
+    returned = key in RETURNED
+    steps = RETURNED_STEPS if returned else STEPS
+    data = _file(award, records)
+
+    def at(step: str) -> dt.datetime:
+        return _at(period, steps[step])
+
+    def fresh() -> Claim:
+        return Claim.objects.get(pk=claim.pk)
+
+    if claim.status == S.DRAFT:
+        filed = _file(award, _filed(key, records))
+        services.submit_claim(
+            actor=user, claim=claim, certificate=_certificate(award, period, filed),
+            declaration=True, now=at("submit"),
+        )  # fmt: skip
+        claim = fresh()
+    if claim.status == S.SUBMITTED and stop != S.SUBMITTED:
+        corrected = returned and claim.award.sales_uploads.filter(
+            period_start=period.starts_on
+        ).count() > 1  # fmt: skip
+        services.start_verification(
+            actor=officials.verifier, claim=claim, now=at("restart" if corrected else "start")
+        )
+        claim = fresh()
+    if claim.status == S.UNDER_VERIFICATION and returned and claim.award.sales_uploads.filter(
+        period_start=period.starts_on
+    ).count() == 1:  # fmt: skip
+        services.return_claim(
+            actor=officials.verifier, claim=claim,
+            reason=(
+                f"Invoices {records[-4]['invoice_number']} and {records[-3]['invoice_number']} are in the "
+                "GST return (GSTR-1) for the quarter but not in the file; add them and upload again."
+            ),
+            now=at("return"),
+        )  # fmt: skip
+        claim = fresh()
+    if claim.status == S.RETURNED:
+        name = f"{user.username}-{period.quarter.label.replace(' ', '-').lower()}-complete.csv"
+        _upload(award, user, period, data, name, at("reupload"))
+        services.submit_claim(
+            actor=user, claim=fresh(), certificate=_certificate(award, period, data, 2),
+            declaration=True, now=at("resubmit"),
+        )  # fmt: skip
+        services.start_verification(actor=officials.verifier, claim=fresh(), now=at("restart"))
+        claim = fresh()
+    if claim.status == S.UNDER_VERIFICATION:
+        _adjust(claim, key, officials, at("adjust"))
+        services.verify_claim(
+            actor=officials.verifier, claim=claim,
+            remarks="Invoices sampled against GSTR-1 and e-way bills; plant production log consistent.",
+            now=at("verify"),
+        )  # fmt: skip
+        claim = fresh()
+    if claim.status == S.VERIFIED and stop != S.VERIFIED:
+        services.approve_claim(actor=officials.approver, claim=claim, now=at("approve"))
+        claim = fresh()
+    return claim
+
+
+def _claimable(award: Award) -> list:
+    """The award's periods it claims by the demo's date: uploaded before it, and before its exit."""
+    periods = []
+    for period in selectors.periods_of(award):
+        uploaded, approved = (
+            dt.datetime.combine(period.ends_on + dt.timedelta(days=STEPS[step]), dt.time(11), tzinfo=IST)
+            for step in ("upload", "approve")
+        )  # fmt: skip
+        if approved >= DEMO_AS_OF:
+            break
+        if award.rank == EXITING_RANK and uploaded.date() >= EXIT_ON:
+            break
+        periods.append(period)
+    return periods
+
+
 def seed() -> list[str]:
     awards = [
         award
         for award in Award.objects.filter(tender__reference=MAIN_REFERENCE)
-        .select_related("bid__firm", "rule_set", "plant")
+        .select_related("bid__firm", "rule_set", "plant", "tender")
         .order_by("rank")
         if selectors.plant_of(award) is not None and award.plant.commissioned_on is not None
     ]
     if not awards:
         return ["No award is commissioned yet (the gestation demo commissions them): no claims."]
-    as_of = DEMO_AS_OF.date()
-    report = []
+    officials = Officials(
+        verifier=User.objects.get(username="verifier"),
+        approver=User.objects.get(username="approver"),
+    )
+    amendment = _amend(User.objects.get(username="official"))
+    report = [
+        f"Rule set v{amendment.version} ({amendment.notification}, from "
+        f"{amendment.effective_from:%d %b %Y}): {amendment.summary.lower()}"
+    ]
     for award in awards:
         user = award.bid.firm.users.order_by("pk").first()
         if user is None:
             report.append(f"{award}: its firm has no user to upload claims; skipped.")
             continue
-        stored = refused = 0
+        refused = 0
         number = 1
-        earlier: list[str] = []
-        for period in selectors.periods_of(award):
-            if period.ends_on >= as_of:
-                break
-            records = _lines(award, period, first_number=number, earlier=earlier)
+        earlier: list[dict] = []
+        periods = _claimable(award)
+        for index, period in enumerate(periods):
+            key = _key(award, period)
+            records = _lines(award, period, index=index, first_number=number, earlier=earlier)
             number += len(records)
-            earlier = [r["invoice_number"] for r in records[5:7]]
-            if award.sales_uploads.filter(period_start=period.starts_on).exists():
-                continue
-            upload_day = period.ends_on + dt.timedelta(days=UPLOAD_AFTER_DAYS)
-            now = dt.datetime.combine(upload_day, dt.time(11, 0), tzinfo=IST)
-            if now >= DEMO_AS_OF:
-                break
-            slug = f"{user.username}-{period.quarter.label.replace(' ', '-').lower()}"
-            name = f"{slug}.csv"
-            if award.rank == 1 and period.quarter.number == 2 and not refused:
-                first = _upload(award, user, period, _csv(_with_errors(records, period)),
-                                name, now - dt.timedelta(days=2))  # fmt: skip
-                refused += first.status == "rejected"
-                name = f"{slug}-corrected.csv"
-            upload = _upload(
-                award, user, period, _csv(records, delimiter=";" if award.rank == 2 else ","),
-                name, now,
+            earlier = [r for r in records if not r["credit_note_ref"]][5:13]
+            claim = Claim.objects.filter(award=award, period_start=period.starts_on).first()
+            if claim is None:
+                slug = f"{user.username}-{period.quarter.label.replace(' ', '-').lower()}"
+                now = _at(period, STEPS["upload"])
+                if (award.rank, period.quarter.number) == REFUSED_FIRST and index < 4:
+                    first = _upload(award, user, period, _csv(_with_errors(records, period)),
+                                    f"{slug}.csv", now - dt.timedelta(days=2))  # fmt: skip
+                    refused += first.status == "rejected"
+                    slug += "-corrected"
+                _upload(award, user, period, _file(award, _filed(key, records)), f"{slug}.csv", now)
+                claim = Claim.objects.get(award=award, period_start=period.starts_on)
+            latest = index == len(periods) - 1
+            _walk(
+                claim, award=award, user=user, period=period, key=key, records=records,
+                stop=LEFT_AT.get(award.rank) if latest else None, officials=officials,
             )  # fmt: skip
-            stored += upload.status == "accepted"
+        claims = Claim.objects.filter(award=award)
+        counts = {status: claims.filter(status=status).count() for status in S.values}
+        waiting = [
+            f"{n} {S(status).label.lower()}"
+            for status, n in counts.items()
+            if n and status != S.APPROVED
+        ]
         report.append(
-            f"{award.bid.bidder_name} ({award.label}): {stored} quarterly claim(s) stored"
+            f"{award.label} {award.bid.bidder_name}: {claims.count()} quarterly claims, "
+            f"{counts[S.APPROVED]} approved" + (f", {', '.join(waiting)}" if waiting else "")
             + (f", {refused} file refused first and corrected" if refused else "")
-        )
+            + (f" (no claim after its exit on {EXIT_ON:%d %b %Y})" if award.rank == EXITING_RANK else "")
+        )  # fmt: skip
     return report

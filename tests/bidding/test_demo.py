@@ -36,7 +36,7 @@ def test_the_demo_shows_a_whole_tender_and_is_idempotent(rules, client):
         AwardLetter.objects.filter(award__tender=main, status=AwardLetter.Status.ISSUED).count()
         == 5
     )
-    assert PerformanceBankGuarantee.objects.filter(award__tender=main).count() == 4
+    assert PerformanceBankGuarantee.objects.filter(award__tender=main).count() == 5
     assert (
         BidVersion.objects.filter(bid__tender=main, bid__firm__users__username="kaveri").count()
         == 2
@@ -44,6 +44,8 @@ def test_the_demo_shows_a_whole_tender_and_is_idempotent(rules, client):
     assert main.versions.count() == 2  # as published, and one corrigendum
     retender = Tender.objects.get(reference=demo.RETENDER_REFERENCE)
     assert retender.status == Tender.Status.PUBLISHED and retender.bids.count() == 1
+    # it offers again what the last-ranked winner frees when it exits
+    assert retender.capacity_mtpa == main.awards.get(rank=5).allocated_mtpa
     assert any("waitlist" in line for line in lines)
 
     # Running it again adds nothing

@@ -60,7 +60,12 @@ def test_the_demo_sanctions_most_leaves_one_for_the_verifier_and_is_idempotent(a
         assert claim.letter.created_at < DEMO_AS_OF
         assert claim.lines.filter(eligible=False).count() == 3  # other, too early, repeated
     assert claims[2].lines.filter(excluded=True).count() == 1
-    assert LedgerEntry.objects.filter(claim_type="capital_subsidy").count() == 3
+    # paid: L1 in full, L2 in two tranches, L4 in part; the late claimant files near the demo's date
+    paid = {rank: sum(p.amount for p in claims[rank].letter.payments.all()) for rank in (1, 2, 4)}
+    assert paid[1] == claims[1].letter.amount and paid[2] == claims[2].letter.amount
+    assert 0 < paid[4] < claims[4].letter.amount
+    assert claims[3].submitted_at > DEMO_AS_OF - dt.timedelta(days=30)
+    assert LedgerEntry.objects.filter(claim_type="capital_subsidy", kind="sanction").count() == 3
     assert any("waiting for the verifier" in line for line in lines)
 
     events = AuditEvent.objects.count()

@@ -1,16 +1,20 @@
-"""The claims demo, after the bidding and gestation demos: quarters of claims per commissioned award, one refused first."""
+"""The claims demo, after the bidding and gestation demos: every quarter claimed, submitted, verified and approved; a few exceptions."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
 from beneficiaries import demo as beneficiaries_demo
 from bidding import demo as bidding_demo
 from incentives.claims import demo
-from incentives.claims.models import Claim, ClaimUpload
+from incentives.claims.models import Claim, ClaimUpload, LineAdjustment
 from incentives.gestation import demo as gestation_demo
+from incentives.recovery.demo import EXIT_ON, EXITING_RANK
 from repm_portal.audit import verify_chain
 from repm_portal.demo_clock import DEMO_AS_OF
+from repm_portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -22,30 +26,53 @@ def test_without_a_commissioned_award_the_demo_does_nothing_and_says_so(rules):
     assert not ClaimUpload.objects.exists()
 
 
-def test_the_demo_claims_every_quarter_to_the_one_before_its_date_and_is_idempotent(rules):
+def test_the_demo_claims_every_quarter_and_walks_the_workflow_and_is_idempotent(rules):
     beneficiaries_demo.seed()
     bidding_demo.seed()
     gestation_demo.seed()
     lines = demo.seed()
 
-    claims = Claim.objects.select_related("award").order_by("award__rank", "period_start")
-    awards = {claim.award_id for claim in claims}
-    assert len(awards) == 5, lines
-    for award_id in awards:
-        mine = [c for c in claims if c.award_id == award_id]
-        assert len(mine) >= 4, (award_id, len(mine))
+    claims = list(
+        Claim.objects.select_related("award", "rule_set").order_by("award__rank", "period_start")
+    )
+    by_rank: dict[int, list[Claim]] = {}
+    for claim in claims:
+        by_rank.setdefault(claim.award.rank, []).append(claim)
+    assert sorted(by_rank) == [1, 2, 3, 4, 5], lines
+    for rank, mine in by_rank.items():
         assert all(c.period_end < DEMO_AS_OF.date() for c in mine)
-        assert all(c.line_count >= 150 and c.eligible_kg > 0 for c in mine)
+        assert all(12 <= c.line_count <= 30 and c.eligible_kg > 0 for c in mine)
+        assert all(c.certificate_id and c.declared_at for c in mine)
+        if rank != EXITING_RANK:  # every quarter to the one before the demo's date
+            assert mine[-1].quarter_label == "Q1 FY 2031-32", rank
+    # the exiting award claims nothing after its exit
+    assert all(c.created_at.date() < EXIT_ON for c in by_rank[EXITING_RANK])
+    # approved, but for the two latest quarters left in the officials' queues
+    assert [c.status for c in claims if c.status != Claim.Status.APPROVED] == [
+        "submitted",
+        "verified",
+    ]
+    assert by_rank[3][-1].status == "submitted" and by_rank[4][-1].status == "verified"
+    assert all(c.approved_by_id != c.verified_by_id for c in claims if c.approved_by_id)
+    # claims of periods ending from 1 Jan 2030 are computed under the amendment (turnover cap 30 %)
+    for claim in claims:
+        expected = 2 if claim.period_end >= dt.date(2030, 1, 1) else 1
+        assert claim.rule_set.version == expected
+    # one line excluded, one kg corrected, each with its reason; one claim returned and resubmitted
+    adjustments = {a.kind: a for a in LineAdjustment.objects.all()}
+    assert set(adjustments) == {"exclude", "correct"}
+    assert all(len(a.reason) > 40 for a in adjustments.values())
+    returned = AuditEvent.objects.get(action="claim.returned")
+    assert Claim.objects.get(pk=returned.object_id).status == "approved"
     refused = ClaimUpload.objects.filter(status=ClaimUpload.Status.REJECTED)
     assert refused.count() == 1
     assert refused.get().summary_by_rule == {
         "hsn_prefix": 1, "date_in_period": 1, "duplicate_in_file": 1,
     }  # fmt: skip
-    assert ClaimUpload.objects.filter(status=ClaimUpload.Status.ACCEPTED).count() == claims.count()
     assert any("refused first and corrected" in line for line in lines)
     assert verify_chain().intact
 
     # running it again adds nothing
-    before = ClaimUpload.objects.count()
+    before = AuditEvent.objects.count()
     demo.seed()
-    assert ClaimUpload.objects.count() == before
+    assert AuditEvent.objects.count() == before
