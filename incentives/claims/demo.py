@@ -44,12 +44,17 @@ from repm_portal.services import amend_rule_set
 MAIN_REFERENCE = "MHI/REPM/GTE/2026/01"
 S = Claim.Status
 
-# The amendment every claim of a period ending on or after its date is computed under.
+# An illustrative amendment (no such notification exists) that shows rule versions at work: a claim
+# is computed under the version in force on its period end, and a mid-year change gives a true-up
+# an excess to net (under one rule set, the year computed whole never falls below its quarters).
 AMENDMENT = {
-    "notification": "S.O. 6120(E)",
+    "notification": "Demo amendment (illustrative)",
     "notified_on": dt.date(2029, 12, 10),
     "effective_from": dt.date(2030, 1, 1),
-    "summary": "Turnover cap of the sales-linked incentive lowered from 40 % to 30 % of net sales value",
+    "summary": (
+        "Illustrative, for the demo only: turnover cap of the sales-linked incentive lowered "
+        "from 40 % to 30 % of net sales value"
+    ),
     "changes": {"turnover_cap_pct": Decimal("30.00")},
 }
 
