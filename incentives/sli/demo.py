@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -64,15 +65,18 @@ def _issue(request: SanctionRequest, at: dt.datetime) -> None:
         )
 
 
-def _events() -> list[tuple[dt.datetime, str, object]]:
+def _events() -> list[tuple[dt.datetime, str, Any]]:
     """Every step still to take, by date: letters of approved claims, sweeps and approvals of true-ups."""
-    events: list[tuple[dt.datetime, str, object]] = []
+    events: list[tuple[dt.datetime, str, Any]] = []
     pending = SanctionRequest.objects.filter(
         claim_type=QUARTER_CLAIM_TYPE, status=SanctionRequest.Status.REQUESTED
     )
     claims = Claim.objects.in_bulk([int(r.claim_id) for r in pending])
     for request in pending:
-        events.append((claims[int(request.claim_id)].approved_at + LETTER_AFTER, "letter", request))
+        approved_at = claims[int(request.claim_id)].approved_at
+        if approved_at is None:
+            raise RuntimeError(f"Sanction request {request.key} names a claim never approved")
+        events.append((approved_at + LETTER_AFTER, "letter", request))
     for year in YEARS:
         if _approve_at(year) < DEMO_AS_OF:
             events.append((_sweep_at(year), "sweep", year))
@@ -151,7 +155,7 @@ def _replay_all() -> int:
 
 
 def _true_up_text(true_up: TrueUp) -> str:
-    if true_up.status == T.SANCTIONED:
+    if true_up.status == T.SANCTIONED and true_up.letter is not None:
         return f"{true_up.financial_year} +{format_inr(true_up.letter.amount)} ({true_up.letter.number})"
     if true_up.status == T.RECOVERED:
         netted = (
@@ -198,8 +202,12 @@ def seed() -> list[str]:
     checked = _replay_all()
     lines = [_award_line(award) for award in awards]
     keys = {v: k for k, v in _letter_keys().items()}
-    unpaid = SanctionLetter.objects.filter(pk=keys.get(UNPAID)).first()
-    part = SanctionLetter.objects.filter(pk=keys.get(PART_PAID[0])).first()
+    unpaid = SanctionLetter.objects.filter(pk=keys[UNPAID]).first() if UNPAID in keys else None
+    part = (
+        SanctionLetter.objects.filter(pk=keys[PART_PAID[0]]).first()
+        if PART_PAID[0] in keys
+        else None
+    )
     if unpaid is not None:
         lines.append(
             f"Unpaid past the 30-day service level: {unpaid.number} "
