@@ -157,12 +157,12 @@ def _lines(rng: np.random.Generator, *, count: int, period, prefix: str, scale: 
     )
 
 
-def _claim(award, period, lines, *, status: str, user, now: dt.datetime):
+def _claim(award, period, lines, *, status: str, user, verifier, approver, now: dt.datetime):
     """The claim and its accepted upload, with totals summed from the lines, the lines by COPY."""
     from django.db import connection, transaction
 
     from incentives.claims import storing
-    from incentives.claims.models import Claim, ClaimUpload
+    from incentives.claims.models import Claim, ClaimDocument, ClaimUpload
     from incentives.claims.selectors import rule_set_for
 
     rule_set = rule_set_for(period, award=award)
@@ -179,9 +179,24 @@ def _claim(award, period, lines, *, status: str, user, now: dt.datetime):
             award=award, period_start=period.starts_on, period_end=period.ends_on,
             quarter_label=period.label, is_early=period.is_early,
             window_closes_on=period.window_closes_on(rule_set.claim_window_days),
-            rule_set=rule_set, status=status, current_upload=upload, line_count=len(lines),
+            rule_set=rule_set, current_upload=upload, line_count=len(lines),
             eligible_kg=kg, net_sales_value=value, created_at=now, updated_at=now,
         )  # fmt: skip
+        certificate = ClaimDocument.objects.create(
+            claim=claim, kind=ClaimDocument.Kind.CA_CERTIFICATE,
+            file=f"claims/certificates/bench/{name}.pdf", original_name=f"{name}.pdf",
+            content_type="application/pdf", size=1000,
+            sha256=hashlib.sha256(f"certificate {name}".encode()).hexdigest(),
+            uploaded_by=user, uploaded_at=now,
+        )  # fmt: skip
+        # Generated as it would stand after the workflow (submitted, verified by one person,
+        # approved by another), not moved through it: the workflow has tests of its own.
+        Claim.objects.filter(pk=claim.pk).update(
+            status=status, certificate=certificate, declared_by=user, declared_at=now,
+            submitted_by=user, submitted_at=now, verified_by=verifier, verified_at=now,
+            approved_by=approver, approved_at=now,
+        )  # fmt: skip
+        claim.refresh_from_db()
         with connection.cursor() as cursor:
             storing.copy_lines(cursor, lines, claim_id=claim.pk, award_id=award.pk)
         # Written as generated data, not moved: the upload is created with its claim accepted.
@@ -230,6 +245,7 @@ def build(lines_per_claim: int, seed: int) -> dict[str, Any]:
 
     rng = np.random.default_rng(seed)
     approver = UserFactory(role=Role.APPROVER, username="bench_approver")
+    verifier = UserFactory(role=Role.VERIFIER, username="bench_verifier")
     awards = _awards()
     claims: list[Claim] = []
     waiting = []
@@ -247,7 +263,18 @@ def build(lines_per_claim: int, seed: int) -> dict[str, Any]:
             )  # fmt: skip
             last = n == len(periods) - 1
             status = Claim.Status.APPROVED if last else Claim.Status.SANCTIONED
-            claims.append(_claim(award, period, lines, status=status, user=user, now=now))
+            claims.append(
+                _claim(
+                    award,
+                    period,
+                    lines,
+                    status=status,
+                    user=user,
+                    verifier=verifier,
+                    approver=approver,
+                    now=now,
+                )
+            )
     lines_s = time.perf_counter() - started
     # The ledger's history in the order the quarters came in: each award's last one is left
     # approved, its sanction asked for, to be issued by the letter bench.
