@@ -8,26 +8,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
-    Case,
-    DecimalField,
     Exists,
-    F,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bidding.models import Award
 from incentives.claims.models import (
-    KG,
-    MONEY,
     Claim,
     ClaimDocument,
     ClaimLine,
@@ -289,51 +280,42 @@ def verified_totals(claim: Claim) -> tuple[Decimal, Decimal]:
     """The claim's eligible net kg and net sales value as the incentive engine takes them.
 
     The stored totals of its current upload, with the verifier's adjustments applied: an
-    excluded line counts nothing, a corrected one its corrected kg and/or value. One query
-    that reads only the adjusted lines, however many lines the claim has; exact Decimals.
+    excluded line counts nothing, a corrected one its corrected kg and/or value; the latest
+    adjustment of a line counts. One query that reads only the adjusted lines, however many
+    lines the claim has; exact Decimals. Written as SQL: the issuing job computes it under the
+    pool's lock, and the ORM's compiling of the same expression cost more than running it.
     """
-    line = ClaimLine.objects.filter(claim_id=OuterRef("claim_id"), row=OuterRef("row"))
-    kg_field: DecimalField[Decimal, Decimal] = DecimalField(
-        max_digits=KG["max_digits"], decimal_places=KG["decimal_places"]
-    )
-    value_field: DecimalField[Decimal, Decimal] = DecimalField(
-        max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"]
-    )
-    filed_kg = Subquery(line.values("quantity_kg")[:1], output_field=kg_field)
-    filed_value = Subquery(line.values("net_sales_value")[:1], output_field=value_field)
-    exclude, correct = LineAdjustment.Kind.EXCLUDE, LineAdjustment.Kind.CORRECT
-    change = _latest_adjustments(claim).aggregate(
-        kg=Coalesce(
-            Sum(
-                Case(
-                    When(kind=exclude, then=Value(0) - filed_kg),
-                    When(kind=correct, quantity_kg__isnull=False, then=F("quantity_kg") - filed_kg),
-                    default=Value(Decimal("0.000")),
-                    output_field=kg_field,
-                )
-            ),
-            Value(Decimal("0.000")),
-            output_field=kg_field,
-        ),
-        value=Coalesce(
-            Sum(
-                Case(
-                    When(kind=exclude, then=Value(0) - filed_value),
-                    When(
-                        kind=correct,
-                        net_sales_value__isnull=False,
-                        then=F("net_sales_value") - filed_value,
-                    ),
-                    default=Value(Decimal("0.00")),
-                    output_field=value_field,
-                )
-            ),
-            Value(Decimal("0.00")),
-            output_field=value_field,
-        ),
-    )
-    kg = (claim.eligible_kg + change["kg"]).quantize(Decimal("0.001"))
-    value = (claim.net_sales_value + change["value"]).quantize(Decimal("0.01"))
+    adjustments = LineAdjustment._meta.db_table
+    lines = ClaimLine._meta.db_table
+    statement = f"""
+        SELECT
+          COALESCE(SUM(CASE WHEN a.kind = %(exclude)s THEN -l.quantity_kg
+                            WHEN a.kind = %(correct)s AND a.quantity_kg IS NOT NULL
+                            THEN a.quantity_kg - l.quantity_kg ELSE 0 END), 0),
+          COALESCE(SUM(CASE WHEN a.kind = %(exclude)s THEN -l.net_sales_value
+                            WHEN a.kind = %(correct)s AND a.net_sales_value IS NOT NULL
+                            THEN a.net_sales_value - l.net_sales_value ELSE 0 END), 0)
+        FROM {adjustments} a
+        JOIN {lines} l ON l.claim_id = a.claim_id AND l.row = a.row
+        WHERE a.claim_id = %(claim)s AND a.upload_id = %(upload)s
+          AND NOT EXISTS (
+            SELECT 1 FROM {adjustments} b
+            WHERE b.claim_id = a.claim_id AND b.upload_id = a.upload_id AND b.row = a.row
+              AND b.id > a.id)
+    """  # noqa: S608 - table names from the models' _meta; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            {
+                "exclude": LineAdjustment.Kind.EXCLUDE,
+                "correct": LineAdjustment.Kind.CORRECT,
+                "claim": claim.pk,
+                "upload": claim.current_upload_id,
+            },
+        )
+        kg_change, value_change = cursor.fetchone()
+    kg = (claim.eligible_kg + Decimal(kg_change)).quantize(Decimal("0.001"))
+    value = (claim.net_sales_value + Decimal(value_change)).quantize(Decimal("0.01"))
     return kg, value
 
 
