@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bidding import views
+from bidding import guarantee_views, views
 
 urlpatterns = [
     path("tenders/", views.tender_list, name="tender_list"),
@@ -48,10 +48,12 @@ urlpatterns = [
         name="award_letter_status",
     ),
     path("awards/<int:award_id>/letter.pdf", views.award_letter_pdf, name="award_letter_pdf"),
-    path("awards/<int:award_id>/guarantee/", views.pbg_form, name="pbg_form"),
-    path("awards/<int:award_id>/guarantee/extend/", views.pbg_extend, name="pbg_extend"),
-    path("awards/<int:award_id>/guarantee/release/", views.pbg_release, name="pbg_release"),
-    path("awards/<int:award_id>/guarantee/invoke/", views.pbg_invoke, name="pbg_invoke"),
+    path("awards/<int:award_id>/guarantee/", guarantee_views.pbg_form, name="pbg_form"),
+    path("awards/<int:award_id>/guarantee/extend/", guarantee_views.pbg_extend, name="pbg_extend"),
+    path(
+        "awards/<int:award_id>/guarantee/release/", guarantee_views.pbg_release, name="pbg_release"
+    ),
+    path("awards/<int:award_id>/guarantee/invoke/", guarantee_views.pbg_invoke, name="pbg_invoke"),
     path("public/tenders/", views.public_tender_list, name="public_tender_list"),
     path("public/tenders/<int:tender_id>/", views.public_tender, name="public_tender"),
 ]

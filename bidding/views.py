@@ -23,10 +23,6 @@ from bidding.forms import (
     CorrigendumForm,
     DocumentForm,
     EvaluationForm,
-    PbgExtendForm,
-    PbgForm,
-    PbgInvokeForm,
-    PbgReleaseForm,
     QueryForm,
     ReturnForm,
     TenderForm,
@@ -34,7 +30,7 @@ from bidding.forms import (
 from bidding.models import AwardLetter, Bid, Stage, TechnicalEvaluation, Tender
 from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
-from repm_portal.money import crore, format_crore, format_inr
+from repm_portal.money import crore
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role, require_role
 
 # Tenders
@@ -666,118 +662,6 @@ def award_letter_pdf(request, award_id: int):
     response["Content-Disposition"] = f'inline; filename="{letter.number.replace("/", "-")}.pdf"'
     response["X-Content-SHA256"] = letter.sha256
     return response
-
-
-@login_required
-def pbg_form(request, award_id: int):
-    award = selectors.award_for(request.user, award_id)
-    initial = {"amount": award.pbg_amount_required, "valid_until": award.pbg_valid_until_required}
-    form = PbgForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = form.cleaned_data
-            services.record_pbg(
-                actor=request.user,
-                award=award,
-                amount=data["amount"],
-                bank_name=data["bank_name"],
-                guarantee_number=data["guarantee_number"],
-                issued_on=data["issued_on"],
-                valid_until=data["valid_until"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Performance bank guarantee recorded.")
-            return redirect("award_detail", award_id=award.pk)
-    return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Performance bank guarantee for {award.label}",
-        "lead": f"At least Rs {award.pbg_amount_required:,} valid until {award.pbg_valid_until_required:%d %b %Y} (rule set v{award.rule_set.version}).",
-    })  # fmt: skip
-
-
-def _active_guarantee(request, award_id: int):
-    award = selectors.award_for(request.user, award_id)
-    guarantee = award.guarantees.filter(status="active").first()
-    if guarantee is None:
-        raise Http404("This award has no active guarantee")
-    return award, guarantee
-
-
-@login_required
-def pbg_extend(request, award_id: int):
-    award, guarantee = _active_guarantee(request, award_id)
-    if not services.can_record_pbg(request.user, award):
-        raise PermissionDenied(
-            "Only the winner or a ministry official may record this award's guarantee."
-        )
-    form = PbgExtendForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.extend_pbg(
-                actor=request.user,
-                guarantee=guarantee,
-                valid_until=form.cleaned_data["valid_until"],
-                amendment_reference=form.cleaned_data["amendment_reference"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} extended.")
-            return redirect("award_detail", award_id=award.pk)
-    return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Extend guarantee {guarantee.guarantee_number}",
-        "lead": f"Valid until {guarantee.valid_until:%d %b %Y}; the earlier expiry is kept in the guarantee's history.",
-    })  # fmt: skip
-
-
-@login_required
-def pbg_release(request, award_id: int):
-    require_role(
-        request.user, *services.TENDER_MANAGERS, action="release a performance bank guarantee"
-    )
-    award, guarantee = _active_guarantee(request, award_id)
-    form = PbgReleaseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.release_pbg(
-                actor=request.user, guarantee=guarantee, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} released.")
-            return redirect("award_detail", award_id=award.pk)
-    return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Release guarantee {guarantee.guarantee_number}",
-        "lead": "A guarantee is released once the award owes nothing more: the scheme term is over and the plant commissioned.",
-    })  # fmt: skip
-
-
-@login_required
-def pbg_invoke(request, award_id: int):
-    require_role(
-        request.user, *services.TENDER_MANAGERS, action="invoke a performance bank guarantee"
-    )
-    award, guarantee = _active_guarantee(request, award_id)
-    form = PbgInvokeForm(request.POST or None, initial={"amount": guarantee.amount})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.invoke_pbg(
-                actor=request.user,
-                guarantee=guarantee,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} invoked.")
-            return redirect("award_detail", award_id=award.pk)
-    return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Invoke guarantee {guarantee.guarantee_number}",
-        "lead": f"{guarantee.bank_name}, for {format_inr(guarantee.amount)} ({format_crore(guarantee.amount)}); the reason goes on record.",
-    })  # fmt: skip
 
 
 # Public pages (no login)
