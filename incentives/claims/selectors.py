@@ -36,7 +36,7 @@ def _today(now: dt.datetime | None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
-def _awards_of(user: AnyUser) -> QuerySet[Award]:
+def awards_of(user: AnyUser) -> QuerySet[Award]:
     """The awards the user may see: all for staff; for a firm user, its bids' (lead or member)."""
     if has_role(user, *READ_ALL_ROLES):
         return Award.objects.all()
@@ -52,14 +52,14 @@ def is_beneficiary(user: AnyUser, award: Award) -> bool:
     return (
         has_role(user, Role.FIRM_USER)
         and bool(user.firm_id)
-        and _awards_of(user).filter(pk=award.pk).exists()
+        and awards_of(user).filter(pk=award.pk).exists()
     )
 
 
 def commissioned_awards_visible_to(user: AnyUser) -> QuerySet[Award]:
     return (
         Award.objects.filter(
-            pk__in=_awards_of(user).values("pk"), plant__commissioned_on__isnull=False
+            pk__in=awards_of(user).values("pk"), plant__commissioned_on__isnull=False
         )
         .select_related("tender", "bid__firm", "bid__consortium", "rule_set", "plant")
         .order_by("tender", "rank")
@@ -68,7 +68,7 @@ def commissioned_awards_visible_to(user: AnyUser) -> QuerySet[Award]:
 
 def award_for(user: AnyUser, award_id: int) -> Award:
     award = (
-        Award.objects.filter(pk=award_id, pk__in=_awards_of(user).values("pk"))
+        Award.objects.filter(pk=award_id, pk__in=awards_of(user).values("pk"))
         .select_related("tender", "bid__firm", "bid__consortium", "rule_set")
         .first()
     )
@@ -78,7 +78,7 @@ def award_for(user: AnyUser, award_id: int) -> Award:
 
 
 def claims_visible_to(user: AnyUser) -> QuerySet[Claim]:
-    return Claim.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
+    return Claim.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "current_upload"
     )
 
@@ -91,7 +91,7 @@ def claim_for(user: AnyUser, claim_id: int) -> Claim:
 
 
 def uploads_visible_to(user: AnyUser) -> QuerySet[ClaimUpload]:
-    return ClaimUpload.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
+    return ClaimUpload.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "claim", "uploaded_by"
     )
 

@@ -23,7 +23,7 @@ from bidding.models import Award
 from incentives import ledger
 from incentives import selectors as money_selectors
 from incentives.claims.models import Claim
-from incentives.claims.selectors import periods_of, rule_set_for, verified_totals
+from incentives.claims.selectors import awards_of, periods_of, rule_set_for, verified_totals
 from incentives.gestation.models import Plant
 from incentives.models import EntryKind, LedgerEntry, Pool, SanctionLetter
 from incentives.sli import figures
@@ -39,7 +39,7 @@ from repm_portal import selectors as core_selectors
 from repm_portal.fiscal import FinancialYear, Quarter
 from repm_portal.models import Job, RuleSet
 from repm_portal.money import to_money
-from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
+from repm_portal.roles import AnyUser
 
 ZERO = Decimal("0.00")
 S = Claim.Status
@@ -353,22 +353,11 @@ FROM_NOW = "preview"  # computed now, posting nothing
 _AWARD_RELATED = ("award__tender", "award__bid__firm", "award__bid__consortium")
 
 
-def _awards_of(user: AnyUser) -> QuerySet[Award]:
-    """Every award for the read-all roles; a firm user's bids' awards (lead or consortium member)."""
-    if has_role(user, *READ_ALL_ROLES):
-        return Award.objects.all()
-    if has_role(user, Role.FIRM_USER) and user.firm_id:
-        return Award.objects.filter(
-            Q(bid__firm_id=user.firm_id) | Q(bid__participants__firm_id=user.firm_id)
-        )
-    return Award.objects.none()
-
-
 def awards_visible_to(user: AnyUser) -> QuerySet[Award]:
     """The commissioned awards the user may see: only a commissioned plant sells and claims."""
     return (
         Award.objects.filter(
-            pk__in=_awards_of(user).values("pk"), plant__commissioned_on__isnull=False
+            pk__in=awards_of(user).values("pk"), plant__commissioned_on__isnull=False
         )
         .select_related("tender", "bid__firm", "bid__consortium", "plant", "rule_set")
         .order_by("tender__reference", "rank", "pk")
@@ -376,19 +365,19 @@ def awards_visible_to(user: AnyUser) -> QuerySet[Award]:
 
 
 def claims_visible_to(user: AnyUser) -> QuerySet[Claim]:
-    return Claim.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
+    return Claim.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         *_AWARD_RELATED, "award__plant", "award__rule_set", "rule_set"
     )
 
 
 def computations_visible_to(user: AnyUser) -> QuerySet[SliComputation]:
-    return SliComputation.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
+    return SliComputation.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         *_AWARD_RELATED, "rule_set", "letter", "claim", "true_up", "preview_run"
     )
 
 
 def true_ups_visible_to(user: AnyUser) -> QuerySet[TrueUp]:
-    return TrueUp.objects.filter(award__in=_awards_of(user).values("pk")).select_related(
+    return TrueUp.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         *_AWARD_RELATED, "rule_set", "letter", "recovery_entry", "computed_by", "approved_by"
     )
 
