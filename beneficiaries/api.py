@@ -24,6 +24,7 @@ class BankAccountSerializer(serializers.ModelSerializer):
             "bank_name",
             "branch",
             "is_primary",
+            "status",
         ]
 
 
@@ -54,7 +55,7 @@ class ConsortiumMemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsortiumMember
-        fields = ["firm_id", "firm", "equity_pct"]
+        fields = ["firm_id", "firm", "invited_identifier", "equity_pct", "status"]
 
 
 class ConsortiumSerializer(serializers.ModelSerializer):
@@ -63,7 +64,7 @@ class ConsortiumSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consortium
-        fields = ["id", "name", "lead_id", "lead", "members", "created_at"]
+        fields = ["id", "name", "lead_id", "lead", "status", "members", "created_at"]
 
 
 class ConsortiumViewSet(viewsets.ReadOnlyModelViewSet):

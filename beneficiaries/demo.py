@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from beneficiaries import services
+from beneficiaries import consortia, services
 from beneficiaries.models import Firm, User
 from beneficiaries.validators import gstin_check_character
 from repm_portal import audit
@@ -144,6 +144,33 @@ def bootstrap_admin(username: str = "admin") -> User:
     return user
 
 
+def _verify_payout_accounts() -> None:
+    """The ministry's official verifies each registered firm's account against its bank letter."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from beneficiaries import bank_accounts
+    from beneficiaries.models import BankAccount
+    from repm_portal.pdf import plain_pdf
+
+    official = User.objects.get(username="official")
+    for account in BankAccount.objects.filter(status=BankAccount.Status.PENDING).select_related(
+        "firm"
+    ):
+        letter = SimpleUploadedFile(
+            "bank-letter.pdf",
+            plain_pdf(f"{account.bank_name} confirms account {account.account_number}"),
+            content_type="application/pdf",
+        )
+        note = (
+            ""
+            if bank_accounts.holder_matches(account)
+            else "The bank letter names the firm's registered name as the account's holder."
+        )
+        bank_accounts.verify_bank_account(
+            actor=official, account=account, evidence=letter, note=note
+        )
+
+
 def seed() -> list[str]:
     """Idempotent: what exists is left alone. Returns lines to print."""
     admin = bootstrap_admin()
@@ -164,13 +191,16 @@ def seed() -> list[str]:
             services.register_firm(
                 firm=data["firm"], bank_account=data["bank_account"], user=data["user"]
             )
+    _verify_payout_accounts()
     neomag = Firm.objects.get(pan="AABCN1234F")
     if not neomag.led_consortia.exists():
         partner = Firm.objects.get(foreign_registration_number="0104-01-123456")
-        services.form_consortium(
+        consortium = services.form_consortium(
             actor=neomag.users.first(),
             name="NeoMag-Sakura Consortium",
             lead=neomag,
             members=[(neomag, "74"), (partner, "26")],
         )
+        # Sakura's own user accepts, so the consortium is formed and may bid.
+        consortia.respond(actor=partner.users.first(), consortium=consortium, accept=True)
     return [f"{User.objects.count()} people, {Firm.objects.count()} firms"]

@@ -100,7 +100,29 @@ class BankAccountForm(forms.Form):
     bank_name = forms.CharField(label="Bank", max_length=200)
     branch = forms.CharField(max_length=200)
     make_primary = forms.BooleanField(
-        required=False, initial=True, label="Use for payouts from now on"
+        required=False, initial=True, label="Use for payouts once the ministry verifies it"
+    )
+    evidence = forms.FileField(
+        required=False,
+        label="Cancelled cheque or bank letter (PDF, PNG or JPEG)",
+        help_text="The ministry checks the account against it before any payout.",
+    )
+
+
+class BankVerificationForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("verify", "Verify: the evidence shows this account"), ("reject", "Reject")],
+        widget=forms.RadioSelect,
+    )
+    evidence = forms.FileField(
+        required=False,
+        label="Cancelled cheque or bank letter checked (if the firm gave none)",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason",
+        help_text="Required to reject, or when the holder's name is not the firm's registered name.",
     )
 
 

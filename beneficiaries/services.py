@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypedDict
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from beneficiaries import validators
-from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
+from beneficiaries.bank_accounts import add_bank_account, notify_bank_change
+from beneficiaries.consortia import form_consortium
+from beneficiaries.models import BankAccount, Firm, User
 from repm_portal import audit
 from repm_portal.roles import Role, has_role, require_role
-from repm_portal.selectors import rule_set_in_force
+
+__all__ = ["add_bank_account", "form_consortium", "register_firm"]
 
 USER_AUDIT_FIELDS = ["username", "email", "first_name", "last_name", "role", "firm_id", "is_active"]
 P = ParamSpec("P")
@@ -169,7 +170,8 @@ def register_firm(
     )
     _collect(errors, "password", validate_password, user.get("password") or "", new_user)
     new_user.set_password(user.get("password") or "")
-    account = BankAccount(is_primary=True, **bank_data)
+    # Pending until an official verifies it; it becomes the payout account then.
+    account = BankAccount(is_primary=False, to_be_primary=True, **bank_data)
     # The models' own field checks too (lengths, e-mail, username characters), before any write.
     for instance, exclude, prefix in (
         (new_firm, [], ""),
@@ -210,6 +212,7 @@ def register_firm(
     audit.record(
         actor=new_user, action="bank_account.added", obj=account, new=audit.snapshot(account)
     )
+    notify_bank_change(account, "added (awaiting the ministry's verification)")
     return new_firm, new_user
 
 
@@ -219,109 +222,6 @@ def _require_firm_actor(actor: User, firm: Firm, action: str) -> None:
     if has_role(actor, Role.FIRM_USER) and actor.firm_id == firm.pk:
         return
     raise PermissionDenied(f"Only the firm's own users or an administrator may {action}.")
-
-
-@transaction.atomic
-def add_bank_account(
-    *, actor: User, firm: Firm, account_holder: str, account_number: str, ifsc: str,
-    bank_name: str, branch: str, make_primary: bool = True,
-) -> BankAccount:  # fmt: skip
-    _require_firm_actor(actor, firm, "change its bank accounts")
-    data: dict[str, Any] = {
-        "account_holder": account_holder, "account_number": account_number, "ifsc": ifsc,
-        "bank_name": bank_name, "branch": branch,
-    }  # fmt: skip
-    errors: dict[str, list[str]] = {}
-    _validate_bank(data, errors)
-    if BankAccount.objects.filter(
-        firm=firm, ifsc=data["ifsc"], account_number=data["account_number"]
-    ).exists():
-        errors.setdefault("account_number", []).append(
-            "This account is already recorded for the firm."
-        )
-    if errors:
-        raise ValidationError(errors)
-    # Lock the firm first: two additions at once then queue instead of both becoming primary.
-    Firm.objects.select_for_update().get(pk=firm.pk)
-    if make_primary:
-        for old in BankAccount.objects.filter(firm=firm, is_primary=True):
-            old.is_primary = False
-            old.save(update_fields=["is_primary"])
-            audit.record(
-                actor=actor, action="bank_account.demoted", obj=old,
-                old={"is_primary": True}, new={"is_primary": False},
-            )  # fmt: skip
-    account = BankAccount.objects.create(
-        firm=firm, created_by=actor, is_primary=make_primary, **data
-    )
-    audit.record(actor=actor, action="bank_account.added", obj=account, new=audit.snapshot(account))
-    return account
-
-
-@transaction.atomic
-def form_consortium(
-    *, actor: User, name: str, lead: Firm, members: list[tuple[Firm, Decimal | str]]
-) -> Consortium:
-    """The lead forms a consortium; shares add to 100 % and the lead holds the rule set's minimum."""
-    _require_firm_actor(actor, lead, "form a consortium it leads")
-    rules = rule_set_in_force(on=timezone.localdate())
-    errors: dict[str, list[str]] = {}
-    shares: dict[int, Decimal] = {}
-    firms: dict[int, Firm] = {}
-    for firm, raw in members:
-        try:
-            share = Decimal(str(raw).strip())
-        except InvalidOperation:
-            errors.setdefault("members", []).append(f"{firm}: share '{raw}' is not a number.")
-            continue
-        exponent = share.as_tuple().exponent  # a letter for NaN and infinity
-        if not isinstance(exponent, int) or exponent < -2:
-            errors.setdefault("members", []).append(
-                f"{firm}: share '{raw}' must be a number with at most two decimal places."
-            )
-            continue
-        if firm.pk in shares:
-            errors.setdefault("members", []).append(f"{firm} is listed twice.")
-        if not Decimal(0) < share <= Decimal(100):
-            errors.setdefault("members", []).append(
-                f"{firm}: share must be above 0 and at most 100 %."
-            )
-        shares[firm.pk], firms[firm.pk] = share, firm
-    if not name.strip():
-        errors.setdefault("name", []).append("Name the consortium.")
-    if len(shares) < 2:
-        errors.setdefault("members", []).append("A consortium needs at least two member firms.")
-    total = sum(shares.values(), Decimal(0))
-    if shares and total != 100:
-        errors.setdefault("members", []).append(f"Equity shares add up to {total} %, not 100 %.")
-    lead_share = shares.get(lead.pk)
-    minimum = rules.consortium_lead_min_pct.normalize()
-    if lead_share is None:
-        errors.setdefault("lead", []).append("The lead must be one of the members.")
-    elif lead_share < rules.consortium_lead_min_pct:
-        errors.setdefault("lead", []).append(
-            f"The lead ({lead}) holds {lead_share} %; it must hold at least {minimum} % "
-            f"(rule set v{rules.version})."
-        )
-    if errors:
-        raise ValidationError(errors)
-    consortium = Consortium.objects.create(name=name.strip(), lead=lead, created_by=actor)
-    ConsortiumMember.objects.bulk_create(
-        ConsortiumMember(consortium=consortium, firm=firms[pk], equity_pct=share)
-        for pk, share in shares.items()
-    )
-    audit.record(
-        actor=actor,
-        action="consortium.formed",
-        obj=consortium,
-        new={
-            "name": consortium.name,
-            "lead_id": lead.pk,
-            "members": {str(firms[pk]): str(share) for pk, share in shares.items()},
-            "rule_set_version": rules.version,
-        },
-    )
-    return consortium
 
 
 @transaction.atomic

@@ -266,7 +266,11 @@ def bid_form(request, tender_id: int):
             "Your firm takes part in this bid as a consortium member; the lead submits it."
         )
     previous = selectors.final_version(bid) if bid else None
-    consortia = [c for c in consortia_visible_to(request.user) if c.lead_id == request.user.firm_id]
+    consortia = [
+        c
+        for c in consortia_visible_to(request.user)
+        if c.lead_id == request.user.firm_id and c.status == c.Status.FORMED
+    ]
     initial = {}
     if previous is not None:
         initial = {

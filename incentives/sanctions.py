@@ -200,8 +200,10 @@ def _next_number(prefix: str, year: FinancialYear) -> tuple[LetterSeries, int, s
 
 
 def _bank_account(award: Award) -> dict[str, str]:
-    firm = award.bid.firm
-    account = firm.bank_accounts.filter(is_primary=True).first() or firm.bank_accounts.first()
+    from beneficiaries.bank_accounts import payout_account
+
+    # Only an account a second person verified is ever paid; none verified, none printed.
+    account = payout_account(award.bid.firm)
     if account is None:
         return {}
     return {

@@ -62,8 +62,28 @@ urlpatterns = [
         beneficiaries_views.bank_account_add,
         name="bank_account_add",
     ),
+    path(
+        "firms/<int:firm_id>/bank-accounts/<int:account_id>/verify/",
+        beneficiaries_views.bank_account_verify,
+        name="bank_account_verify",
+    ),
+    path(
+        "firms/<int:firm_id>/bank-accounts/<int:account_id>/evidence/",
+        beneficiaries_views.bank_account_evidence,
+        name="bank_account_evidence",
+    ),
     path("consortia/", beneficiaries_views.consortium_list, name="consortium_list"),
     path("consortia/new/", beneficiaries_views.consortium_new, name="consortium_new"),
+    path(
+        "consortia/<int:consortium_id>/respond/",
+        beneficiaries_views.consortium_respond,
+        name="consortium_respond",
+    ),
+    path(
+        "consortia/<int:consortium_id>/withdraw/",
+        beneficiaries_views.consortium_withdraw,
+        name="consortium_withdraw",
+    ),
     path("people/", beneficiaries_views.user_list, name="user_list"),
     path("", include("bidding.urls")),
     path("", include("incentives.urls")),

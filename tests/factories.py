@@ -72,6 +72,9 @@ class BankAccountFactory(factory.django.DjangoModelFactory):
     ifsc = "SBIN0000300"
     bank_name = "State Bank of India"
     branch = "Pune"
+    # A payout account as the ministry leaves it: verified and in use.
+    status = BankAccount.Status.VERIFIED
+    is_primary = True
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -231,3 +234,15 @@ class PlantFactory(factory.django.DjangoModelFactory):
     commissioned_on = None
     commissioned_mtpa = None
     created_at = factory.SelfAttribute("award.awarded_at")
+
+
+def pdf_bytes(text: str = "Bank letter") -> bytes:
+    from repm_portal.pdf import plain_pdf
+
+    return plain_pdf(text)
+
+
+def pdf_upload(name: str = "document.pdf", text: str = "Bank letter"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, pdf_bytes(text), content_type="application/pdf")

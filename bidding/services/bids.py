@@ -101,7 +101,8 @@ def _participants_for(
             raise PermissionDenied("Only a user of a registered firm may submit a bid.")
         return [(actor.firm, BidParticipant.Role.SOLE, None)]
     members = list(consortium.members.select_related("firm").order_by("-equity_pct", "firm_id"))
-    rows = [
+    # Only a formed consortium bids, and every member of a formed one is a firm that accepted.
+    rows: list[tuple[Firm, str, Decimal | None]] = [
         (
             m.firm,
             BidParticipant.Role.LEAD
@@ -110,6 +111,7 @@ def _participants_for(
             m.equity_pct,
         )
         for m in members
+        if m.firm is not None
     ]
     return sorted(rows, key=lambda r: (r[1] != BidParticipant.Role.LEAD, r[0].pk))
 
@@ -233,6 +235,15 @@ def submit_bid(
         )
     if consortium is not None and consortium.lead_id != actor.firm_id:
         raise PermissionDenied("Only the consortium's lead may bid for it.")
+    if consortium is not None and consortium.status != Consortium.Status.FORMED:
+        raise ValidationError(
+            {
+                "consortium": [
+                    f"{consortium.name} is {consortium.get_status_display().lower()}; a "
+                    "consortium may bid only once every partner has accepted it."
+                ]
+            }
+        )
     if bid is None:
         participants = _participants_for(actor, consortium)
     else:

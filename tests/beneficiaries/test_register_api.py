@@ -85,8 +85,9 @@ def test_an_anonymous_caller_registers_a_firm_with_a_nested_payload(api_client, 
     firm = Firm.objects.get(pk=response.data["id"])
     assert (firm.pan, firm.gstin, firm.cin, firm.country) == (PAN, GSTIN, CIN, "IN")
     assert response.data["pan"] == PAN
-    assert [(b["ifsc"], b["is_primary"]) for b in response.data["bank_accounts"]] == [
-        ("SBIN0000300", True)
+    # pending the ministry's verification: not yet the payout account
+    assert [(b["ifsc"], b["is_primary"], b["status"]) for b in response.data["bank_accounts"]] == [
+        ("SBIN0000300", False, "pending")
     ]
     user = User.objects.get(username="meera")
     assert (user.role, user.firm_id) == (Role.FIRM_USER, firm.pk)

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from beneficiaries import services
+from beneficiaries import bank_accounts, services
 from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
 from beneficiaries.validators import gstin_check_character
 from repm_portal import audit
@@ -24,6 +24,7 @@ from tests.factories import (
     ForeignFirmFactory,
     UserFactory,
     gstin_for,
+    pdf_upload,
 )
 
 # A PAN the factories never produce (theirs end in F), with its GSTIN and a company CIN.
@@ -91,6 +92,10 @@ def _fire_deferred_checks() -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def _bank_letter():
+    return pdf_upload("bank-letter.pdf", "Account confirmation")
+
+
 def _new_events(since: int) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(id__gt=since).order_by("id"))
 
@@ -120,8 +125,10 @@ def test_register_firm_creates_the_firm_its_user_and_primary_account_with_audit_
     assert user.role == Role.FIRM_USER and user.firm_id == firm.pk
     assert user.check_password(PASSWORD)
     account = BankAccount.objects.get(firm=firm)
-    assert account.is_primary and account.created_by_id == user.pk
-    assert firm.primary_bank_account == account
+    # pending a second person's verification: recorded, asked to be the payout one, not yet it
+    assert account.created_by_id == user.pk
+    assert (account.status, account.to_be_primary, account.is_primary) == ("pending", True, False)
+    assert firm.primary_bank_account is None
 
     # and three audit rows record it, by the new user, with the new values
     events = _new_events(since)
@@ -139,7 +146,8 @@ def test_register_firm_creates_the_firm_its_user_and_primary_account_with_audit_
     assert added.object_id == str(account.pk)
     assert added.new_values["ifsc"] == "SBIN0000300"
     assert added.new_values["account_number"] == "003123456789"
-    assert added.new_values["is_primary"] is True
+    assert added.new_values["is_primary"] is False
+    assert added.new_values["status"] == "pending"
     assert audit.verify_chain().intact
 
 
@@ -334,8 +342,8 @@ def test_a_foreign_firm_already_registered_cannot_register_again(rules):
 
 
 @pytest.mark.django_db
-def test_the_firms_own_user_adds_an_account_that_becomes_primary_and_the_old_one_is_demoted(
-    rules,
+def test_a_new_account_waits_for_an_official_then_becomes_primary_and_the_old_one_is_demoted(
+    rules, users
 ):
     # given a firm with a primary account and one of its users
     old = BankAccountFactory(is_primary=True)
@@ -353,21 +361,35 @@ def test_the_firms_own_user_adds_an_account_that_becomes_primary_and_the_old_one
         branch="Baner",
     )
 
-    # then the new account is the only primary one
+    # then it is pending and the old account still receives payouts
     old.refresh_from_db()
-    assert not old.is_primary
-    assert new.is_primary and new.created_by == firm_user
+    assert old.is_primary and old.firm.primary_bank_account == old
+    assert (new.status, new.is_primary, new.to_be_primary) == ("pending", False, True)
     assert (new.ifsc, new.account_number) == ("HDFC0001234", "50100123456789")
-    assert old.firm.primary_bank_account == new
+    (added,) = _new_events(since)
+    assert (added.action, added.object_id, added.actor_id) == (
+        "bank_account.added",
+        str(new.pk),
+        firm_user.pk,
+    )
 
-    # and both the demotion and the addition are audited, by the user
-    demoted, added = _new_events(since)
+    # when an official verifies it against the bank's letter
+    official = users[Role.OFFICIAL]
+    bank_accounts.verify_bank_account(actor=official, account=new, evidence=_bank_letter())
+
+    # then it is the only primary one, and the demotion and verification are audited
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert not old.is_primary
+    assert (new.status, new.is_primary, new.verified_by) == ("verified", True, official)
+    assert old.firm.primary_bank_account == new
+    demoted, verified = _new_events(added.pk)
     assert (demoted.action, demoted.object_id) == ("bank_account.demoted", str(old.pk))
     assert demoted.old_values == {"is_primary": True}
     assert demoted.new_values == {"is_primary": False}
-    assert (added.action, added.object_id) == ("bank_account.added", str(new.pk))
-    assert added.new_values["ifsc"] == "HDFC0001234"
-    assert {demoted.actor_id, added.actor_id} == {firm_user.pk}
+    assert verified.action == "bank_account.verified" and verified.actor_id == official.pk
+    assert verified.old_values["status"] == "pending"
+    assert verified.new_values["status"] == "verified"
 
 
 @pytest.mark.parametrize("who", ["another_firms_user", "official"])
@@ -454,10 +476,12 @@ def test_two_users_of_a_firm_adding_primary_accounts_at_once_both_succeed(rules)
     for thread in threads:
         thread.join(10)
 
-    # then both additions succeed and the later one is the firm's only primary account
+    # then both additions succeed, both wait for verification, and payouts still go to the old one
     assert failures == []
+    pending = BankAccount.objects.filter(firm=old.firm, status="pending", to_be_primary=True)
+    assert sorted(pending.values_list("account_number", flat=True)) == ["111111111", "222222222"]
     primaries = BankAccount.objects.filter(firm=old.firm, is_primary=True)
-    assert list(primaries.values_list("account_number", flat=True)) == ["222222222"]
+    assert list(primaries.values_list("account_number", flat=True)) == [old.account_number]
 
 
 # --- form_consortium ------------------------------------------------------------------------
@@ -470,7 +494,7 @@ def lead_user(rules):
 
 
 @pytest.mark.django_db
-def test_a_valid_74_26_consortium_is_formed_and_audited(lead_user):
+def test_a_valid_74_26_consortium_is_proposed_and_audited(lead_user):
     # given a lead firm's user and a partner firm
     lead, partner = lead_user.firm, FirmFactory()
     since = _last_event_id()
@@ -494,10 +518,11 @@ def test_a_valid_74_26_consortium_is_formed_and_audited(lead_user):
 
     # and one audit row records it with the rule-set version applied
     (event,) = _new_events(since)
-    assert event.action == "consortium.formed" and event.actor_id == lead_user.pk
+    assert event.action == "consortium.proposed" and event.actor_id == lead_user.pk
     assert event.new_values == {
         "name": "Magnet Consortium",
         "lead_id": lead.pk,
+        "status": "proposed",
         "members": {lead.legal_name: "74", partner.legal_name: "26"},
         "rule_set_version": 1,
     }

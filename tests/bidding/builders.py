@@ -98,14 +98,21 @@ def make_bidder(name: str | None = None):
 
 
 def make_consortium(lead_user, partner_firm, lead_pct: str = "74") -> Consortium:
+    """A consortium every partner has accepted (formed), ready to bid."""
     consortium = Consortium.objects.create(
-        name=f"{lead_user.firm.legal_name} Consortium", lead=lead_user.firm
+        name=f"{lead_user.firm.legal_name} Consortium",
+        lead=lead_user.firm,
+        status=Consortium.Status.FORMED,
+    )
+    accepted = ConsortiumMember.Status.ACCEPTED
+    ConsortiumMember.objects.create(
+        consortium=consortium, firm=lead_user.firm, equity_pct=Decimal(lead_pct), status=accepted
     )
     ConsortiumMember.objects.create(
-        consortium=consortium, firm=lead_user.firm, equity_pct=Decimal(lead_pct)
-    )
-    ConsortiumMember.objects.create(
-        consortium=consortium, firm=partner_firm, equity_pct=Decimal(100) - Decimal(lead_pct)
+        consortium=consortium,
+        firm=partner_firm,
+        equity_pct=Decimal(100) - Decimal(lead_pct),
+        status=accepted,
     )
     return consortium
 
