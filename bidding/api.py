@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from bidding.models import (
     Bid,
     BidParticipant,
     BidVersion,
+    PbgClosure,
     PbgExtension,
     PerformanceBankGuarantee,
     Tender,
@@ -294,8 +296,24 @@ class PbgExtensionSerializer(serializers.ModelSerializer):
         fields = ["previous_valid_until", "valid_until", "amendment_reference", "extended_at"]
 
 
+class PbgClosureSerializer(serializers.ModelSerializer):
+    """A proposal to invoke or release a guarantee, waiting for a second official."""
+
+    proposed_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = PbgClosure
+        fields = ["id", "action", "status", "amount", "reason", "proposed_by", "proposed_at"]
+
+
+class PbgDecisionSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class GuaranteeSerializer(serializers.ModelSerializer):
     extensions = PbgExtensionSerializer(many=True, read_only=True)
+    pending_proposal = serializers.SerializerMethodField()
 
     class Meta:
         model = PerformanceBankGuarantee
@@ -313,7 +331,13 @@ class GuaranteeSerializer(serializers.ModelSerializer):
             "closed_at",
             "closing_reason",
             "invoked_amount",
+            "pending_proposal",
         ]
+
+    @extend_schema_field(PbgClosureSerializer(allow_null=True))
+    def get_pending_proposal(self, guarantee):
+        closure = next((c for c in guarantee.closures.all() if c.status == "proposed"), None)
+        return PbgClosureSerializer(closure).data if closure else None
 
 
 class PbgExtendSerializer(serializers.Serializer):
@@ -340,7 +364,7 @@ class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
         awards = selectors.awards_visible_to(self.request.user).values("pk")
         return (
             PerformanceBankGuarantee.objects.filter(award__in=awards)
-            .prefetch_related("extensions")
+            .prefetch_related("extensions", "closures__proposed_by")
             .order_by("pk")
         )
 
@@ -369,20 +393,52 @@ class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=PbgReleaseSerializer, responses=GuaranteeSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        """Release the guarantee (officials), once the award owes nothing more."""
+        """Propose releasing the guarantee (officials); a second official confirms it."""
         guarantee = self.get_object()
         data = self._payload(request, PbgReleaseSerializer)
-        services.release_pbg(actor=request.user, guarantee=guarantee, reason=data["reason"])
+        services.propose_pbg_closure(
+            actor=request.user, guarantee=guarantee, action="release", reason=data["reason"]
+        )
         return self._answer(guarantee)
 
     @extend_schema(request=PbgInvokeSerializer, responses=GuaranteeSerializer)
     @action(detail=True, methods=["post"])
     def invoke(self, request, pk=None):
-        """Invoke the guarantee (officials), with the amount and the reason."""
+        """Propose invoking the guarantee (officials); a second official confirms it."""
         guarantee = self.get_object()
         data = self._payload(request, PbgInvokeSerializer)
-        services.invoke_pbg(
-            actor=request.user, guarantee=guarantee, amount=data["amount"], reason=data["reason"]
+        services.propose_pbg_closure(
+            actor=request.user,
+            guarantee=guarantee,
+            action="invoke",
+            amount=data["amount"],
+            reason=data["reason"],
+        )
+        return self._answer(guarantee)
+
+    def _proposal(self, guarantee, data):
+        closure = guarantee.closures.filter(pk=data["proposal"]).first()
+        if closure is None:
+            raise NotFound("No such proposal for this guarantee.")
+        return closure
+
+    @extend_schema(request=PbgDecisionSerializer, responses=GuaranteeSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm another official's proposal: the guarantee is invoked or released now."""
+        guarantee = self.get_object()
+        data = self._payload(request, PbgDecisionSerializer)
+        services.confirm_pbg_closure(actor=request.user, closure=self._proposal(guarantee, data))
+        return self._answer(guarantee)
+
+    @extend_schema(request=PbgDecisionSerializer, responses=GuaranteeSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a proposal, with the reason; the guarantee stays active."""
+        guarantee = self.get_object()
+        data = self._payload(request, PbgDecisionSerializer)
+        services.cancel_pbg_closure(
+            actor=request.user, closure=self._proposal(guarantee, data), note=data["note"]
         )
         return self._answer(guarantee)
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from bidding import selectors, services
 from bidding.forms import PbgExtendForm, PbgForm, PbgInvokeForm, PbgReleaseForm
@@ -80,6 +81,7 @@ def pbg_extend(request, award_id: int):
 
 @login_required
 def pbg_release(request, award_id: int):
+    """Propose releasing the guarantee; a second official confirms it."""
     require_role(
         request.user, *services.TENDER_MANAGERS, action="release a performance bank guarantee"
     )
@@ -87,22 +89,30 @@ def pbg_release(request, award_id: int):
     form = PbgReleaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.release_pbg(
-                actor=request.user, guarantee=guarantee, reason=form.cleaned_data["reason"]
+            services.propose_pbg_closure(
+                actor=request.user,
+                guarantee=guarantee,
+                action="release",
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} released.")
+            messages.success(
+                request,
+                f"Release of guarantee {guarantee.guarantee_number} proposed; "
+                "a second official confirms it.",
+            )
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Release guarantee {guarantee.guarantee_number}",
-        "lead": "A guarantee is released once the award owes nothing more: the scheme term is over and the plant commissioned.",
+        "form": form, "tender": award.tender, "heading": f"Propose releasing guarantee {guarantee.guarantee_number}",
+        "lead": "A guarantee is released once the award owes nothing more: the scheme term is over and the plant commissioned. A second official confirms the release.",
     })  # fmt: skip
 
 
 @login_required
 def pbg_invoke(request, award_id: int):
+    """Propose invoking the guarantee; a second official confirms it."""
     require_role(
         request.user, *services.TENDER_MANAGERS, action="invoke a performance bank guarantee"
     )
@@ -110,18 +120,60 @@ def pbg_invoke(request, award_id: int):
     form = PbgInvokeForm(request.POST or None, initial={"amount": guarantee.amount})
     if request.method == "POST" and form.is_valid():
         try:
-            services.invoke_pbg(
+            services.propose_pbg_closure(
                 actor=request.user,
                 guarantee=guarantee,
+                action="invoke",
                 amount=form.cleaned_data["amount"],
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} invoked.")
+            messages.success(
+                request,
+                f"Invocation of guarantee {guarantee.guarantee_number} proposed; "
+                "a second official confirms it.",
+            )
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Invoke guarantee {guarantee.guarantee_number}",
-        "lead": f"{guarantee.bank_name}, for {format_inr(guarantee.amount)} ({format_crore(guarantee.amount)}); the reason goes on record.",
+        "form": form, "tender": award.tender, "heading": f"Propose invoking guarantee {guarantee.guarantee_number}",
+        "lead": f"{guarantee.bank_name}, for {format_inr(guarantee.amount)} ({format_crore(guarantee.amount)}). Nothing happens until a second official confirms; the reason goes on record.",
     })  # fmt: skip
+
+
+def _closure(request, award_id: int, closure_id: int):
+    require_role(request.user, *services.TENDER_MANAGERS, action="decide on a guarantee proposal")
+    award, guarantee = _active_guarantee(request, award_id)
+    closure = guarantee.closures.filter(pk=closure_id).first()
+    if closure is None:
+        raise Http404("No such proposal.")
+    return award, closure
+
+
+@login_required
+@require_POST
+def pbg_closure_confirm(request, award_id: int, closure_id: int):
+    award, closure = _closure(request, award_id, closure_id)
+    try:
+        services.confirm_pbg_closure(actor=request.user, closure=closure)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"Confirmed: {closure.get_action_display().lower()}d.")
+    return redirect("award_detail", award_id=award.pk)
+
+
+@login_required
+@require_POST
+def pbg_closure_cancel(request, award_id: int, closure_id: int):
+    award, closure = _closure(request, award_id, closure_id)
+    try:
+        services.cancel_pbg_closure(
+            actor=request.user, closure=closure, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The proposal is cancelled; the guarantee stays active.")
+    return redirect("award_detail", award_id=award.pk)

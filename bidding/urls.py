@@ -54,6 +54,16 @@ urlpatterns = [
         "awards/<int:award_id>/guarantee/release/", guarantee_views.pbg_release, name="pbg_release"
     ),
     path("awards/<int:award_id>/guarantee/invoke/", guarantee_views.pbg_invoke, name="pbg_invoke"),
+    path(
+        "awards/<int:award_id>/guarantee/proposals/<int:closure_id>/confirm/",
+        guarantee_views.pbg_closure_confirm,
+        name="pbg_closure_confirm",
+    ),
+    path(
+        "awards/<int:award_id>/guarantee/proposals/<int:closure_id>/cancel/",
+        guarantee_views.pbg_closure_cancel,
+        name="pbg_closure_cancel",
+    ),
     path("public/tenders/", views.public_tender_list, name="public_tender_list"),
     path("public/tenders/<int:tender_id>/", views.public_tender, name="public_tender"),
 ]

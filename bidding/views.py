@@ -646,6 +646,7 @@ def award_detail(request, award_id: int):
         "award": award, "letter": getattr(award, "letter", None),
         "guarantees": guarantees, "can_record_pbg": can_record, "active_guarantee": active,
         "can_close_pbg": has_role(request.user, *services.TENDER_MANAGERS),
+        "open_closure": services.open_closure(active) if active else None,
         "obligations": owed, "obligations_end_on": services.obligations_end_on(award),
         "expired_with_obligations": bool(active and active.valid_until < today and owed),
     })  # fmt: skip

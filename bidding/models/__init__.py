@@ -26,6 +26,7 @@ from bidding.models.openings import (
 from bidding.models.awards import (
     Award,
     AwardLetter,
+    PbgClosure,
     PbgExtension,
     PbgReminder,
     PerformanceBankGuarantee,
@@ -48,6 +49,7 @@ __all__ = [
     "CriterionResult",
     "OpenedCover",
     "OpeningConfirmation",
+    "PbgClosure",
     "PbgExtension",
     "PbgReminder",
     "PerformanceBankGuarantee",

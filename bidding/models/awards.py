@@ -203,3 +203,62 @@ class PbgReminder(models.Model):
         if self.days_before == 0:
             return f"{self.guarantee}: expiry notice"
         return f"{self.guarantee}: {self.days_before}-day reminder"
+
+
+class PbgClosure(models.Model):
+    """A proposal to invoke or release a guarantee: one official proposes, a second confirms.
+
+    Invoking (or releasing) a guarantee cannot be undone, so it is never one person's act: the
+    guarantee moves only when an official other than the proposer confirms. A proposal is
+    confirmed or cancelled, never edited; at most one waits per guarantee.
+    """
+
+    class Action(models.TextChoices):
+        INVOKE = "invoke", "Invoke"
+        RELEASE = "release", "Release"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Awaiting a second official"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    guarantee = models.ForeignKey(
+        PerformanceBankGuarantee, on_delete=models.PROTECT, related_name="closures"
+    )
+    action = models.CharField(max_length=8, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    reason = models.TextField()
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["guarantee", "-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guarantee"],
+                condition=Q(status="proposed"),
+                name="pbg_one_open_closure",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | ~Q(decided_by=F("proposed_by"))
+                | Q(status="cancelled"),
+                name="pbg_closure_confirmed_by_another",
+            ),
+            models.CheckConstraint(
+                condition=(Q(action="invoke") & Q(amount__gt=0))
+                | (Q(action="release") & Q(amount__isnull=True)),
+                name="pbg_closure_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.guarantee} ({self.get_status_display().lower()})"

@@ -45,6 +45,12 @@ from bidding.services.evaluation import (
     record_evaluation,
     return_evaluation,
 )
+from bidding.services.guarantee_closures import (
+    cancel_pbg_closure,
+    confirm_pbg_closure,
+    open_closure,
+    propose_pbg_closure,
+)
 from bidding.services.guarantees import (
     PBG_PIPELINE,
     PBG_REMINDER_DAYS,
@@ -98,8 +104,10 @@ __all__ = [
     "ask_query",
     "award_tender",
     "can_record_pbg",
+    "cancel_pbg_closure",
     "cancel_tender",
     "confirm_opening",
+    "confirm_pbg_closure",
     "create_tender",
     "expired_guarantees_with_obligations",
     "extend_pbg",
@@ -108,9 +116,11 @@ __all__ = [
     "issue_corrigendum",
     "notify_firms_of_tender_version",
     "obligations_end_on",
+    "open_closure",
     "open_obligations",
     "parse_rate",
     "pbg_terms",
+    "propose_pbg_closure",
     "publish_tender",
     "record_evaluation",
     "record_pbg",

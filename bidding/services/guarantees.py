@@ -26,6 +26,7 @@ from repm_portal.fiscal import add_months
 from repm_portal.money import format_crore, format_inr, to_money
 from repm_portal.pipeline import transition
 from repm_portal.roles import AnyUser, Role, has_role, require_role
+from repm_portal.text import clean_reason, reason_problems
 
 PBG_REMINDER_DAYS = (90, 30, 7)
 
@@ -205,25 +206,67 @@ def extend_pbg(
     return extension
 
 
-@transaction.atomic
-def release_pbg(
-    *, actor: User, guarantee: PerformanceBankGuarantee, reason: str, now: dt.datetime | None = None
-) -> PerformanceBankGuarantee:
-    """An official releases the guarantee to the bank, once the award owes nothing more."""
-    require_role(actor, *TENDER_MANAGERS, action="release a performance bank guarantee")
-    guarantee = _lock_active_guarantee(guarantee)
-    now = clock.now(now)
-    if not reason.strip():
-        raise ValidationError({"reason": ["Say why the guarantee is released."]})
-    owed = open_obligations(guarantee.award, timezone.localdate(now))
+def _second_person(actor: User, proposed_by: User | None, what: str) -> None:
+    if proposed_by is None or proposed_by.pk == actor.pk:
+        raise PermissionDenied(
+            f"A guarantee is {what} only on a second official's confirmation of another's proposal."
+        )
+
+
+def _release_checks(guarantee: PerformanceBankGuarantee, reason: str, today: dt.date) -> str:
+    reason = clean_reason(reason, what="reason the guarantee is released")
+    owed = open_obligations(guarantee.award, today)
     if owed:
         raise ValidationError(
             "The guarantee cannot be released while the award still owes: " + " ".join(owed)
         )
+    return reason
+
+
+def _invoke_checks(
+    guarantee: PerformanceBankGuarantee, amount: Decimal | None, reason: str
+) -> tuple[Decimal, str]:
+    errors: dict[str, list[str]] = {}
+    amount = to_money(amount) if amount is not None else None
+    if amount is None or amount <= 0:
+        _add_error(errors, "amount", "Give the amount invoked.")
+    elif amount > guarantee.amount:
+        _add_error(
+            errors,
+            "amount",
+            f"At most the guarantee's {format_inr(guarantee.amount)} can be invoked.",
+        )
+    for problem in reason_problems(reason, what="reason the guarantee is invoked"):
+        _add_error(errors, "reason", problem)
+    if errors or amount is None:
+        raise ValidationError(errors)
+    return amount, reason.strip()
+
+
+@transaction.atomic
+def release_pbg(
+    *,
+    actor: User,
+    guarantee: PerformanceBankGuarantee,
+    reason: str,
+    proposed_by: User | None,
+    now: dt.datetime | None = None,
+) -> PerformanceBankGuarantee:
+    """Release the guarantee to the bank, once the award owes nothing more.
+
+    Called on a second official's confirmation (`actor`) of what `proposed_by` proposed; see
+    bidding.services.guarantee_closures.
+    """
+    require_role(actor, *TENDER_MANAGERS, action="release a performance bank guarantee")
+    _second_person(actor, proposed_by, "released")
+    guarantee = _lock_active_guarantee(guarantee)
+    now = clock.now(now)
+    reason = _release_checks(guarantee, reason, timezone.localdate(now))
     transition(
         guarantee, PerformanceBankGuarantee.Status.RELEASED, pipeline=PBG_PIPELINE, actor=actor,
-        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason.strip(),
-        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason.strip()},
+        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason,
+        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason},
+        audit_new={"proposed_by_id": proposed_by.pk if proposed_by else None},
     )  # fmt: skip
     return guarantee
 
@@ -235,31 +278,25 @@ def invoke_pbg(
     guarantee: PerformanceBankGuarantee,
     amount: Decimal | None,
     reason: str,
+    proposed_by: User | None,
     now: dt.datetime | None = None,
 ) -> PerformanceBankGuarantee:
-    """An official invokes the guarantee (in full or in part), with the reason on record."""
+    """Invoke the guarantee (in full or in part), with the reason on record.
+
+    `actor` confirms what `proposed_by` (another official) proposed: a guarantee closure or a
+    recovery that asks for invocation.
+    """
     require_role(actor, *TENDER_MANAGERS, action="invoke a performance bank guarantee")
+    _second_person(actor, proposed_by, "invoked")
     guarantee = _lock_active_guarantee(guarantee)
     now = clock.now(now)
-    errors: dict[str, list[str]] = {}
-    amount = to_money(amount) if amount is not None else None
-    if amount is None or amount <= 0:
-        _add_error(errors, "amount", "Give the amount invoked.")
-    elif amount > guarantee.amount:
-        _add_error(
-            errors,
-            "amount",
-            f"At most the guarantee's {format_inr(guarantee.amount)} can be invoked.",
-        )
-    if not reason.strip():
-        _add_error(errors, "reason", "Say why the guarantee is invoked.")
-    if errors:
-        raise ValidationError(errors)
+    amount, reason = _invoke_checks(guarantee, amount, reason)
     transition(
         guarantee, PerformanceBankGuarantee.Status.INVOKED, pipeline=PBG_PIPELINE, actor=actor,
-        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason.strip(),
-        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason.strip(),
+        now=now, label=f"Guarantee {guarantee.guarantee_number}", reason=reason,
+        extra={"closed_by_id": actor.pk, "closed_at": now, "closing_reason": reason,
                "invoked_amount": amount},
+        audit_new={"proposed_by_id": proposed_by.pk if proposed_by else None},
     )  # fmt: skip
     return guarantee
 

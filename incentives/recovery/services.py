@@ -314,6 +314,8 @@ def confirm_recovery(
             actor=actor,
             guarantee=guarantee,
             amount=amount,
+            # The recovery is itself maker-checker: its proposer proposed the invocation too.
+            proposed_by=recovery.proposed_by,
             reason=f"{_label(recovery)} ({recovery.get_grounds_display().lower()}): {recovery.reason}",
             now=now,
         )

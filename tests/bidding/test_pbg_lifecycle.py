@@ -16,7 +16,7 @@ from bidding import services
 from bidding.models import PbgExtension, PbgReminder, PerformanceBankGuarantee
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
-from tests.factories import AwardFactory, FirmUserFactory, PlantFactory
+from tests.factories import AwardFactory, FirmUserFactory, PlantFactory, UserFactory
 
 IST = ZoneInfo("Asia/Kolkata")
 AWARDED = dt.datetime(2026, 7, 21, 11, 0, tzinfo=IST)
@@ -85,52 +85,98 @@ def test_an_extended_guarantee_is_reminded_again_before_its_new_expiry(guarantee
     assert "expires in 6 days" in mail.outbox[-1].subject
 
 
-def test_release_waits_until_the_award_owes_nothing(guarantee, award, users):
+@pytest.fixture
+def official2(rules):
+    return UserFactory(role=Role.OFFICIAL, username="second_official")
+
+
+def test_release_waits_until_the_award_owes_nothing(guarantee, award, users, official2):
     official = users[Role.OFFICIAL]
+    reason = "Term over and plant commissioned; nothing is owed."
     with pytest.raises(PermissionDenied):
-        services.release_pbg(actor=award.bid.firm.users.first(), guarantee=guarantee, reason="done")
+        services.propose_pbg_closure(
+            actor=award.bid.firm.users.first(), guarantee=guarantee, action="release", reason=reason
+        )
     term_end = services.obligations_end_on(award)
     assert term_end == dt.date(2033, 7, 21)  # award + 24 months of gestation + 60 of SLI
     with pytest.raises(ValidationError, match="scheme term runs until 21 Jul 2033"):
-        services.release_pbg(
-            actor=official, guarantee=guarantee, reason="done", now=at(dt.date(2030, 1, 1))
-        )
+        services.propose_pbg_closure(actor=official, guarantee=guarantee, action="release",
+                                     reason=reason, now=at(dt.date(2030, 1, 1)))  # fmt: skip
     after_term = at(term_end + dt.timedelta(days=1))
     with pytest.raises(ValidationError, match="plant is not commissioned yet"):
-        services.release_pbg(actor=official, guarantee=guarantee, reason="done", now=after_term)
+        services.propose_pbg_closure(actor=official, guarantee=guarantee, action="release",
+                                     reason=reason, now=after_term)  # fmt: skip
     PlantFactory(award=award, name="Plant", commissioned=True, commissioned_on=dt.date(2028, 7, 1))
-    services.release_pbg(actor=official, guarantee=guarantee, reason="Term over; plant commissioned.",
-                         now=after_term)  # fmt: skip
+    closure = services.propose_pbg_closure(actor=official, guarantee=guarantee, action="release",
+                                           reason=reason, now=after_term)  # fmt: skip
+    guarantee.refresh_from_db()
+    assert guarantee.status == "active"  # nothing happens on one official's word
+    services.confirm_pbg_closure(actor=official2, closure=closure, now=after_term)
     guarantee.refresh_from_db()
     assert (guarantee.status, guarantee.closed_by, guarantee.closing_reason) == (
-        "released", official, "Term over; plant commissioned.",
+        "released", official2, reason,
     )  # fmt: skip
-    assert AuditEvent.objects.get(action="performancebankguarantee.released").new_values["reason"]
+    event = AuditEvent.objects.get(action="performancebankguarantee.released")
+    assert event.new_values["reason"] and event.new_values["proposed_by_id"] == official.pk
     with pytest.raises(ValidationError, match="is released; only the active guarantee can change"):
-        services.invoke_pbg(actor=official, guarantee=guarantee, amount=Decimal(1), reason="late")
+        services.propose_pbg_closure(actor=official, guarantee=guarantee, action="invoke",
+                                     amount=Decimal(1), reason="The firm left the scheme late.")  # fmt: skip
 
 
-def test_an_official_invokes_with_a_reason_and_at_most_the_amount(guarantee, users):
+def test_an_invocation_needs_a_second_official_a_sentence_and_at_most_the_amount(
+    guarantee, users, official2
+):
     official = users[Role.OFFICIAL]
     with pytest.raises(PermissionDenied):
-        services.invoke_pbg(
-            actor=users[Role.APPROVER], guarantee=guarantee, amount=Decimal(1), reason="x"
-        )
-    with pytest.raises(ValidationError) as info:
-        services.invoke_pbg(
-            actor=official, guarantee=guarantee, amount=guarantee.amount + 1, reason=" "
-        )
-    assert set(info.value.message_dict) == {"amount", "reason"}
-    services.invoke_pbg(actor=official, guarantee=guarantee, amount=Decimal("250000000"),
-                        reason="The beneficiary exited the scheme.", now=at(dt.date(2029, 1, 1)))  # fmt: skip
+        services.propose_pbg_closure(actor=users[Role.APPROVER], guarantee=guarantee,
+                                     action="invoke", amount=Decimal(1), reason="x")  # fmt: skip
+    for reason in (" ", "x", "Exit", "The firm\x00 exited the scheme."):
+        with pytest.raises(ValidationError) as info:
+            services.propose_pbg_closure(actor=official, guarantee=guarantee, action="invoke",
+                                         amount=guarantee.amount + 1, reason=reason)  # fmt: skip
+        assert set(info.value.message_dict) == {"amount", "reason"}
+    closure = services.propose_pbg_closure(
+        actor=official, guarantee=guarantee, action="invoke", amount=Decimal("250000000"),
+        reason="The beneficiary exited the scheme.", now=at(dt.date(2029, 1, 1)),
+    )  # fmt: skip
+    # the proposer cannot confirm it, nor call the act directly
+    with pytest.raises(PermissionDenied, match="second official"):
+        services.confirm_pbg_closure(actor=official, closure=closure)
+    with pytest.raises(PermissionDenied, match="second official"):
+        services.invoke_pbg(actor=official, guarantee=guarantee, amount=Decimal(1),
+                            reason="The beneficiary exited the scheme.", proposed_by=official)  # fmt: skip
+    # and a second proposal waits for the first to be decided
+    with pytest.raises(ValidationError, match="already has a proposal"):
+        services.propose_pbg_closure(actor=official2, guarantee=guarantee, action="invoke",
+                                     amount=Decimal(5), reason="The beneficiary exited the scheme.")  # fmt: skip
     guarantee.refresh_from_db()
-    assert (guarantee.status, guarantee.invoked_amount) == ("invoked", Decimal("250000000.00"))
+    assert guarantee.status == "active"
+    services.confirm_pbg_closure(actor=official2, closure=closure, now=at(dt.date(2029, 1, 2)))
+    guarantee.refresh_from_db()
+    assert (guarantee.status, guarantee.invoked_amount, guarantee.closed_by) == (
+        "invoked", Decimal("250000000.00"), official2,
+    )  # fmt: skip
     event = AuditEvent.objects.get(action="performancebankguarantee.invoked")
     assert event.new_values["invoked_amount"] == "250000000.00"
+    assert AuditEvent.objects.filter(action="pbg.invoke_proposed", actor=official).exists()
     # The database refuses an invocation without its reason
     guarantee.closing_reason = ""
     with pytest.raises(Exception, match="pbg_closing_complete"), transaction.atomic():
         guarantee.save()
+
+
+def test_a_proposal_is_cancelled_with_a_reason_and_the_guarantee_stays(guarantee, users):
+    official = users[Role.OFFICIAL]
+    closure = services.propose_pbg_closure(actor=official, guarantee=guarantee, action="invoke",
+                                           amount=Decimal(10), reason="The plant missed its milestones.")  # fmt: skip
+    with pytest.raises(ValidationError, match="at least a sentence"):
+        services.cancel_pbg_closure(actor=official, closure=closure, note="no")
+    services.cancel_pbg_closure(
+        actor=official, closure=closure, note="The firm cured the delay in time."
+    )
+    closure.refresh_from_db()
+    guarantee.refresh_from_db()
+    assert (closure.status, guarantee.status) == ("cancelled", "active")
 
 
 def test_an_expired_guarantee_while_obligations_remain_is_flagged_once(
@@ -200,6 +246,18 @@ def test_guarantee_api_scoped_and_officials_only_close(api_client, guarantee, wi
     response = api_client.post(
         f"/api/guarantees/{guarantee.pk}/invoke/", {"amount": "100.00", "reason": "Exit"}
     )
+    assert response.status_code == 400 and "at least a sentence" in str(response.json())
+    reason = "The firm exited the scheme."
+    response = api_client.post(
+        f"/api/guarantees/{guarantee.pk}/invoke/", {"amount": "100.00", "reason": reason}
+    )
+    proposal = response.json()["pending_proposal"]
+    assert (response.status_code, response.json()["status"]) == (200, "active")
+    assert (proposal["action"], proposal["reason"]) == ("invoke", reason)
+    confirm = f"/api/guarantees/{guarantee.pk}/confirm/"
+    assert api_client.post(confirm, {"proposal": proposal["id"]}).status_code == 403
+    api_client.force_authenticate(UserFactory(role=Role.OFFICIAL, username="official_two"))
+    response = api_client.post(confirm, {"proposal": proposal["id"]})
     assert (response.status_code, response.json()["status"]) == (200, "invoked")
 
 
@@ -229,15 +287,24 @@ def test_the_guarantee_pages_hand_each_field_to_its_service(client, award, winne
         assert guarantee.extensions.get().amendment_reference == "BOB/AMD/9"
 
         client.force_login(users[Role.OFFICIAL])
-        response = client.post(reverse("pbg_release", args=[award.pk]), {"reason": "Done"})
+        response = client.post(
+            reverse("pbg_release", args=[award.pk]), {"reason": "The work is done, release it."}
+        )
         assert "still owes" in response.content.decode()  # the term runs for years yet
         response = client.post(
-            reverse("pbg_invoke", args=[award.pk]), {"amount": "100.00", "reason": "Exit"}
+            reverse("pbg_invoke", args=[award.pk]),
+            {"amount": "100.00", "reason": "The firm exited the scheme."},
         )
+        assert response.status_code == 302
+        closure = guarantee.closures.get()
+        page = client.get(reverse("award_detail", args=[award.pk])).content.decode()
+        assert "A second official confirms it." in page and "Confirm:" not in page
+        client.force_login(UserFactory(role=Role.OFFICIAL, username="official_two"))
+        response = client.post(reverse("pbg_closure_confirm", args=[award.pk, closure.pk]))
         assert response.status_code == 302
     guarantee.refresh_from_db()
     assert (guarantee.status, guarantee.invoked_amount, guarantee.closing_reason) == (
         "invoked",
         Decimal("100.00"),
-        "Exit",
+        "The firm exited the scheme.",
     )
