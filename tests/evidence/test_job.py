@@ -23,7 +23,9 @@ def bundle_queue(settings, media_for_both, worker):
 
 def test_the_worker_builds_the_bundle_the_page_asked_for(client, users, year, bundle_queue):
     client.force_login(users[Role.AUDITOR])
-    assert client.post(reverse("evidence_bundles"), {"financial_year": "2027-28"}).status_code == 302
+    assert (
+        client.post(reverse("evidence_bundles"), {"financial_year": "2027-28"}).status_code == 302
+    )
     run = BundleRun.objects.get()
 
     def job():
