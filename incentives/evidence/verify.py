@@ -28,6 +28,8 @@ from incentives.sli import engine as sli_engine
 from incentives.sli import inputs as sli_inputs
 from repm_portal.exports import safe_cell
 
+# A file of the wrong shape (a key missing, a list where an object belongs) is a finding, not a crash.
+_SHAPE = (KeyError, TypeError, AttributeError, IndexError)
 # The SLI claim kinds and the engine's period kinds they compute.
 _PERIOD_KIND = {layout.SLI_QUARTER: "quarter", layout.SLI_TRUE_UP: "true_up"}
 
@@ -439,22 +441,23 @@ def check(data: bytes) -> Report:
         return report
     with archive:
         checker = _Checker(archive, report)
-        steps = (
-            checker.manifest,
-            lambda: checker.json(layout.SANCTIONS),
-        )
         try:
-            steps[0]()
-            sanctions = steps[1]()
+            checker.manifest()
+            sanctions = checker.json(layout.SANCTIONS)
+            if not isinstance(sanctions, dict):
+                raise _Bad(Finding(layout.SANCTIONS, "file", message="is not a JSON object"))
         except _Bad as bad:
             report.findings.append(bad.finding)
+            return report
+        except _SHAPE as error:
+            report.findings.append(Finding(layout.MANIFEST, "file", message=f"lacks {error}"))
             return report
         for letter in sanctions.get("letters", []):
             try:
                 checker.letter(letter)
             except _Bad as bad:
                 report.findings.append(bad.finding)
-            except (KeyError, TypeError) as error:
+            except _SHAPE as error:
                 report.findings.append(
                     Finding(
                         layout.SANCTIONS, f"{letter.get('number', '?')}", message=f"lacks {error}"
@@ -466,12 +469,14 @@ def check(data: bytes) -> Report:
                     checker.claim(name)
                 except _Bad as bad:
                     report.findings.append(bad.finding)
+                except _SHAPE as error:
+                    report.findings.append(Finding(name, "file", message=f"lacks {error}"))
         for step in (checker.totals, checker.register):
             try:
                 step(sanctions)
             except _Bad as bad:
                 report.findings.append(bad.finding)
-            except (KeyError, TypeError) as error:
+            except _SHAPE as error:
                 report.findings.append(Finding(layout.SANCTIONS, "file", message=f"lacks {error}"))
         report.counts["rule_sets"] = sum(
             1 for n in checker.names if n.startswith(layout.RULE_SETS_DIR + "/")

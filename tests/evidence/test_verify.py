@@ -170,3 +170,13 @@ def test_a_broken_file_is_named_not_a_crash(tmp_path):
     code, out = _verify_file(tmp_path, b"not a zip")
     assert code == 1
     assert "bundle: zip: is not a zip file" in out
+
+
+def test_a_file_of_the_wrong_shape_is_named_not_a_crash(bundle):
+    path = "claims/" + next(
+        name.split("/")[1] for name in members(bundle) if name.startswith("claims/")
+    )
+    found = [
+        str(f) for f in verify.findings(rewrite(bundle, path, edit_json(lambda v: v.pop("filed"))))
+    ]
+    assert f"{path}: file: lacks 'filed'" in found
