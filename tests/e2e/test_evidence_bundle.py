@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from incentives.evidence.models import BundleRun
 from tests.e2e.pages import field, login
-from tests.evidence.conftest import evidence_media, year  # noqa: F401 - the fixtures
+from tests.evidence.bundles import seed_year
 from tests.factories import PASSWORD
 
 # The seeded year of tests/evidence: two SLI letters (one netting a penalty) and a capital letter.
@@ -20,6 +20,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("year"),
 ]
+
+
+@pytest.fixture
+def year(rules, users, media_for_both, private_cache):
+    return seed_year(users)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from incentives.evidence import layout, verify
-from tests.evidence.conftest import edit_json, members, rewrite
+from tests.evidence.bundles import edit_json, members, rewrite
 
 pytestmark = pytest.mark.django_db
 
