@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from io import StringIO
@@ -9,8 +10,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from incentives import sanctions
 from incentives.evidence import layout, verify
-from tests.evidence.bundles import edit_json, members, rewrite
+from tests.evidence.bundles import build, edit_json, members, rewrite
+from tests.sli.money import Q3, after, quarter_claim, sanction
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +183,29 @@ def test_a_file_of_the_wrong_shape_is_named_not_a_crash(bundle):
         str(f) for f in verify.findings(rewrite(bundle, path, edit_json(lambda v: v.pop("filed"))))
     ]
     assert f"{path}: file: lacks 'filed'" in found
+
+
+def test_corrected_letters_verify_and_name_what_they_reverse(year, users):
+    # given an unpaid SLI letter and the unpaid capital letter, each corrected by a new letter
+    third = sanction(
+        quarter_claim(year["award"], Q3), users["approver"], now=after(Q3[1], 20), render=True
+    )
+    for letter, at in ((third, after(Q3[1], 25)), (year["capital"], after(Q3[1], 26))):
+        request = sanctions.request_correction(
+            letter=letter,
+            actor=users["approver"],
+            reason="Signatory's designation misprinted",
+            now=at,
+        )
+        sanctions.issue(request.pk, now=at + dt.timedelta(hours=1))
+    # when the year's bundle is built, it holds both pairs and verifies
+    data = build(users)
+    report = verify.check(data)
+    assert report.findings == []
+    assert report.counts["sli_replayed"] == 4
+    assert report.counts["capital_replayed"] == 2
+    letters = {e["number"]: e for e in _letters(data)}
+    for old in (third, year["capital"]):
+        new = letters[letters[old.number]["reversed_by"]]
+        assert new["reverses"] == old.number
+        assert new["amount"] == letters[old.number]["amount"]
