@@ -209,3 +209,12 @@ def test_corrected_letters_verify_and_name_what_they_reverse(year, users):
         new = letters[letters[old.number]["reversed_by"]]
         assert new["reverses"] == old.number
         assert new["amount"] == letters[old.number]["amount"]
+
+
+def test_a_tampered_claim_total_is_named(bundle):
+    # given the first quarter's claim, one of whose lines (row 3) the verifier excluded: 402 kg count
+    entry = next(e for e in _letters(bundle) if e["pool"] == "sli")
+    path = entry["claims"][0]
+    change = edit_json(lambda v: v["verified"].update(eligible_kg="502.500"))
+    found = [str(f) for f in verify.findings(rewrite(bundle, path, change))]
+    assert f"{path}: verified.eligible_kg: bundle 502.500, recomputed 402.000" in found
