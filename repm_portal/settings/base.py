@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "incentives.claims",
     "incentives.sli",
     "incentives.recovery",
+    "incentives.evidence",
     "incentives",
 ]
 
@@ -157,6 +158,7 @@ JOBS_TASKS: dict[str, dict] = {
         "max_attempts": 3,
     },
     "bidding.tasks.render_award_letter": {"max_attempts": 3},
+    "incentives.evidence.tasks.build_bundle": {"max_attempts": 3},
 }
 # Sales-claim uploads: the size limit of one file and the line limit of one upload.
 CLAIM_UPLOAD_MAX_BYTES = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_MB", "200")) * 1024 * 1024
