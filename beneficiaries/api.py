@@ -11,9 +11,10 @@ from rest_framework.throttling import AnonRateThrottle
 
 from beneficiaries import selectors, services
 from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class BankAccountSerializer(serializers.ModelSerializer):
+class BankAccountSerializer(ScopedModelSerializer):
     class Meta:
         model = BankAccount
         fields = [
@@ -28,7 +29,7 @@ class BankAccountSerializer(serializers.ModelSerializer):
         ]
 
 
-class FirmSerializer(serializers.ModelSerializer):
+class FirmSerializer(ScopedModelSerializer):
     bank_accounts = BankAccountSerializer(many=True, read_only=True)
 
     class Meta:
@@ -50,7 +51,7 @@ class FirmViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.firms_visible_to(self.request.user)
 
 
-class ConsortiumMemberSerializer(serializers.ModelSerializer):
+class ConsortiumMemberSerializer(ScopedModelSerializer):
     firm = serializers.StringRelatedField()
 
     class Meta:
@@ -58,7 +59,7 @@ class ConsortiumMemberSerializer(serializers.ModelSerializer):
         fields = ["firm_id", "firm", "invited_identifier", "equity_pct", "status"]
 
 
-class ConsortiumSerializer(serializers.ModelSerializer):
+class ConsortiumSerializer(ScopedModelSerializer):
     members = ConsortiumMemberSerializer(many=True, read_only=True)
     lead = serializers.StringRelatedField()
 

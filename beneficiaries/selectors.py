@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 
 from beneficiaries.models import BankAccount, Consortium, ConsortiumMember, Firm, User
+from repm_portal import scoping
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
@@ -59,3 +60,9 @@ def firm_by_identifier(identifier: str) -> Firm | None:
     return Firm.objects.filter(
         Q(cin=ident) | Q(pan=ident) | Q(foreign_registration_number__iexact=ident)
     ).first()
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(Firm, firms_visible_to)
+scoping.register(Consortium, consortia_visible_to)
+scoping.register(User, users_visible_to)

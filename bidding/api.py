@@ -33,9 +33,10 @@ from bidding.models import (
     TenderVersion,
 )
 from repm_portal.money import crore
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class TenderVersionSerializer(serializers.ModelSerializer):
+class TenderVersionSerializer(ScopedModelSerializer):
     class Meta:
         model = TenderVersion
         fields = [
@@ -44,7 +45,7 @@ class TenderVersionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class TenderDocumentSerializer(serializers.ModelSerializer):
+class TenderDocumentSerializer(ScopedModelSerializer):
     class Meta:
         model = TenderDocument
         fields = [
@@ -60,7 +61,7 @@ class TenderDocumentSerializer(serializers.ModelSerializer):
         ]
 
 
-class TenderSerializer(serializers.ModelSerializer):
+class TenderSerializer(ScopedModelSerializer):
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
     versions = TenderVersionSerializer(many=True, read_only=True)
     documents = TenderDocumentSerializer(many=True, read_only=True)
@@ -223,7 +224,7 @@ class TenderViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class BidParticipantSerializer(serializers.ModelSerializer):
+class BidParticipantSerializer(ScopedModelSerializer):
     firm = serializers.StringRelatedField()
 
     class Meta:
@@ -231,7 +232,7 @@ class BidParticipantSerializer(serializers.ModelSerializer):
         fields = ["firm_id", "firm", "role", "equity_pct"]
 
 
-class BidVersionSerializer(serializers.ModelSerializer):
+class BidVersionSerializer(ScopedModelSerializer):
     receipt_number = serializers.CharField(read_only=True)
 
     class Meta:
@@ -242,7 +243,7 @@ class BidVersionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class BidSerializer(serializers.ModelSerializer):
+class BidSerializer(ScopedModelSerializer):
     bidder = serializers.CharField(source="bidder_name", read_only=True)
     participants = BidParticipantSerializer(many=True, read_only=True)
     versions = BidVersionSerializer(many=True, read_only=True)
@@ -284,19 +285,19 @@ class ReceiptViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(ReceiptSerializer(selectors.receipt(version)).data)
 
 
-class AwardLetterSerializer(serializers.ModelSerializer):
+class AwardLetterSerializer(ScopedModelSerializer):
     class Meta:
         model = AwardLetter
         fields = ["number", "status", "sha256", "size", "rendered_at"]
 
 
-class PbgExtensionSerializer(serializers.ModelSerializer):
+class PbgExtensionSerializer(ScopedModelSerializer):
     class Meta:
         model = PbgExtension
         fields = ["previous_valid_until", "valid_until", "amendment_reference", "extended_at"]
 
 
-class PbgClosureSerializer(serializers.ModelSerializer):
+class PbgClosureSerializer(ScopedModelSerializer):
     """A proposal to invoke or release a guarantee, waiting for a second official."""
 
     proposed_by = serializers.StringRelatedField()
@@ -311,7 +312,7 @@ class PbgDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class GuaranteeSerializer(serializers.ModelSerializer):
+class GuaranteeSerializer(ScopedModelSerializer):
     extensions = PbgExtensionSerializer(many=True, read_only=True)
     pending_proposal = serializers.SerializerMethodField()
 
@@ -443,7 +444,7 @@ class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
         return self._answer(guarantee)
 
 
-class AwardSerializer(serializers.ModelSerializer):
+class AwardSerializer(ScopedModelSerializer):
     bidder = serializers.CharField(source="bid.bidder_name", read_only=True)
     letter = AwardLetterSerializer(read_only=True)
     guarantees = GuaranteeSerializer(many=True, read_only=True)

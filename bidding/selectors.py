@@ -38,7 +38,7 @@ from bidding.models import (
     TenderVersion,
 )
 from bidding.sealing import COMMITMENT_DOMAIN
-from repm_portal import clock
+from repm_portal import clock, scoping
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 # From these statuses on, the technical covers are open and staff may see who bid.
@@ -615,3 +615,9 @@ def guarantees_expiring(
         .select_related("award__tender", "award__bid__firm")
         .order_by("valid_until", "pk")
     )
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(Tender, tenders_visible_to)
+scoping.register(Bid, bids_visible_to)
+scoping.register(Award, awards_visible_to)

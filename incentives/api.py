@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from incentives import selectors, services
 from incentives.forms import LedgerFilterForm
 from incentives.models import LedgerEntry, Payment, SanctionLetter
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class SanctionLetterSerializer(serializers.ModelSerializer):
+class SanctionLetterSerializer(ScopedModelSerializer):
     beneficiary = serializers.CharField(source="award.bid.bidder_name")
     tender = serializers.CharField(source="award.tender.reference")
     award_label = serializers.CharField(source="award.label")
@@ -67,7 +68,7 @@ class SanctionLetterSerializer(serializers.ModelSerializer):
         return reverse("letter_verify", args=[letter.number])
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ScopedModelSerializer):
     letter_number = serializers.CharField(source="letter.number", read_only=True)
 
     class Meta:
@@ -85,7 +86,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "letter_number", "recorded_at"]
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ScopedModelSerializer):
     letter_number = serializers.CharField(source="letter.number", default=None)
     rule_set_version = serializers.IntegerField(source="rule_set.version")
 

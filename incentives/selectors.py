@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incentives import ledger
 from incentives.models import LedgerEntry, Payment, Pool, SanctionLetter
+from repm_portal import scoping
 from repm_portal.models import RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 from repm_portal.selectors import rule_set_in_force
@@ -158,3 +159,9 @@ __all__ = [
     "payments_visible_to",
     "pool_positions",
 ]
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(SanctionLetter, letters_visible_to)
+scoping.register(LedgerEntry, entries_visible_to)
+scoping.register(Payment, payments_visible_to)

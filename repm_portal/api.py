@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from repm_portal import selectors
 from repm_portal.filters import AuditEventFilter
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet, Scheme
+from repm_portal.scoping import ScopedModelSerializer
 
 
 def exception_handler(exc, context):
@@ -27,7 +28,7 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-class CapacitySlabSerializer(serializers.ModelSerializer):
+class CapacitySlabSerializer(ScopedModelSerializer):
     class Meta:
         model = CapacitySlab
         fields = [
@@ -39,7 +40,7 @@ class CapacitySlabSerializer(serializers.ModelSerializer):
         ]
 
 
-class RuleSetSerializer(serializers.ModelSerializer):
+class RuleSetSerializer(ScopedModelSerializer):
     scheme: serializers.SlugRelatedField[Scheme] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
@@ -99,7 +100,7 @@ def _plain(value):
     return to_json(value)
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ScopedModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 
+from repm_portal import scoping
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet
 from repm_portal.roles import AnyUser, require_role
 
@@ -127,3 +128,7 @@ def audit_events_visible_to(user: AnyUser) -> QuerySet[AuditEvent]:
     """The audit trail: auditors, administrators and ministry officials read all of it."""
     require_role(user, *AUDIT_READER_ROLES, action="read the audit trail")
     return AuditEvent.objects.select_related("actor").order_by("-id")
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(AuditEvent, audit_events_visible_to)

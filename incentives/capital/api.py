@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from incentives.capital import selectors, services
 from incentives.capital.models import CapitalSubsidyClaim, ClaimDocument, InvestmentLine
 from incentives.capital.reading import LedgerRejected
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class InvestmentLineSerializer(serializers.ModelSerializer):
+class InvestmentLineSerializer(ScopedModelSerializer):
     class Meta:
         model = InvestmentLine
         fields = [
@@ -28,13 +29,13 @@ class InvestmentLineSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ClaimDocumentSerializer(serializers.ModelSerializer):
+class ClaimDocumentSerializer(ScopedModelSerializer):
     class Meta:
         model = ClaimDocument
         fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
 
 
-class CapitalClaimSerializer(serializers.ModelSerializer):
+class CapitalClaimSerializer(ScopedModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)

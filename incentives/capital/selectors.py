@@ -14,6 +14,7 @@ from incentives.capital import engine
 from incentives.capital.models import CapitalSubsidyClaim, ClaimDocument, InvestmentLine
 from incentives.gestation.models import Plant
 from incentives.models import SanctionLetter
+from repm_portal import scoping
 from repm_portal.models import RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
@@ -219,3 +220,7 @@ def estimate(claim: CapitalSubsidyClaim) -> engine.Subsidy | None:
         claim.verified_eligible if claim.verified_eligible is not None else claim.eligible_total
     )
     return figure(claim, eligible=eligible)
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(CapitalSubsidyClaim, claims_visible_to)

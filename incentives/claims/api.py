@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from incentives.claims import selectors, services
 from incentives.claims.models import KG, MONEY, Claim, ClaimDocument, ClaimUpload, LineAdjustment
 from incentives.ingest.columns import COLUMNS
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class UploadSerializer(serializers.ModelSerializer):
+class UploadSerializer(ScopedModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     claim = serializers.IntegerField(source="claim_id", read_only=True, allow_null=True)
     # The check's progress is its job's; the fields and values are the API's as documented
@@ -57,7 +58,7 @@ class UploadRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=".csv (UTF-8, comma or semicolon) or .xlsx")
 
 
-class SalesClaimSerializer(serializers.ModelSerializer):
+class SalesClaimSerializer(ScopedModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
     current_upload = serializers.IntegerField(source="current_upload_id", read_only=True)
@@ -71,13 +72,13 @@ class SalesClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ClaimDocumentSerializer(serializers.ModelSerializer):
+class ClaimDocumentSerializer(ScopedModelSerializer):
     class Meta:
         model = ClaimDocument
         fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
 
 
-class LineAdjustmentSerializer(serializers.ModelSerializer):
+class LineAdjustmentSerializer(ScopedModelSerializer):
     made_by = serializers.CharField(source="made_by.username", read_only=True)
 
     class Meta:

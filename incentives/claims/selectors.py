@@ -27,6 +27,7 @@ from incentives.claims.models import (
 )
 from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
+from repm_portal import scoping
 from repm_portal import selectors as core_selectors
 from repm_portal.models import AuditEvent, Job, RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
@@ -435,3 +436,8 @@ def can_act(user: AnyUser, claim: Claim, *, now: dt.datetime | None = None) -> d
         and claim.status == S.VERIFIED
         and not took_part_in_verification(user, claim),
     }
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(Claim, claims_visible_to)
+scoping.register(ClaimUpload, uploads_visible_to)

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from bidding.models import Award
 from incentives.gestation import selectors, services
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
+from repm_portal.scoping import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ScopedModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -25,7 +26,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return reverse("evidence_file", args=[evidence.pk])
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(ScopedModelSerializer):
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -47,7 +48,7 @@ class PenaltySerializer(serializers.Serializer):
     accruing = serializers.BooleanField()
 
 
-class PlantSerializer(serializers.ModelSerializer):
+class PlantSerializer(ScopedModelSerializer):
     milestones = MilestoneSerializer(many=True, read_only=True)
     delay_penalty = serializers.SerializerMethodField()
 
@@ -72,7 +73,7 @@ class PlantSerializer(serializers.ModelSerializer):
 
 
 class OpenGestationSerializer(serializers.Serializer):
-    award = serializers.PrimaryKeyRelatedField(queryset=Award.objects.all())
+    award = ScopedPrimaryKeyRelatedField(queryset=Award.objects.all())
     name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     site_address = serializers.CharField(required=False, default="", allow_blank=True)
     state = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
@@ -95,8 +96,8 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _valid(serializer_class, data) -> dict:
-    payload = serializer_class(data=data)
+def _valid(serializer_class, data, request=None) -> dict:
+    payload = serializer_class(data=data, context={"request": request})
     payload.is_valid(raise_exception=True)
     return payload.validated_data
 
@@ -112,7 +113,7 @@ class PlantViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=OpenGestationSerializer, responses={201: PlantSerializer})
     def create(self, request):
         """Open an award's gestation (officials)."""
-        data = _valid(OpenGestationSerializer, request.data)
+        data = _valid(OpenGestationSerializer, request.data, request)
         plant = services.open_gestation(
             actor=request.user, award=data["award"], name=data["name"],
             site_address=data["site_address"], state=data["state"],

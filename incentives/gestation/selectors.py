@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from bidding.models import Award, PerformanceBankGuarantee
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
-from repm_portal import clock
+from repm_portal import clock, scoping
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 
 
@@ -190,3 +190,7 @@ def commissioning_outstanding(award: Award, today: dt.date) -> str:
     if plant is None or plant.commissioned_on is None:
         return "The plant is not commissioned yet."
     return ""
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(Plant, plants_visible_to)

@@ -22,9 +22,10 @@ from incentives.models import LedgerEntry, Pool
 from incentives.recovery import selectors, services
 from incentives.recovery.models import Grounds, Recovery, Repayment
 from repm_portal.roles import has_role
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class RepaymentSerializer(serializers.ModelSerializer):
+class RepaymentSerializer(ScopedModelSerializer):
     entry = serializers.IntegerField(source="entry_id", read_only=True)
 
     class Meta:
@@ -32,7 +33,7 @@ class RepaymentSerializer(serializers.ModelSerializer):
         fields = ["id", "amount", "paid_on", "utr", "entry", "recorded_at"]
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(ScopedModelSerializer):
     letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
 
     class Meta:
@@ -43,7 +44,7 @@ class EntrySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class RecoverySerializer(serializers.ModelSerializer):
+class RecoverySerializer(ScopedModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)

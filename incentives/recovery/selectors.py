@@ -13,6 +13,7 @@ from bidding.models import Award, PerformanceBankGuarantee
 from incentives import ledger
 from incentives.models import EntryKind, LedgerEntry, Payment
 from incentives.recovery.models import Recovery, Repayment
+from repm_portal import scoping
 from repm_portal.money import format_inr
 from repm_portal.roles import AnyUser, Role, has_role
 
@@ -205,3 +206,7 @@ __all__ = [
     "repaid",
     "repayments_of",
 ]
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(Recovery, recoveries_visible_to)

@@ -20,9 +20,10 @@ from beneficiaries.models import User
 from incentives.claims.models import Claim
 from incentives.sli import preview, selectors, services
 from incentives.sli.models import SliComputation, TrueUp
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class SliComputationSerializer(serializers.ModelSerializer):
+class SliComputationSerializer(ScopedModelSerializer):
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
     letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
@@ -48,7 +49,7 @@ class SliComputationDetailSerializer(SliComputationSerializer):
         fields = [*SliComputationSerializer.Meta.fields, "inputs", "working"]
 
 
-class SliTrueUpSerializer(serializers.ModelSerializer):
+class SliTrueUpSerializer(ScopedModelSerializer):
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
     letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)

@@ -35,6 +35,7 @@ from incentives.sli.models import (
     SliComputation,
     TrueUp,
 )
+from repm_portal import scoping
 from repm_portal import selectors as core_selectors
 from repm_portal.fiscal import FinancialYear, Quarter
 from repm_portal.models import Job, RuleSet
@@ -765,3 +766,8 @@ __all__ = [
     "year_claims",
     "year_label",
 ]
+
+
+# Related fields and filters of the API offer only what these selectors let a user see.
+scoping.register(SliComputation, computations_visible_to)
+scoping.register(TrueUp, true_ups_visible_to)

@@ -29,7 +29,11 @@ from .base import *  # noqa: E402, F403
 from .base import BASE_DIR, env_bool, env_list  # noqa: E402
 
 DEBUG = False
-REST_FRAMEWORK = REST_FRAMEWORK | {"NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1"))}  # noqa: F405
+REST_FRAMEWORK = REST_FRAMEWORK | {  # noqa: F405
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1")),
+    # No browsable API in production: its forms are for developers, and JSON is the contract.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 WHITENOISE_USE_FINDERS = False
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -59,3 +59,21 @@ def test_production_refuses_a_database_that_is_not_postgresql():
 
 def test_tests_run_on_postgresql():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_production_serves_no_browsable_api():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])",
+        ],
+        env={k: v for k, v in os.environ.items() if k not in GOOD} | GOOD,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['rest_framework.renderers.JSONRenderer']"
