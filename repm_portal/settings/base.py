@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "incentives.claims",
     "incentives.sli",
     "incentives.recovery",
+    # Samples paid claims: its demo runs once the SLI and recovery demos have paid them.
+    "incentives.sampling",
     "incentives",
 ]
 
