@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "incentives.sli",
     "incentives.recovery",
     "incentives.evidence",
+    # Samples paid claims: its demo runs once the SLI and recovery demos have paid them.
+    "incentives.sampling",
     "incentives",
 ]
 
