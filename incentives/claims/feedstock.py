@@ -61,7 +61,7 @@ class FeedstockCheck:
     magnet_per_tonne_oxide: Decimal
     rule_set_version: int
     magnet_equivalent_tonnes: Decimal  # oxide x ratio
-    sold_tonnes: Decimal  # verified eligible net kg / 1000
+    sold_tonnes: Decimal  # verified eligible net kg / 1000, exact (6 places)
     deviation_pct: Decimal | None  # (equivalent - sold) / sold x 100; None when nothing was sold
     tolerance_pct: Decimal
 
@@ -111,7 +111,7 @@ def check_of(claim: Claim, *, verified_kg: Decimal) -> FeedstockCheck:
     ratio = claim.rule_set.magnet_per_tonne_oxide
     oxide = sum((r.tonnes for r in rows), Decimal(0)).quantize(T)
     equivalent = (oxide * ratio).quantize(T, rounding=ROUND_HALF_UP)
-    sold = (verified_kg / 1000).quantize(T, rounding=ROUND_HALF_UP)
+    sold = (verified_kg / 1000).quantize(Decimal("0.000001"))  # exact: kg have 3 places
     deviation = (
         None
         if sold <= 0
