@@ -5,7 +5,7 @@ Reads go through the scoped selectors and writes through the services, as the pa
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,6 +18,8 @@ from incentives.claims.models import (
     Claim,
     ClaimDocument,
     ClaimUpload,
+    FeedstockConclusion,
+    FeedstockDeclaration,
     LineAdjustment,
 )
 from incentives.ingest.columns import COLUMNS
@@ -106,6 +108,36 @@ class FeedstockRequestSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class FeedstockRowSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=FeedstockDeclaration.Source.choices)
+    country = serializers.CharField(help_text="ISO 3166 alpha-2, for an import; else blank")
+    tonnes = serializers.CharField(help_text="NdPr oxide, t, 3 decimals")
+
+
+class FeedstockCheckSerializer(serializers.Serializer):
+    rows = FeedstockRowSerializer(many=True)
+    oxide_tonnes = serializers.CharField()
+    magnet_per_tonne_oxide = serializers.CharField(help_text="The claim's rule set's ratio")
+    rule_set_version = serializers.IntegerField()
+    magnet_equivalent_tonnes = serializers.CharField(help_text="oxide x ratio")
+    sold_tonnes = serializers.CharField(help_text="Verified eligible net kg / 1000")
+    deviation_pct = serializers.CharField(
+        allow_null=True, help_text="(equivalent - sold) / sold x 100; null when nothing sold"
+    )
+    tolerance_pct = serializers.CharField()
+    within = serializers.BooleanField()
+
+
+class FeedstockSerializer(serializers.Serializer):
+    rows = FeedstockRowSerializer(many=True)
+    check = FeedstockCheckSerializer(help_text="Against the verified totals as they stand now")
+    conclusion = serializers.ChoiceField(
+        choices=FeedstockConclusion.choices, allow_blank=True,
+        help_text="The verifier's, given with the verification; blank before",
+    )  # fmt: skip
+    note = serializers.CharField(allow_blank=True, help_text="Why a mismatch was accepted")
+
+
 def feedstock_data(claim: Claim) -> dict:
     """The claim's declaration and its check against the verified sales, as the API shows them."""
     kg, _ = selectors.verified_totals(claim)
@@ -134,6 +166,7 @@ class SalesClaimDetailSerializer(SalesClaimSerializer):
             "verified_totals", "verification_sla", "documents", "adjustments", "feedstock",
         ]  # fmt: skip
 
+    @extend_schema_field(FeedstockSerializer)
     def get_feedstock(self, claim) -> dict:
         return feedstock_data(claim)
 
@@ -357,12 +390,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["GET"],
         request=None,
-        responses={200: serializers.DictField()},
+        responses={200: FeedstockSerializer},
         description="The claim's feedstock declaration and its check against the verified sales.",
     )
     @extend_schema(
         methods=["POST"], request=FeedstockRequestSerializer,
-        responses={200: serializers.DictField()},
+        responses={200: FeedstockSerializer},
         description=(
             "The firm declares (replaces) the NdPr oxide its claim period used, by source, while "
             "the claim is a draft or returned. 400 names every bad row; nothing is changed."

@@ -34,7 +34,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from beneficiaries.models import User
 from bidding.models import Award
-from incentives.claims import selectors, services
+from incentives.claims import feedstock, selectors, services
 from incentives.claims.models import Claim, ClaimLine
 from incentives.gestation.demo import _pdf
 from incentives.ingest.columns import HEADER
@@ -476,4 +476,15 @@ def seed() -> list[str]:
             + (f", {refused} file refused first and corrected" if refused else "")
             + (f" (no claim after its exit on {EXIT_ON:%d %b %Y})" if award.rank == EXITING_RANK else "")
         )  # fmt: skip
+    shares = feedstock.source_shares_by_quarter()
+    if shares:
+        first, last = shares[0], shares[-1]
+        flagged = Claim.objects.filter(feedstock_conclusion="mismatch_accepted").count()
+        report.append(
+            f"Feedstock of verified claims: imported oxide made {first.import_share_pct} % of the "
+            f"magnets in {first.label} and {last.import_share_pct} % in {last.label} (IREL "
+            f"{first.share_pct['irel']} % -> {last.share_pct['irel']} %, recycled "
+            f"{first.share_pct['recycled']} % -> {last.share_pct['recycled']} %); {flagged} "
+            "feedstock mismatches flagged and accepted with a reason"
+        )
     return report
