@@ -476,7 +476,7 @@ def seed() -> list[str]:
             + (f", {refused} file refused first and corrected" if refused else "")
             + (f" (no claim after its exit on {EXIT_ON:%d %b %Y})" if award.rank == EXITING_RANK else "")
         )  # fmt: skip
-    shares = feedstock.source_shares_by_quarter()
+    shares = feedstock.source_shares_by_quarter(min_awards=1)
     if shares:
         first, last = shares[0], shares[-1]
         flagged = Claim.objects.filter(feedstock_conclusion="mismatch_accepted").count()

@@ -198,7 +198,14 @@ def _declared(award: Award | None):
     ).order_by("claim__period_start", "claim_id", "source", "country")  # fmt: skip
 
 
-def _shares(award: Award | None, *, by_year: bool) -> list[Any]:
+# A period whose verified claims come from fewer awards than this is left out of the scheme-wide
+# shares: with one firm, the "aggregate" would be that firm's own sourcing (confidential).
+PUBLIC_MIN_AWARDS = 2
+
+
+def _shares(award: Award | None, *, by_year: bool, min_awards: int | None) -> list[Any]:
+    if min_awards is None:
+        min_awards = PUBLIC_MIN_AWARDS if award is None else 1
     groups: dict[Any, dict[str, Any]] = {}
     for claim_id, award_id, period_start, source, country, tonnes, ratio in _declared(award):
         period = FinancialYear.for_date(period_start) if by_year else Quarter.for_date(period_start)
@@ -222,8 +229,8 @@ def _shares(award: Award | None, *, by_year: bool) -> list[Any]:
     for period in sorted(groups):
         group = groups[period]
         magnet = {s: v.quantize(T, rounding=ROUND_HALF_UP) for s, v in group["magnet"].items()}
-        if sum(magnet.values(), Decimal(0)) <= 0:
-            continue  # nothing declared that made a magnet: no shares to show
+        if sum(magnet.values(), Decimal(0)) <= 0 or len(group["awards"]) < min_awards:
+            continue  # nothing that made a magnet, or one firm's own figures
         countries = sorted(group["countries"].items(), key=lambda item: (-item[1], item[0]))
         found.append(
             kind(
@@ -237,24 +244,30 @@ def _shares(award: Award | None, *, by_year: bool) -> list[Any]:
     return found
 
 
-def source_shares_by_quarter(*, award: Award | None = None) -> list[QuarterShares]:
+def source_shares_by_quarter(
+    *, award: Award | None = None, min_awards: int | None = None
+) -> list[QuarterShares]:
     """The feedstock of verified claims per claim quarter, oldest first: a list of QuarterShares.
 
-    With no award: the whole scheme, aggregates only (no firm or claim is named; see
-    `SourceShares.awards` for how many firms a figure comes from). With an award: that award's
-    own claims; the caller checks the user may see it (e.g. `selectors.award_for`).
-    Quarters whose verified claims declared no oxide are left out.
+    With no award: the whole scheme, aggregates only (no firm or claim is named), and only the
+    quarters with verified claims of at least `min_awards` awards (default PUBLIC_MIN_AWARDS, 2,
+    so a public page never shows one firm's mix; an officials' page may pass 1). With an award:
+    that award's own claims (min_awards default 1); the caller checks the user may see it
+    (e.g. `selectors.award_for`). Quarters whose verified claims declared no oxide are left out.
     """
-    return _shares(award, by_year=False)
+    return _shares(award, by_year=False, min_awards=min_awards)
 
 
-def source_shares_by_year(*, award: Award | None = None) -> list[YearShares]:
+def source_shares_by_year(
+    *, award: Award | None = None, min_awards: int | None = None
+) -> list[YearShares]:
     """As `source_shares_by_quarter`, per financial year: a list of YearShares."""
-    return _shares(award, by_year=True)
+    return _shares(award, by_year=True, min_awards=min_awards)
 
 
 __all__ = [
     "DEFAULT_TOLERANCE_PCT",
+    "PUBLIC_MIN_AWARDS",
     "SOURCES",
     "DeclaredRow",
     "FeedstockCheck",

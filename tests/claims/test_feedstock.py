@@ -344,6 +344,18 @@ def test_shares_sum_to_100_and_match_a_hand_computation(award, firm_user):
     assert feedstock.source_shares_by_quarter(award=third) == []
 
 
+def test_scheme_wide_shares_leave_out_a_quarter_of_one_firm_unless_asked(award, firm_user):
+    verifier = staff(Role.VERIFIER)
+    claim = verifiable(award, firm_user, MATCHING, verifier)
+    services.verify_claim(actor=verifier, claim=claim, now=VERIFIED_AT)
+
+    assert feedstock.source_shares_by_quarter() == []  # one firm's mix is not an aggregate
+    assert feedstock.source_shares_by_year() == []
+    (officials,) = feedstock.source_shares_by_quarter(min_awards=1)
+    (own,) = feedstock.source_shares_by_quarter(award=award)
+    assert officials.share_pct == own.share_pct and own.awards == 1
+
+
 def test_shares_of_equal_thirds_still_sum_to_100():
     shares = feedstock.shares_pct(
         {"irel": Decimal(1), "domestic": Decimal(1), "imported": Decimal(1), "recycled": Decimal(0)}
