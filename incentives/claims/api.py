@@ -5,14 +5,23 @@ Reads go through the scoped selectors and writes through the services, as the pa
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from incentives.claims import selectors, services
-from incentives.claims.models import KG, MONEY, Claim, ClaimDocument, ClaimUpload, LineAdjustment
+from incentives.claims import feedstock, selectors, services
+from incentives.claims.models import (
+    KG,
+    MONEY,
+    Claim,
+    ClaimDocument,
+    ClaimUpload,
+    FeedstockConclusion,
+    FeedstockDeclaration,
+    LineAdjustment,
+)
 from incentives.ingest.columns import COLUMNS
 from repm_portal.scoping import ScopedModelSerializer
 
@@ -89,8 +98,62 @@ class LineAdjustmentSerializer(ScopedModelSerializer):
         ]  # fmt: skip
 
 
+class FeedstockRequestSerializer(serializers.Serializer):
+    rows = serializers.ListField(
+        child=serializers.DictField(), allow_empty=True,
+        help_text=(
+            "The whole declaration, one row per source (per country for imports): "
+            '{"source": "irel|domestic|imported|recycled", "country": "CN", "tonnes": "12.500"}. '
+            "Checked whole: one bad row refuses all and changes nothing."
+        ),
+    )  # fmt: skip
+
+
+class FeedstockRowSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=FeedstockDeclaration.Source.choices)
+    country = serializers.CharField(help_text="ISO 3166 alpha-2, for an import; else blank")
+    tonnes = serializers.CharField(help_text="NdPr oxide, t, 3 decimals")
+
+
+class FeedstockCheckSerializer(serializers.Serializer):
+    rows = FeedstockRowSerializer(many=True)
+    oxide_tonnes = serializers.CharField()
+    magnet_per_tonne_oxide = serializers.CharField(help_text="The claim's rule set's ratio")
+    rule_set_version = serializers.IntegerField()
+    magnet_equivalent_tonnes = serializers.CharField(help_text="oxide x ratio")
+    sold_tonnes = serializers.CharField(help_text="Verified eligible net kg / 1000")
+    deviation_pct = serializers.CharField(
+        allow_null=True, help_text="(equivalent - sold) / sold x 100; null when nothing sold"
+    )
+    tolerance_pct = serializers.CharField()
+    within = serializers.BooleanField()
+
+
+class FeedstockSerializer(serializers.Serializer):
+    rows = FeedstockRowSerializer(many=True)
+    check = FeedstockCheckSerializer(help_text="Against the verified totals as they stand now")
+    conclusion = serializers.ChoiceField(
+        choices=FeedstockConclusion.choices, allow_blank=True,
+        help_text="The verifier's, given with the verification; blank before",
+    )  # fmt: skip
+    note = serializers.CharField(allow_blank=True, help_text="Why a mismatch was accepted")
+
+
+def feedstock_data(claim: Claim) -> dict:
+    """The claim's declaration and its check against the verified sales, as the API shows them."""
+    kg, _ = selectors.verified_totals(claim)
+    check = feedstock.check_of(claim, verified_kg=kg)
+    return {
+        "rows": [{"source": r.source, "country": r.country, "tonnes": str(r.tonnes)} for r in check.rows],
+        "check": check.as_record(),
+        "conclusion": claim.feedstock_conclusion,
+        "note": claim.feedstock_note,
+    }  # fmt: skip
+
+
 class SalesClaimDetailSerializer(SalesClaimSerializer):
     totals = serializers.JSONField(source="current_upload.totals", read_only=True)
+    feedstock = serializers.SerializerMethodField()
     verified_totals = serializers.SerializerMethodField()
     verification_sla = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
@@ -101,8 +164,12 @@ class SalesClaimDetailSerializer(SalesClaimSerializer):
             *SalesClaimSerializer.Meta.fields, "totals", "submitted_at", "declared_at",
             "certificate", "verification_started_at", "verified_at", "verification_remarks",
             "approved_at", "decision_reason", "lapsed_at", "reopened_at", "reopen_reason",
-            "verified_totals", "verification_sla", "documents", "adjustments",
+            "verified_totals", "verification_sla", "documents", "adjustments", "feedstock",
         ]  # fmt: skip
+
+    @extend_schema_field(FeedstockSerializer)
+    def get_feedstock(self, claim) -> dict:
+        return feedstock_data(claim)
 
     def get_verified_totals(self, claim) -> dict[str, str]:
         kg, value = selectors.verified_totals(claim)
@@ -138,6 +205,10 @@ class ReasonRequestSerializer(serializers.Serializer):
 
 class VerifyRequestSerializer(serializers.Serializer):
     remarks = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    feedstock_note = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True,
+        help_text="Required when the feedstock check is outside the tolerance: why it is accepted",
+    )  # fmt: skip
 
 
 class AdjustRequestSerializer(serializers.Serializer):
@@ -312,9 +383,36 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         given.is_valid(raise_exception=True)
         return self._answer(
             services.verify_claim(
-                actor=request.user, claim=claim, remarks=given.validated_data.get("remarks", "")
+                actor=request.user, claim=claim, remarks=given.validated_data.get("remarks", ""),
+                feedstock_note=given.validated_data.get("feedstock_note", ""),
             )
-        )
+        )  # fmt: skip
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: FeedstockSerializer},
+        description="The claim's feedstock declaration and its check against the verified sales.",
+    )
+    @extend_schema(
+        methods=["POST"], request=FeedstockRequestSerializer,
+        responses={200: FeedstockSerializer},
+        description=(
+            "The firm declares (replaces) the NdPr oxide its claim period used, by source, while "
+            "the claim is a draft or returned. 400 names every bad row; nothing is changed."
+        ),
+    )  # fmt: skip
+    @action(detail=True, methods=["get", "post"])
+    def feedstock(self, request, pk=None):
+        claim = self.get_object()
+        if request.method == "POST":
+            given = FeedstockRequestSerializer(data=request.data)
+            given.is_valid(raise_exception=True)
+            services.declare_feedstock(
+                actor=request.user, claim=claim, rows=given.validated_data["rows"]
+            )
+            claim = selectors.claim_for(request.user, claim.pk)
+        return Response(feedstock_data(claim))
 
     @extend_schema(request=None, responses={200: SalesClaimDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -13,7 +13,9 @@ Bharat's last quarter of that year is heavy with credit notes, which widens the 
 Along the way: NeoMag's Q2 FY 2028-29 file is refused first for three errors and then uploaded
 corrected; one of Deccan's claims is returned for two missing invoices and resubmitted; Kaveri
 has a line excluded and NeoMag a line's kg corrected, each with its reason; L5 Vidarbha stops
-claiming when it exits the scheme (the recovery demo). The latest quarter is left with Deccan
+claiming when it exits the scheme (the recovery demo). Every claim declares the oxide it used by
+source, the import share falling over the years; one under-declared claim is flagged by the
+verifier's feedstock check and accepted with a reason. The latest quarter is left with Deccan
 submitted and Kaveri verified, so the verifier's and the approver's queues are not empty.
 Idempotent: each claim is taken on from wherever it stands.
 """
@@ -32,7 +34,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from beneficiaries.models import User
 from bidding.models import Award
-from incentives.claims import selectors, services
+from incentives.claims import feedstock, selectors, services
 from incentives.claims.models import Claim, ClaimLine
 from incentives.gestation.demo import _pdf
 from incentives.ingest.columns import HEADER
@@ -77,6 +79,33 @@ RETURNED = {(3, "Q2 FY 2029-30")}  # returned for two missing invoices, then res
 # The latest quarter of these awards waits in the officials' queues.
 LEFT_AT = {3: S.SUBMITTED, 4: S.VERIFIED}
 REFUSED_FIRST = (1, 2)  # NeoMag's Q2 of its first year: refused for three errors, then corrected
+
+# Feedstock: the share of each source in the oxide the plants use moves from the first quarters
+# (Apr 2028) to the last (Apr 2031): imports (mostly China) fall from 85 % to 50 %, IREL's and
+# recycled oxide rise, so the monitor shows the trend the scheme exists to move. The oxide is the
+# magnets sold divided by the rule set's ratio, within +-3 %; one claim declares a fifth too
+# little, and the verifier's check flags it and one more (FEEDSTOCK_NOTES: accepted, with why).
+FEEDSTOCK_FROM, FEEDSTOCK_TO = dt.date(2028, 4, 1), dt.date(2031, 4, 1)
+FEEDSTOCK_SHARES = {  # source (country): (share at the start, at the end), %
+    ("imported", "CN"): (Decimal(83), Decimal(46)),
+    ("imported", "MY"): (Decimal(2), Decimal(4)),
+    ("irel", ""): (Decimal(8), Decimal(30)),
+    ("domestic", ""): (Decimal(5), Decimal(8)),
+    ("recycled", ""): (Decimal(2), Decimal(12)),
+}
+UNDER_DECLARED = {(2, "Q3 FY 2029-30"): Decimal("0.8")}
+# Why the verifier accepts each flagged check: the under-declared quarter, and the quarter whose
+# excluded line (its price, not its making, was in doubt) leaves more oxide than magnets counted.
+FEEDSTOCK_NOTES = {
+    (2, "Q3 FY 2029-30"): (
+        "The plant's stock register shows magnets sintered in the previous quarter from oxide "
+        "declared then and sold in this one; the mismatch is timing, not a missing source."
+    ),
+    (4, "Q1 FY 2029-30"): (
+        "The excluded invoice's magnets were made from this oxide and dispatched; the line was "
+        "excluded for its price, so the declared oxide is right."
+    ),
+}
 
 GRADES = ["N35", "N42", "N48", "N52", "N38SH", "N42SH", "N38UH", "N33EH"]
 DOMESTIC_BUYERS = [
@@ -179,6 +208,23 @@ def _lines(
             }
         )
     return records
+
+
+def _feedstock(award: Award, period, records: list[dict]) -> list[dict]:
+    """The oxide the quarter's magnets were made from, by source, as the firm declares it."""
+    span = (FEEDSTOCK_TO - FEEDSTOCK_FROM).days
+    progress = Decimal(min(max((period.starts_on - FEEDSTOCK_FROM).days, 0), span)) / span
+    sold = sum((Decimal(r["quantity_kg"]) for r in records), Decimal(0)) / 1000
+    jitter = Decimal(f"{_rng(award, period.ends_on).uniform(0.97, 1.03):.4f}")
+    oxide = sold / award.rule_set.magnet_per_tonne_oxide * jitter
+    oxide *= UNDER_DECLARED.get(_key(award, period), Decimal(1))
+    return [
+        {
+            "source": source, "country": country,
+            "tonnes": (oxide * (start + (end - start) * progress) / 100).quantize(Decimal("0.001")),
+        }
+        for (source, country), (start, end) in FEEDSTOCK_SHARES.items()
+    ]  # fmt: skip
 
 
 def _file(award: Award, records: list[dict]) -> bytes:
@@ -298,6 +344,10 @@ def _walk(claim: Claim, *, award, user, period, key, records, stop: str | None, 
     def fresh() -> Claim:
         return Claim.objects.get(pk=claim.pk)
 
+    if claim.status == S.DRAFT and not claim.feedstock.exists():
+        services.declare_feedstock(
+            actor=user, claim=claim, rows=_feedstock(award, period, records), now=at("submit")
+        )
     if claim.status == S.DRAFT:
         filed = _file(award, _filed(key, records))
         services.submit_claim(
@@ -339,7 +389,7 @@ def _walk(claim: Claim, *, award, user, period, key, records, stop: str | None, 
         services.verify_claim(
             actor=officials.verifier, claim=claim,
             remarks="Invoices sampled against GSTR-1 and e-way bills; plant production log consistent.",
-            now=at("verify"),
+            feedstock_note=FEEDSTOCK_NOTES.get(key, ""), now=at("verify"),
         )  # fmt: skip
         claim = fresh()
     if claim.status == S.VERIFIED and stop != S.VERIFIED:
@@ -426,4 +476,15 @@ def seed() -> list[str]:
             + (f", {refused} file refused first and corrected" if refused else "")
             + (f" (no claim after its exit on {EXIT_ON:%d %b %Y})" if award.rank == EXITING_RANK else "")
         )  # fmt: skip
+    shares = feedstock.source_shares_by_quarter(min_awards=1)
+    if shares:
+        first, last = shares[0], shares[-1]
+        flagged = Claim.objects.filter(feedstock_conclusion="mismatch_accepted").count()
+        report.append(
+            f"Feedstock of verified claims: imported oxide made {first.import_share_pct} % of the "
+            f"magnets in {first.label} and {last.import_share_pct} % in {last.label} (IREL "
+            f"{first.share_pct['irel']} % -> {last.share_pct['irel']} %, recycled "
+            f"{first.share_pct['recycled']} % -> {last.share_pct['recycled']} %); {flagged} "
+            "feedstock mismatches flagged and accepted with a reason"
+        )
     return report

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from incentives.claims.models import KG, MONEY, LineAdjustment
+from incentives.claims.models import KG, MONEY, FeedstockDeclaration, LineAdjustment
 
 
 class SubmitForm(forms.Form):
@@ -32,6 +32,48 @@ class VerifyForm(forms.Form):
     remarks = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
     )
+    feedstock_note = forms.CharField(
+        label="Feedstock mismatch accepted because",
+        help_text="Only if the feedstock check is flagged: why you accept it (else return the claim).",
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
+    )  # fmt: skip
+
+
+class FeedstockRowForm(forms.Form):
+    """One row of the feedstock declaration; the service checks the rows (the API's are checked alike)."""
+
+    source = forms.ChoiceField(
+        choices=[("", "—"), *FeedstockDeclaration.Source.choices], required=False, label="Source"
+    )
+    country = forms.CharField(
+        max_length=2, required=False, label="Country (imports, ISO 3166 alpha-2)",
+        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "off"}),
+    )  # fmt: skip
+    tonnes = forms.CharField(
+        max_length=20, required=False, label="NdPr oxide (t)",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+    )  # fmt: skip
+
+    @property
+    def is_blank(self) -> bool:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not any(str(data.get(name) or "").strip() for name in ("country", "tonnes"))
+
+
+FeedstockFormSet = forms.formset_factory(FeedstockRowForm, extra=0, max_num=50, absolute_max=50)
+
+
+def feedstock_formset(rows: list[dict[str, Any]] | None = None, data: Any = None) -> Any:
+    """The declaration's rows (or one per source, to fill in), and two spare rows for more imports."""
+    if data is not None:
+        return FeedstockFormSet(data, prefix="feedstock")
+    initial = [
+        {"source": r["source"], "country": r["country"], "tonnes": r["tonnes"]}
+        for r in rows or []
+    ] or [
+        {"source": "irel"}, {"source": "domestic"}, {"source": "imported"}, {"source": "recycled"}
+    ]  # fmt: skip
+    return FeedstockFormSet(initial=[*initial, {}, {}], prefix="feedstock")
 
 
 class AdjustForm(forms.Form):

@@ -16,6 +16,14 @@ from repm_portal.models import Job, RuleSet
 
 KG = {"max_digits": 15, "decimal_places": 3}
 MONEY = {"max_digits": 18, "decimal_places": 2}
+OXIDE_TONNES = {"max_digits": 12, "decimal_places": 3}
+
+
+class FeedstockConclusion(models.TextChoices):
+    """The verifier's word on a claim's feedstock check."""
+
+    CONSISTENT = "consistent", "Consistent with the sales, within the tolerance"
+    MISMATCH_ACCEPTED = "mismatch_accepted", "Outside the tolerance: accepted with a reason"
 
 
 class Claim(models.Model):
@@ -97,6 +105,17 @@ class Claim(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True, help_text="Why it was last returned or rejected")
+    # The verifier's conclusion on the feedstock check (declared oxide x the rule set's ratio
+    # against the verified sales), given with the verification and kept with its figures.
+    feedstock_conclusion = models.CharField(
+        max_length=20, choices=FeedstockConclusion.choices, blank=True, default=""
+    )
+    feedstock_check = models.JSONField(
+        default=dict, blank=True, help_text="The feedstock check's figures when it was verified"
+    )
+    feedstock_note = models.TextField(
+        blank=True, help_text="Why the verifier accepted a feedstock mismatch"
+    )
 
     SUBMITTED_STATUSES = (
         "submitted", "under_verification", "verified", "approved", "sanctioned", "paid", "nil",
@@ -151,6 +170,10 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="lapsed") | Q(lapsed_at__isnull=False),
                 name="claim_lapsed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(feedstock_conclusion="mismatch_accepted") | ~Q(feedstock_note=""),
+                name="claim_feedstock_mismatch_explained",
             ),
             models.UniqueConstraint(fields=["award", "period_start"], name="claim_once_per_period"),
             models.CheckConstraint(
@@ -477,3 +500,49 @@ class LineAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row}: {self.get_kind_display().lower()}"
+
+
+class FeedstockDeclaration(models.Model):
+    """One row of a claim's feedstock declaration: the NdPr oxide used in its period from one source.
+
+    Declared by the firm while the claim is a draft (or returned), replaced whole, never edited
+    row by row; a claim is not submitted without one. An import names its country (ISO 3166
+    alpha-2), one row per country; every other source has one row and no country.
+    """
+
+    class Source(models.TextChoices):
+        IREL = "irel", "IREL (India) Ltd"
+        DOMESTIC = "domestic", "Other domestic"
+        IMPORTED = "imported", "Imported"
+        RECYCLED = "recycled", "Recycled"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="feedstock")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    country = models.CharField(
+        max_length=2, blank=True, help_text="Where an import came from (ISO 3166 alpha-2)"
+    )
+    tonnes = models.DecimalField("NdPr oxide (t)", **OXIDE_TONNES)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claim", "source", "country", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "source", "country"], name="feedstock_one_row_per_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(tonnes__gte=0), name="feedstock_tonnes_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["irel", "domestic", "recycled"], country="")
+                | Q(source="imported", country__regex=r"^[A-Z]{2}$") & ~Q(country="IN"),
+                name="feedstock_import_has_country",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f" from {self.country}" if self.country else ""
+        return f"{self.get_source_display()}{where}: {self.tonnes} t"

@@ -424,6 +424,7 @@ def can_act(user: AnyUser, claim: Claim, *, now: dt.datetime | None = None) -> d
             or claim.status == S.RETURNED
         ),
         "upload": firm and claim.status in Claim.OPEN_FOR_UPLOAD,
+        "declare": firm and claim.status in Claim.OPEN_FOR_UPLOAD,
         "reopen": has_role(user, Role.OFFICIAL)
         and claim.status == S.LAPSED
         and claim.reopened_at is None,

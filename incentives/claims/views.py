@@ -14,8 +14,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incentives.claims import reports, selectors, services
-from incentives.claims.forms import AdjustForm, ReasonForm, SubmitForm, VerifyForm
+from incentives.claims import feedstock, reports, selectors, services
+from incentives.claims.forms import (
+    AdjustForm,
+    ReasonForm,
+    SubmitForm,
+    VerifyForm,
+    feedstock_formset,
+)
 from incentives.claims.models import Claim
 from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, template_xlsx
 from repm_portal.exports import csv_rows
@@ -195,6 +201,7 @@ def _verification_context(request, claim: Claim, *, adjust_form: AdjustForm | No
     kg, value = selectors.verified_totals(claim)
     return {
         "claim": claim,
+        "feedstock_check": feedstock.check_of(claim, verified_kg=kg),
         "verified_kg": kg,
         "verified_value": value,
         "kg_change": kg - claim.eligible_kg,
@@ -255,6 +262,7 @@ def claim_detail(request, claim_id: int):
             "documents": selectors.documents_of(claim),
             "history": selectors.history_of(claim),
             "submit_form": SubmitForm(),
+            "feedstock_formset": feedstock_formset(services.declaration_of(claim)),
             "reason_form": ReasonForm(),
             "verify_form": VerifyForm(),
             "reopen_days": services.reopen_days(),
@@ -263,9 +271,10 @@ def claim_detail(request, claim_id: int):
 
 
 CLAIM_ACTIONS = (
-    "submit", "reopen", "start_verification", "adjust", "return", "reject", "verify", "approve",
+    "feedstock", "submit", "reopen", "start_verification", "adjust", "return", "reject", "verify", "approve",
 )  # fmt: skip
 DONE = {
+    "feedstock": "its feedstock declaration is kept",
     "submit": "submitted for verification; its lines are frozen",
     "reopen": "reopened with a new window",
     "start_verification": "taken up for verification",
@@ -295,7 +304,9 @@ def claim_action(request, claim_id: int, action: str):
     if action == "adjust":
         return _adjust(request, claim)
     try:
-        if action == "submit":
+        if action == "feedstock":
+            _declare(request, claim)
+        elif action == "submit":
             form: forms.Form = SubmitForm(request.POST, request.FILES)
             if not form.is_valid():
                 raise ValidationError(_form_errors(form))
@@ -306,7 +317,10 @@ def claim_action(request, claim_id: int, action: str):
         elif action == "start_verification":
             services.start_verification(actor=user, claim=claim)
         elif action == "verify":
-            services.verify_claim(actor=user, claim=claim, remarks=request.POST.get("remarks", ""))
+            services.verify_claim(
+                actor=user, claim=claim, remarks=request.POST.get("remarks", ""),
+                feedstock_note=request.POST.get("feedstock_note", ""),
+            )  # fmt: skip
         elif action == "approve":
             services.approve_claim(actor=user, claim=claim)
         else:
@@ -321,6 +335,20 @@ def claim_action(request, claim_id: int, action: str):
     else:
         messages.success(request, f"{claim}: {DONE[action]}.")
     return redirect("claim_detail", claim_id=claim.pk)
+
+
+def _declare(request, claim: Claim) -> None:
+    """The feedstock formset's filled rows, numbered as the page shows them, go to the service whole."""
+    formset = feedstock_formset(data=request.POST)
+    if not formset.is_valid():
+        errors = [f"Row {n}: {e}" for n, f in enumerate(formset.forms, 1) for e in _form_errors(f)]
+        raise ValidationError(errors + list(formset.non_form_errors()))
+    rows = [
+        {**form.cleaned_data, "row": number}
+        for number, form in enumerate(formset.forms, start=1)
+        if not form.is_blank
+    ]
+    services.declare_feedstock(actor=request.user, claim=claim, rows=rows)
 
 
 def _adjust(request, claim: Claim):

@@ -170,6 +170,9 @@ CLAIM_UPLOAD_MAX_ROWS = int(os.environ.get("REPM_CLAIM_UPLOAD_MAX_ROWS", "100000
 CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = 0.0
 # A lapsed sales claim reopened by an official (once) gets a new window of this many days.
 CLAIM_REOPEN_DAYS = int(os.environ.get("REPM_CLAIM_REOPEN_DAYS", "30"))
+# Our default, not the scheme's: how far (% of the magnets sold) the magnets a claim's declared
+# oxide makes may differ before the verifier's feedstock check flags it (incentives/claims/feedstock.py).
+CLAIM_FEEDSTOCK_TOLERANCE_PCT = os.environ.get("REPM_CLAIM_FEEDSTOCK_TOLERANCE_PCT", "10.00")
 
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {

@@ -8,7 +8,7 @@ import pytest
 
 from beneficiaries import demo as beneficiaries_demo
 from bidding import demo as bidding_demo
-from incentives.claims import demo
+from incentives.claims import demo, feedstock
 from incentives.claims.models import Claim, ClaimUpload, LineAdjustment
 from incentives.gestation import demo as gestation_demo
 from incentives.recovery.demo import EXIT_ON, EXITING_RANK
@@ -71,6 +71,30 @@ def test_the_demo_claims_every_quarter_and_walks_the_workflow_and_is_idempotent(
     }  # fmt: skip
     assert any("refused first and corrected" in line for line in lines)
     assert verify_chain().intact
+    # every claim declares its oxide by source; the import share falls over the years
+    assert all(c.feedstock.exists() for c in claims)
+    shares = feedstock.source_shares_by_quarter(min_awards=1)
+    first, last = shares[0], shares[-1]
+    # the public view leaves out the first quarter, in which only NeoMag had a verified claim
+    public = feedstock.source_shares_by_quarter()
+    assert [q.label for q in public] == [q.label for q in shares[1:]]
+    assert all(q.awards >= 2 for q in public)
+    assert first.import_share_pct >= 80 and last.import_share_pct <= 55, [
+        (q.label, q.import_share_pct) for q in shares
+    ]
+    assert last.share_pct["irel"] > first.share_pct["irel"]
+    assert last.share_pct["recycled"] > first.share_pct["recycled"]
+    assert all(sum(q.share_pct.values()) == 100 for q in shares)
+    assert set(last.imported_by_country) == {"CN", "MY"}
+    # the verifier's check flags two claims, each accepted with its reason; the rest fit
+    flagged = [c for c in claims if c.feedstock_conclusion == "mismatch_accepted"]
+    assert [(c.award.rank, c.quarter_label) for c in flagged] == [
+        (2, "Q3 FY 2029-30"), (4, "Q1 FY 2029-30"),
+    ]  # fmt: skip
+    assert all(len(c.feedstock_note) > 40 for c in flagged)
+    verified = [c for c in claims if c.status in Claim.VERIFIED_STATUSES]
+    assert all(c.feedstock_conclusion for c in verified)
+    assert any(line.startswith("Feedstock of verified claims") for line in lines)
 
     # running it again adds nothing
     before = AuditEvent.objects.count()

@@ -26,6 +26,7 @@ from tests.claims.workflow import (
     VERIFIED_AT,
     WINDOW_CLOSES,
     certificate,
+    declare,
     drafted,
     lapsed,
     staff,
@@ -315,7 +316,7 @@ def test_verified_totals_is_one_query_and_nets_a_corrected_credit_note(
         2, dt.date(2027, 5, 20), invoice_number="CN/1", credit_note_ref=invoice["invoice_number"],
         quantity_kg="-10.000", net_sales_value="-50000.00",
     )  # fmt: skip
-    claim = submit(award, firm_user, csv_bytes([invoice, credit])).claim
+    claim = declare(submit(award, firm_user, csv_bytes([invoice, credit])).claim, firm_user)
     claim = services.submit_claim(
         actor=firm_user, claim=claim, certificate=certificate(), declaration=True, now=SUBMITTED_AT
     )
@@ -468,12 +469,15 @@ def test_the_verifier_verifies_at_the_adjusted_totals(award, firm_user):
         actor=verifier, claim=claim, row=2, kind="exclude", reason="Not in the GST returns.",
         now=STARTED_AT,
     )  # fmt: skip
+    # the declared oxide makes the filed 502.5 kg; 402 kg are verified: a mismatch to explain
     services.verify_claim(
-        actor=verifier, claim=claim, remarks="Checked against GSTR-1.", now=VERIFIED_AT
-    )
+        actor=verifier, claim=claim, remarks="Checked against GSTR-1.", now=VERIFIED_AT,
+        feedstock_note="The excluded invoice's magnets are in stock, made from this oxide.",
+    )  # fmt: skip
     claim.refresh_from_db()
     assert claim.status == S.VERIFIED
     assert (claim.verified_by, claim.verified_at) == (verifier, VERIFIED_AT)
+    assert claim.feedstock_conclusion == "mismatch_accepted"
     (move,) = events(claim, "claim.verified")
     assert move.new_values["verified_kg"] == "402.000" and move.new_values["adjusted_lines"] == 1
 

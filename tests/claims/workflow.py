@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -32,8 +33,30 @@ def staff(role: str, **fields):
     return UserFactory(role=role, **fields)
 
 
-def drafted(award, firm_user, *, count: int = 5) -> Claim:
-    return submit(award, firm_user, csv_bytes(lines_for(Q1_START, count))).claim
+def matching_feedstock(claim: Claim, kg: Decimal | None = None) -> list[dict]:
+    """Rows of oxide that make exactly `kg` (the claim's filed kg) of magnet: 40 % IREL, 60 % from CN."""
+    kg = claim.eligible_kg if kg is None else kg
+    oxide = (kg / 1000 / claim.rule_set.magnet_per_tonne_oxide).quantize(Decimal("0.001"))
+    irel = (oxide * Decimal("0.4")).quantize(Decimal("0.001"))
+    return [
+        {"source": "irel", "tonnes": irel},
+        {"source": "imported", "country": "CN", "tonnes": oxide - irel},
+    ]
+
+
+def declare(claim: Claim, firm_user, *, kg: Decimal | None = None, now=None) -> Claim:
+    """The firm declares oxide that matches `kg` of magnet (the claim's filed kg by default)."""
+    services.declare_feedstock(
+        actor=firm_user, claim=claim, rows=matching_feedstock(claim, kg),
+        now=now or claim.updated_at,
+    )  # fmt: skip
+    return Claim.objects.get(pk=claim.pk)
+
+
+def drafted(award, firm_user, *, count: int = 5, feedstock: bool = True) -> Claim:
+    """A draft of `count` lines; with its feedstock declared (to match), unless told not to."""
+    claim = submit(award, firm_user, csv_bytes(lines_for(Q1_START, count))).claim
+    return declare(claim, firm_user) if feedstock else claim
 
 
 def submitted(award, firm_user) -> Claim:

@@ -21,6 +21,7 @@ from incentives.models import Payment, SanctionLetter
 from incentives.sli.models import QUARTER_CLAIM_TYPE
 from repm_portal.roles import Role
 from tests.claims.sales import IST, sales_award
+from tests.claims.workflow import matching_feedstock
 from tests.e2e.pages import field, login
 from tests.factories import PASSWORD, UserFactory
 from tests.sli.money import Q1, penalty, quarter_claim
@@ -101,6 +102,15 @@ def test_a_quarter_claim_goes_from_submission_to_paid_in_the_browser(
         page.goto(f"{base}/claims/")
         page.get_by_role("link", name=re.compile(r"^Draft\b.*the claim for")).click()
         expect(page).to_have_url(claim_url)
+        # it declares the oxide the quarter used (what makes the magnets the verifier will count)
+        irel, imported = matching_feedstock(claim, claim.eligible_kg - excluded.quantity_kg)
+        declaration = page.locator("#feedstock-form")
+        field(declaration, "Oxide (t) 1").fill(str(irel["tonnes"]))
+        field(declaration, "Country 3").fill("CN")
+        field(declaration, "Oxide (t) 3").fill(str(imported["tonnes"]))
+        declaration.get_by_role("button", name="Keep the declaration").click()
+        expect(page.get_by_text("its feedstock declaration is kept")).to_be_visible()
+        expect(page.locator("#feedstock-declared tfoot")).to_contain_text("0.134")
         field(page, "Chartered accountant's certificate (PDF)").set_input_files(
             {"name": "ca-certificate.pdf", "mimeType": "application/pdf", "buffer": CERTIFICATE}
         )
@@ -134,6 +144,8 @@ def test_a_quarter_claim_goes_from_submission_to_paid_in_the_browser(
         adjust.get_by_role("button", name="Keep this adjustment").click()
         # then the totals change in place (htmx), and the adjustment is listed with its maker
         expect(verified).to_contain_text("402.000")
+        # and the feedstock check, flagged against the filed kg, now finds the oxide consistent
+        expect(page.locator("#feedstock-result")).to_contain_text("Within the tolerance")
         expect(verified).to_contain_text("Rs 20,10,000.00")
         row = page.locator("#adjustments tbody tr")
         expect(row).to_have_count(1)

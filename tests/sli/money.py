@@ -16,6 +16,7 @@ from incentives.models import EntryKind, Pool, SanctionLetter, SanctionRequest
 from incentives.sli.models import QUARTER_CLAIM_TYPE
 from repm_portal.roles import Role
 from tests.claims.sales import IST, csv_bytes, lines_for, submit
+from tests.claims.workflow import declare
 from tests.factories import UserFactory
 
 S = Claim.Status
@@ -71,6 +72,8 @@ def walk(claim: Claim, to: str, *, now: dt.datetime) -> Claim:
                 )
         elif step == S.SUBMITTED:
             firm_user = claim.award.bid.firm.users.order_by("pk").first()
+            if not claim.feedstock.exists():
+                declare(claim, firm_user, now=submitted_at)
             claim_services.submit_claim(
                 actor=firm_user,
                 claim=claim,

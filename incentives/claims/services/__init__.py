@@ -6,13 +6,16 @@ accepting   store: the accepted lines become the claim's, in one transaction
 lifecycle   the upload's status pipeline; when its check counts as stalled
 limits      the size and line limits of one upload
 settling    the claim's lifecycle pipeline; sanctioned, nil and paid, as the money core settles it
+declaring   declare_feedstock: the oxide the period used, by source (all rows at once)
 submitting  submit_claim (CA certificate, declaration), lapse_overdue_claims, reopen_claim (once)
-verifying   start_verification, adjust_line, return_claim, reject_claim, verify_claim
+verifying   start_verification, adjust_line, return_claim, reject_claim, verify_claim (with
+            the verifier's conclusion on the feedstock check)
 approving   approve_claim (never by its verifier), which asks for the sanction
 """
 
 from incentives.claims.services.accepting import Refused
 from incentives.claims.services.approving import CLAIM_TYPE, approve_claim
+from incentives.claims.services.declaring import declaration_of, declare_feedstock
 from incentives.claims.services.lifecycle import PIPELINE, TASK, is_stalled, stall_after
 from incentives.claims.services.limits import (
     DEFAULT_MAX_ROWS,
@@ -59,6 +62,8 @@ __all__ = [
     "adjust_line",
     "approve_claim",
     "can_rerun",
+    "declaration_of",
+    "declare_feedstock",
     "fail_upload",
     "is_stalled",
     "lapse_overdue_claims",

@@ -1,9 +1,10 @@
-"""The firm's side of a sales claim: submit it (CA certificate, declaration); a draft not submitted lapses; one reopening."""
+"""The firm's side of a sales claim: submit it (CA certificate, declarations of the lines and the feedstock); a draft not submitted lapses; one reopening."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from beneficiaries.models import User
-from incentives.claims.models import Claim, ClaimDocument, ClaimUpload
+from incentives.claims.models import Claim, ClaimDocument, ClaimUpload, FeedstockDeclaration
 from incentives.claims.services.receiving import require_beneficiary
 from incentives.claims.services.settling import CLAIM_PIPELINE, label_of
 from repm_portal import audit, clock, pipeline
@@ -52,6 +53,8 @@ def submit_claim(
     now: dt.datetime | None = None,
 ) -> Claim:
     """The firm submits its claim (a draft in its window, or a returned one) with its CA certificate.
+
+    Its feedstock must have been declared (`declare_feedstock`); without it nothing is stored.
 
     The certificate is checked (PDF by its first bytes, size, SHA-256) before any lock is
     taken; submitting freezes the lines: no upload replaces them unless the claim is returned.
@@ -102,6 +105,18 @@ def _submit(
             f"'{checking.original_name}' is still being checked for this claim; wait for it "
             "to be accepted or refused, then submit."
         )
+    declared = list(
+        FeedstockDeclaration.objects.filter(claim=claim).values_list("source", "country", "tonnes")
+    )
+    if not declared:
+        raise ValidationError(
+            {
+                "feedstock": [
+                    f"Declare the NdPr oxide {label_of(claim)} used, by source (IREL, other "
+                    "domestic, imported by country, recycled), before submitting it."
+                ]
+            }
+        )
     document = ClaimDocument(
         claim=claim,
         kind=ClaimDocument.Kind.CA_CERTIFICATE,
@@ -136,6 +151,7 @@ def _submit(
             "certificate_sha256": document.sha256, "upload": claim.current_upload_id,
             "line_count": claim.line_count, "eligible_kg": claim.eligible_kg,
             "net_sales_value": claim.net_sales_value, "declaration": True,
+            "feedstock_tonnes": sum((t for _, _, t in declared), Decimal(0)),
         },
     )  # fmt: skip
     return claim

@@ -9,9 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from beneficiaries.models import User
-from incentives.claims import selectors
-from incentives.claims.models import KG, MONEY, Claim, ClaimLine, LineAdjustment
+from incentives.claims import feedstock, selectors
+from incentives.claims.models import (
+    KG,
+    MONEY,
+    Claim,
+    ClaimLine,
+    FeedstockConclusion,
+    LineAdjustment,
+)
 from incentives.claims.services.settling import CLAIM_PIPELINE, label_of
+from incentives.claims.services.submitting import sentence
 from repm_portal import audit, clock, pipeline
 from repm_portal.roles import Role, require_role
 
@@ -195,19 +203,54 @@ def reject_claim(
 
 @transaction.atomic
 def verify_claim(
-    *, actor: User, claim: Claim, remarks: str = "", now: dt.datetime | None = None
+    *,
+    actor: User,
+    claim: Claim,
+    remarks: str = "",
+    feedstock_note: str = "",
+    now: dt.datetime | None = None,
 ) -> Claim:
-    """The verifier's word is given: the claim counts at its verified totals (adjustments applied)."""
+    """The verifier's word is given: the claim counts at its verified totals (adjustments applied).
+
+    With it, the verifier's conclusion on the feedstock check (`feedstock.check_of`): consistent
+    when the declared oxide makes the magnets sold within the tolerance; outside it, the claim
+    is verified only with `feedstock_note` saying in a sentence why the mismatch is accepted
+    (else return the claim). The check's figures are kept on the claim and in the audit row.
+    """
     require_role(actor, Role.VERIFIER, action="verify a sales claim")
     now = clock.now(now)
     claim = _locked(claim)
     _require_verification(claim, "it is verified")
     kg, value = selectors.verified_totals(claim)
+    check = feedstock.check_of(claim, verified_kg=kg)
+    if not check.declared:
+        raise ValidationError(
+            f"{label_of(claim)} has no feedstock declaration; return it to the firm to declare "
+            "the oxide it used."
+        )
+    note = (feedstock_note or "").strip()
+    if check.within:
+        conclusion = FeedstockConclusion.CONSISTENT
+    else:
+        deviation = "nothing sold" if check.deviation_pct is None else f"{check.deviation_pct} %"
+        note = sentence(
+            note, field="feedstock_note",
+            what=(
+                f"the feedstock mismatch is accepted: the declared {check.oxide_tonnes} t of "
+                f"oxide make {check.magnet_equivalent_tonnes} t of magnet against "
+                f"{check.sold_tonnes} t sold ({deviation}, beyond the {check.tolerance_pct} % "
+                "tolerance); or return the claim"
+            ),
+        )  # fmt: skip
+        conclusion = FeedstockConclusion.MISMATCH_ACCEPTED
+    record = check.as_record()
     pipeline.transition(
         claim, S.VERIFIED, pipeline=CLAIM_PIPELINE, actor=actor, now=now, label=label_of(claim),
         extra={
             "verified_by_id": actor.pk, "verified_at": now,
             "verification_remarks": (remarks or "").strip(), "updated_at": now,
+            "feedstock_conclusion": conclusion, "feedstock_check": record,
+            "feedstock_note": note if conclusion == FeedstockConclusion.MISMATCH_ACCEPTED else "",
         },
         audit_new={
             "verified_kg": kg, "verified_value": value,
