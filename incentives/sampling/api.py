@@ -11,9 +11,10 @@ from rest_framework import mixins, serializers, viewsets
 
 from incentives.sampling import selectors
 from incentives.sampling.models import Finding, Sample, SampledClaim, SampleStratum
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(ScopedModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recoveries = serializers.SerializerMethodField()
 
@@ -28,7 +29,7 @@ class FindingSerializer(serializers.ModelSerializer):
         return [link.recovery_id for link in finding.recoveries.all()]
 
 
-class SampledClaimSerializer(serializers.ModelSerializer):
+class SampledClaimSerializer(ScopedModelSerializer):
     stratum = serializers.CharField(source="stratum.key", read_only=True)
     findings = FindingSerializer(many=True, read_only=True)
 
@@ -40,7 +41,7 @@ class SampledClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class StratumSerializer(serializers.ModelSerializer):
+class StratumSerializer(ScopedModelSerializer):
     class Meta:
         model = SampleStratum
         fields = [
@@ -49,7 +50,7 @@ class StratumSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class SampleSerializer(serializers.ModelSerializer):
+class SampleSerializer(ScopedModelSerializer):
     drawn_by = serializers.CharField(source="drawn_by.username", read_only=True)
 
     class Meta:
