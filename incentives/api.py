@@ -65,7 +65,7 @@ class SanctionLetterSerializer(ScopedModelSerializer):
         return reverse("sanction_letter_pdf", args=[letter.pk])
 
     def get_verify_url(self, letter) -> str:
-        return reverse("letter_verify", args=[letter.number])
+        return reverse("letter_verify", args=[letter.verify_token])
 
 
 class PaymentSerializer(ScopedModelSerializer):

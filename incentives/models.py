@@ -7,6 +7,7 @@ Any kind of claim (capital subsidy now, the sales-linked incentive next) is sanc
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -98,6 +99,11 @@ class SanctionRequest(models.Model):
         return f"Sanction request {self.key}"
 
 
+def new_verify_token() -> str:
+    """A key no one can guess or count through: the public check of a letter is reached by it."""
+    return secrets.token_urlsafe(24)
+
+
 class SanctionLetter(IssuedDocument):
     """A sanction letter: its figures copied at issue, rendered once, immutable; a correction reverses it."""
 
@@ -132,6 +138,13 @@ class SanctionLetter(IssuedDocument):
         help_text="The earlier letter this one corrects",
     )
     content = models.JSONField(help_text="The figures as issued; the PDF is rendered from these")
+    verify_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_verify_token,
+        editable=False,
+        help_text="The unguessable key of the public check (printed in the QR); not the number",
+    )
     signatory = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -449,7 +449,7 @@ def verification_url(letter: SanctionLetter) -> str:
     from django.urls import reverse
 
     base = settings.SITE_URL.rstrip("/")
-    return base + reverse("letter_verify", args=[letter.number])
+    return base + reverse("letter_verify", args=[letter.verify_token])
 
 
 def letter_context(letter: SanctionLetter) -> dict[str, Any]:

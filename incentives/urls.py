@@ -16,5 +16,8 @@ urlpatterns = [
     path("sanctions/<int:letter_id>/retry/", views.sanction_retry, name="sanction_retry"),
     path("ledger/", views.ledger_list, name="ledger_list"),
     path("ledger/export.csv", views.ledger_export, name="ledger_export"),
-    path("verify/letters/<path:number>/", views.letter_verify, name="letter_verify"),
+    path("verify/letters/", views.letter_check, name="letter_check"),
+    path("verify/letters/t/<str:token>/", views.letter_verify, name="letter_verify"),
+    # A number alone (as on letters issued before tokens) gets the upload check, nothing more.
+    path("verify/letters/<path:number>/", views.letter_check, name="letter_check_number"),
 ]

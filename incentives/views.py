@@ -170,29 +170,52 @@ def ledger_export(request):
     return response
 
 
-def letter_verify(request, number: str):
-    """Public: anyone holding a letter checks its number, its figures' status and the PDF's SHA-256."""
-    letter = get_object_or_404(
-        SanctionLetter.objects.select_related("award__tender", "award__bid__firm", "reverses"),
-        number=number,
-    )
-    form = VerifyLetterForm(request.POST or None, request.FILES or None)
-    match = None
-    digest = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["pdf"]
-        if upload.size > MAX_VERIFY_BYTES:
-            form.add_error("pdf", "That file is far larger than any letter the portal issues.")
-        else:
-            sha = hashlib.sha256()
-            for chunk in upload.chunks():
-                sha.update(chunk)
-            digest = sha.hexdigest()
-            match = digest == letter.sha256
+def _digest(form: VerifyLetterForm) -> str | None:
+    upload = form.cleaned_data["pdf"]
+    if upload.size > MAX_VERIFY_BYTES:
+        form.add_error("pdf", "That file is far larger than any letter the portal issues.")
+        return None
+    sha = hashlib.sha256()
+    for chunk in upload.chunks():
+        sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _verify_page(request, letter: SanctionLetter, form, match, digest):
     return render(request, "incentives/letter_verify.html", {
         "letter": letter, "c": letter.content, "form": form, "match": match, "digest": digest,
         "correction": getattr(letter, "reversed_by", None),
     })  # fmt: skip
+
+
+_LETTERS = SanctionLetter.objects.select_related("award__tender", "award__bid__firm", "reverses")
+
+
+def letter_verify(request, token: str):
+    """Public, by the unguessable token of the letter's QR: its figures, status and PDF hash."""
+    letter = get_object_or_404(_LETTERS, verify_token=token)
+    form = VerifyLetterForm(request.POST or None, request.FILES or None)
+    match = digest = None
+    if request.method == "POST" and form.is_valid():
+        digest = _digest(form)
+        match = digest == letter.sha256 if digest else None
+    return _verify_page(request, letter, form, match, digest)
+
+
+def letter_check(request, number: str = ""):
+    """Public, without the token: upload the PDF and it is found by its SHA-256.
+
+    A letter number alone tells nothing: every number, issued or not, gets this same page, so
+    the letters cannot be listed by counting through their numbers.
+    """
+    form = VerifyLetterForm(request.POST or None, request.FILES or None)
+    digest = None
+    if request.method == "POST" and form.is_valid():
+        digest = _digest(form)
+        letter = _LETTERS.filter(sha256=digest).first() if digest else None
+        if letter is not None:
+            return _verify_page(request, letter, VerifyLetterForm(), True, digest)
+    return render(request, "incentives/letter_check.html", {"form": form, "digest": digest})
 
 
 @login_required

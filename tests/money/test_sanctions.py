@@ -94,7 +94,7 @@ def test_the_pdf_shows_the_figures_in_numbers_and_words(grants, users, award):
     assert award.bid.firm.legal_name in text
     assert award.bid.firm.bank_accounts.first().ifsc in text
     assert "Left in the pool" in text  # the computation, line by line
-    assert f"/verify/letters/{letter.number}/" in "".join(text.split())  # the QR's address, printed
+    assert f"/verify/letters/t/{letter.verify_token}/" in "".join(text.split())  # the QR's address
     # the Devanagari headings are set in a Devanagari font embedded in the file
     assert any("Noto-Sans-Devanagari" in name for name in _fonts(letter))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -103,7 +104,7 @@ def test_the_pdf_download_is_the_issued_file(client, users, letters):
 
 def test_the_public_verification_page_checks_a_pdf(client, letters):
     letter = letters["ours"]
-    url = reverse("letter_verify", args=[letter.number])
+    url = reverse("letter_verify", args=[letter.verify_token])
     page = client.get(url).content.decode()
     assert letter.number in page and letter.sha256 in page and "stands" in page
     with letter.file.open("rb") as f:
@@ -113,7 +114,43 @@ def test_the_public_verification_page_checks_a_pdf(client, letters):
     forged = genuine.replace(b"%%EOF", b"%%EOF\n% altered")
     bad = client.post(url, {"pdf": SimpleUploadedFile("l.pdf", forged, "application/pdf")})
     assert "does NOT match" in bad.content.decode()
-    assert client.get(reverse("letter_verify", args=["REPM/XX/2028-29/9999"])).status_code == 404
+    assert client.get(reverse("letter_verify", args=["not-a-token"])).status_code == 404
+
+
+def test_a_letter_number_alone_tells_nothing_and_the_pdf_finds_its_letter(client, letters):
+    # the reproduction: counting through numbers listed every beneficiary, amount and hash
+    letter = letters["ours"]
+    real = client.get(reverse("letter_check_number", args=[letter.number]))
+    made_up = client.get(reverse("letter_check_number", args=["REPM/XX/2028-29/9999"]))
+    assert real.status_code == made_up.status_code == 200
+
+    def strip(response, number: str) -> str:
+        page = response.content.decode().replace(number, "")
+        return re.sub(r'(csrfmiddlewaretoken" value=|CSRFToken": )"[^"]+"', "", page)
+
+    assert strip(real, letter.number) == strip(made_up, "REPM/XX/2028-29/9999")
+    body = real.content.decode()
+    assert letter.sha256 not in body and letter.content["beneficiary"]["name"] not in body
+    # and the PDF itself, uploaded, finds its letter
+    with letter.file.open("rb") as f:
+        genuine = f.read()
+    found = client.post(
+        reverse("letter_check"), {"pdf": SimpleUploadedFile("l.pdf", genuine, "application/pdf")}
+    )
+    assert (
+        letter.number in found.content.decode()
+        and "matches the letter as issued" in found.content.decode()
+    )
+    altered = client.post(
+        reverse("letter_check"),
+        {"pdf": SimpleUploadedFile("l.pdf", genuine + b"%", "application/pdf")},
+    )
+    assert "No letter issued" in altered.content.decode()
+    # the QR's link is the token's, never the number's
+    from incentives.sanctions import verification_url
+
+    assert letter.verify_token in verification_url(letter)
+    assert letter.number not in verification_url(letter)
 
 
 @time_machine.travel(dt.datetime(2028, 9, 10, 12, 0, tzinfo=dt.UTC))
