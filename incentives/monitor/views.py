@@ -10,6 +10,7 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.text import slugify
 
 from incentives.monitor import charts, selectors, tables
@@ -59,12 +60,14 @@ def public(request: HttpRequest) -> HttpResponse:
     return render(request, "monitor/public.html", _context(selectors.public_monitor()))
 
 
-def _csv(monitor: Monitor, slug: str, prefix: str) -> StreamingHttpResponse:
+def _csv(monitor: Monitor, slug: str, prefix: str, by: str) -> StreamingHttpResponse:
     table = tables.tables(monitor).get(slug)
     if table is None:
         raise Http404("No such table")
+    produced = timezone.localtime(clock.now())
     note = [
-        f"# {table.caption}. As of {monitor.as_of:%d %b %Y}; produced {clock.now():%d %b %Y %H:%M %Z}."
+        f"# {table.caption}. Figures as of {monitor.as_of:%d %b %Y}; produced "
+        f"{produced:%d %b %Y %H:%M} IST by {by}; no filters."
     ]
     response = StreamingHttpResponse(
         csv_rows(table.header, [note + [""] * (len(table.header) - 1), *table.rows]),
@@ -78,11 +81,13 @@ def _csv(monitor: Monitor, slug: str, prefix: str) -> StreamingHttpResponse:
 
 @login_required
 def table_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    return _csv(selectors.official_monitor(request.user), slug, "repm-monitor")
+    return _csv(
+        selectors.official_monitor(request.user), slug, "repm-monitor", request.user.get_username()
+    )
 
 
 def public_table_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    return _csv(selectors.public_monitor(), slug, "repm-monitor-public")
+    return _csv(selectors.public_monitor(), slug, "repm-monitor-public", "the public monitor")
 
 
 def _financial_year(text: str) -> FinancialYear:

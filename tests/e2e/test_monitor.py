@@ -3,16 +3,19 @@ its table beside it, and the page's screenshot is kept; the public version draws
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.pages import login
 from tests.factories import PASSWORD
 from tests.monitor.scheme import MOMENT, build_scheme
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("private_cache")]
+SCREENSHOTS = Path(os.environ.get("REPM_SCREENSHOTS", "/tmp/repm-screenshots"))
 CHARTS = ["capacity", "sales", "pool-sli", "pool-capital-subsidy", "service"]
 
 # Counts the pixels a chart drew: any with some opacity.

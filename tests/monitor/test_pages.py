@@ -105,6 +105,7 @@ def test_an_official_csv_is_the_table_on_the_page(scheme, client, at_moment):
     text = b"".join(response.streaming_content).decode()
     assert "Eligible net kg" in text and "1407.000" in text  # 502.5 + 502.5 + 402 kg in FY 2027-28
     assert scheme.commissioned.bid.bidder_name in text
+    assert "produced 25 Jan 2028 12:00 IST by monitor_official" in text.splitlines()[1]
 
 
 def test_the_pdf_summary_has_its_totals_and_charts(scheme, client, at_moment):
