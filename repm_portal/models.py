@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Mod
@@ -17,6 +19,46 @@ MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 PCT: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}
 
 TIE_BREAK_KEYS = ("capacity_desc", "net_worth_desc", "submitted_at_asc")
+
+# SCHEME.md section 7: domestic demand of 4,010 t a year now, 8,220 t expected by 2030. [default]
+# The years between are our linear interpolation (FY 2025-26 to FY 2029-30), held flat after.
+DEMAND_NOW = (2025, 4010)
+DEMAND_2030 = (2029, 8220)
+DEMAND_LAST_YEAR = 2035
+_FY_KEY = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def default_domestic_demand() -> dict[str, int]:
+    """{financial year "2025-26": tonnes of magnets a year}: context data for the monitor."""
+    (first, low), (last, high) = DEMAND_NOW, DEMAND_2030
+    demand = {}
+    for year in range(first, DEMAND_LAST_YEAR + 1):
+        step = min(year, last) - first
+        tonnes = Decimal(low) + (Decimal(high - low) * step) / (last - first)
+        demand[f"{year}-{(year + 1) % 100:02d}"] = int(
+            tonnes.to_integral_value(rounding=ROUND_HALF_UP)
+        )
+    return demand
+
+
+def validate_domestic_demand(value: Any) -> None:
+    """Keys are financial years ("2028-29"), values tonnes a year, a whole number >= 0."""
+    if not isinstance(value, dict) or not value:
+        raise ValidationError(
+            'Give the domestic demand as {financial year: tonnes}, e.g. {"2028-29": 6115}.'
+        )
+    for key, tonnes in value.items():
+        match = _FY_KEY.match(str(key))
+        if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+            raise ValidationError(f"{key!r} is not a financial year written as 2028-29.")
+        try:
+            number = Decimal(str(tonnes))
+        except InvalidOperation:
+            number = Decimal(-1)
+        if isinstance(tonnes, bool) or not number.is_finite() or number < 0:
+            raise ValidationError(
+                f"The demand of {key} must be tonnes, a number >= 0, not {tonnes!r}."
+            )
 
 
 class Scheme(models.Model):
@@ -92,6 +134,15 @@ class RuleSet(models.Model):
     payment_sla_days = models.PositiveIntegerField("payment service level (days)")
     recovery_interest_pct = models.DecimalField("recovery interest (% a year, compounded)", **PCT)
 
+    # 7. Context for dashboards (not a rule any figure is computed by)
+    domestic_demand_tonnes = models.JSONField(
+        "domestic demand (tonnes of magnets a year, by financial year)",
+        default=default_domestic_demand,
+        validators=[validate_domestic_demand],
+        help_text="4,010 t now rising to 8,220 t by 2030 (SCHEME.md); the years between are our "
+        "linear interpolation, held flat after FY 2029-30 [default].",
+    )
+
     class Meta:
         ordering = ["scheme", "version"]
         constraints = [
@@ -163,6 +214,11 @@ class RuleSet(models.Model):
         if not 1 <= year <= len(self.taper):
             raise ValueError(f"Scheme year {year} is outside 1..{len(self.taper)}")
         return self.taper[year - 1]
+
+    def demand_tonnes(self, financial_year: str) -> Decimal | None:
+        """The domestic demand of a financial year ("2028-29") in tonnes, or None if not given."""
+        value = (self.domestic_demand_tonnes or {}).get(financial_year)
+        return None if value is None else Decimal(str(value))
 
     def slab_for_capacity(self, capacity_mtpa: int) -> CapacitySlab:
         for slab in self.slabs.all():

@@ -81,6 +81,8 @@ def _kind(field: models.Field[Any, Any]) -> str:
         return "list"
     if internal in {"PositiveIntegerField", "IntegerField"}:
         return "number"
+    if internal == "JSONField":
+        return "by_year"
     return "text"
 
 

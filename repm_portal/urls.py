@@ -95,6 +95,7 @@ urlpatterns = [
     path("", include("incentives.sli.urls")),
     path("", include("incentives.evidence.urls")),
     path("", include("incentives.sampling.urls")),
+    path("", include("incentives.monitor.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

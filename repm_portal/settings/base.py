@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "incentives.evidence",
     # Samples paid claims: its demo runs once the SLI and recovery demos have paid them.
     "incentives.sampling",
+    "incentives.monitor",
     "incentives",
 ]
 

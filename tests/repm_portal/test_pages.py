@@ -198,7 +198,8 @@ def _amendment_post_data(page, **changes) -> dict[str, str]:
     form, slabs = page.context["form"], page.context["slabs"]
     bound_fields = [*form, *slabs.management_form, *(f for s in slabs for f in s)]
     for bound in bound_fields:
-        value = bound.field.prepare_value(bound.value())
+        # BoundField.value() is already prepared for the widget (a JSON field's dict as JSON text).
+        value = bound.value()
         data[bound.html_name] = "" if value is None else str(value)
     data |= {
         "effective_from": "2027-04-01",
