@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("incentives.claims.api_urls")),
     path("", include("incentives.recovery.api_urls")),
     path("", include("incentives.sli.api_urls")),
+    path("", include("incentives.payments.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),

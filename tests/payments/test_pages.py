@@ -166,3 +166,29 @@ def test_the_sanction_page_links_to_the_letters_instructions(client, users, lett
     assert reverse("payment_run_list") + f"?letter={letters[0].pk}" in page
     client.force_login(users["firm_user"])
     assert client.get(reverse("payment_run_list")).status_code == 403
+
+
+def test_the_api_reads_for_the_finance_wing_and_refuses_a_firm(api_client, users, released):
+    api_client.force_authenticate(users["firm_user"])
+    assert api_client.get("/api/payment-runs/").status_code == 403
+    assert api_client.post(f"/api/payment-runs/{released.pk}/release/").status_code == 403
+    api_client.force_authenticate(users["auditor"])
+    body = api_client.get(f"/api/payment-runs/{released.pk}/").json()
+    assert body["status"] == "released" and len(body["instructions"]) == 2
+    data = return_csv([success(released.instructions.first(), "SBIN228245000001", TODAY)])
+    upload = SimpleUploadedFile("bank.csv", data)
+    refused = api_client.post(f"/api/payment-runs/{released.pk}/return-file/", {"file": upload})
+    assert refused.status_code == 403
+    api_client.force_authenticate(users["official"])
+    bad = return_csv([["RP00000000000", "SBIN228245000001", "1.00", TODAY, "SUCCESS", ""]])
+    answer = api_client.post(
+        f"/api/payment-runs/{released.pk}/return-file/",
+        {"file": SimpleUploadedFile("bank.csv", bad)},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["column"] == "instruction_id"
+    good = api_client.post(
+        f"/api/payment-runs/{released.pk}/return-file/",
+        {"file": SimpleUploadedFile("bank.csv", data)},
+    )
+    assert good.status_code == 200 and good.json()["succeeded"] == 1
