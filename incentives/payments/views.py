@@ -90,7 +90,7 @@ def run_prepare(request: HttpRequest) -> HttpResponse:
             return redirect("payment_run_detail", run_id=run.pk)
     return render(request, "payments/prepare.html", {
         "candidates": candidates, "failed": failed, "chosen": chosen,
-        "chosen_failed": chosen_failed, "select_all": not chosen and not chosen_failed,
+        "chosen_failed": chosen_failed, "select_all": request.GET.get("all") == "1",
     }, status=status)  # fmt: skip
 
 
