@@ -192,3 +192,13 @@ def test_the_api_reads_for_the_finance_wing_and_refuses_a_firm(api_client, users
         {"file": SimpleUploadedFile("bank.csv", data)},
     )
     assert good.status_code == 200 and good.json()["succeeded"] == 1
+
+
+def test_the_dashboard_shows_the_run_awaiting_release(client, users, second_official, letters):
+    run = services.prepare_run(actor=users["official"], letters=letters)
+    client.force_login(second_official)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert run.reference in page and reverse("payment_run_detail", args=[run.pk]) in page
+    client.force_login(users["auditor"])
+    assert "All payment runs" in page
+    assert "All payment runs" not in client.get(reverse("dashboard")).content.decode()
