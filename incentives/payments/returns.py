@@ -87,10 +87,14 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
-def _left_to_pay(instruction: PaymentInstruction) -> Decimal:
-    letter = instruction.letter
-    paid = letter.payments.aggregate(total=Sum("amount"))["total"] or ZERO
-    return letter.payable - paid
+def _paid_by_letter(letter_ids: set[int]) -> dict[int, Decimal]:
+    """What is paid against each letter, in one query."""
+    rows = (
+        Payment.objects.filter(letter_id__in=letter_ids)
+        .values("letter_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["letter_id"]: row["total"] for row in rows}
 
 
 def check_rows(
@@ -113,6 +117,7 @@ def check_rows(
     utrs = {row.cells["utr"].upper() for row in table.rows if row.cells["utr"]}
     used = set(Payment.objects.filter(utr__in=utrs).values_list("utr", flat=True))
     used |= set(Repayment.objects.filter(utr__in=utrs).values_list("utr", flat=True))
+    paid = _paid_by_letter({i.letter_id for i in known.values()})
     seen_ids: dict[str, int] = {}
     seen_utrs: dict[str, int] = {}
     outcomes: list[Outcome] = []
@@ -195,7 +200,7 @@ def check_rows(
             if utr:
                 seen_utrs.setdefault(utr, n)
             if instruction is not None and amount is not None and len(problems) == before:
-                left = _left_to_pay(instruction)
+                left = instruction.letter.payable - paid.get(instruction.letter_id, ZERO)
                 if amount > left:
                     fault(
                         n, "amount",

@@ -38,6 +38,8 @@ INSTRUCTION_PIPELINE: dict[str, set[str]] = {
     IS.PENDING: {IS.SENT, IS.CANCELLED},
     IS.SENT: {IS.PAID, IS.FAILED},
 }
+# Instruction ids give a line three digits (instruction_id()), so a run holds at most 999.
+MAX_INSTRUCTIONS = 999
 POOL_SHORT: dict[str, str] = {Pool.SLI: "SLI", Pool.CAPITAL_SUBSIDY: "CAPSUB"}
 
 
@@ -211,6 +213,11 @@ def prepare_run(
             problems.append(_no_account(letter))
         else:
             plan.append((letter, min(old.amount, remaining), account, old))
+    if len(plan) > MAX_INSTRUCTIONS:
+        problems.append(
+            f"A run holds at most {MAX_INSTRUCTIONS} instructions; {len(plan)} are chosen. "
+            "Split them over two runs."
+        )
     if problems:
         raise ValidationError(problems)
     series, serial, label, reference = _next_run_number(timezone.localdate(now))

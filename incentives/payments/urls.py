@@ -13,6 +13,11 @@ urlpatterns = [
     path("payments/runs/<int:run_id>/cancel/", views.run_cancel, name="payment_run_cancel"),
     path("payments/runs/<int:run_id>/return/", views.run_return, name="payment_run_return"),
     path(
+        "payments/return-files/<int:file_id>/",
+        views.return_file_download,
+        name="payment_return_file",
+    ),
+    path(
         "payments/runs/<int:run_id>/advice.<str:file_format>",
         views.run_advice,
         name="payment_run_advice",

@@ -5,14 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from incentives.models import SanctionLetter
 from incentives.payments import advice, returns, selectors, services
 from incentives.payments.forms import CancelRunForm, ReturnFileForm
-from incentives.payments.models import PaymentInstruction, PaymentRun
+from incentives.payments.models import BankReturnFile, PaymentInstruction, PaymentRun
 from repm_portal.forms import flash_errors
 from repm_portal.roles import has_role
 
@@ -196,6 +202,21 @@ def run_return(request: HttpRequest, run_id: int) -> HttpResponse:
         + ("; the run is closed." if applied.closed else "."),
     )
     return redirect("payment_run_detail", run_id=run.pk)
+
+
+@login_required
+def return_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
+    """The bank's return file exactly as it was applied, with its SHA-256 to check it by."""
+    _require_reader(request)
+    stored = BankReturnFile.objects.filter(pk=file_id).first()
+    if stored is None:
+        raise Http404("No such return file.")
+    response = FileResponse(stored.file.open("rb"), content_type="application/octet-stream")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{stored.file.name.rsplit("/", 1)[-1]}"'
+    )
+    response["X-Content-SHA256"] = stored.sha256
+    return response
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from incentives.payments import services
-from incentives.payments.models import PaymentInstruction, PaymentRun
+from incentives.payments.models import BankReturnFile, PaymentInstruction, PaymentRun
 from repm_portal.models import AuditEvent
 from tests.payments.files import failure, return_csv, success
 
@@ -134,9 +135,15 @@ def test_the_finance_wing_walks_a_run_out_and_back(client, users, second_officia
         {"file": SimpleUploadedFile("bank.csv", good)},
     )
     assert applied.status_code == 302
+    stored = BankReturnFile.objects.get()
+    kept = client.get(reverse("payment_return_file", args=[stored.pk]))
+    assert b"".join(kept.streaming_content) == good
+    assert kept["X-Content-SHA256"] == hashlib.sha256(good).hexdigest() == stored.sha256
     failed_page = client.get(reverse("payment_failed_list")).content.decode()
     assert "Account dormant" in failed_page and second.instruction_id in failed_page
 
+    client.force_login(users["firm_user"])
+    assert client.get(reverse("payment_return_file", args=[stored.pk])).status_code == 403
     client.force_login(users["official"])
     client.post(reverse("payment_run_prepare"), {"reissue": [second.pk]})
     again = PaymentRun.objects.exclude(pk=run.pk).get()
