@@ -117,6 +117,8 @@ def check_rows(
     utrs = {row.cells["utr"].upper() for row in table.rows if row.cells["utr"]}
     used = set(Payment.objects.filter(utr__in=utrs).values_list("utr", flat=True))
     used |= set(Repayment.objects.filter(utr__in=utrs).values_list("utr", flat=True))
+    # A UTR the bank gave with a failed transfer names that transfer, never a later one.
+    used |= set(PaymentInstruction.objects.filter(utr__in=utrs).values_list("utr", flat=True))
     paid = _paid_by_letter({i.letter_id for i in known.values()})
     seen_ids: dict[str, int] = {}
     seen_utrs: dict[str, int] = {}

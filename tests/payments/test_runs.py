@@ -296,3 +296,18 @@ def test_a_payment_by_hand_after_preparation_stops_the_release(users, second_off
     )  # fmt: skip
     with pytest.raises(ValidationError, match="has been paid since the run was prepared"):
         services.release_run(actor=second_official, run=run, now=RELEASED)
+
+
+def test_the_utr_of_a_failed_transfer_is_not_taken_again(users, second_official, letters):
+    run = _out(users, second_official, letters)
+    first, second = run.instructions.order_by("position")
+    returned = failure(second, "Account closed")
+    returned[1] = "SBIN228245000055"  # the bank named the failed transfer
+    _import(users, run, return_csv([success(first, "SBIN228245000001"), returned]))
+    again = services.prepare_run(actor=users["official"], reissue=[second], now=RETURNED)
+    services.release_run(actor=second_official, run=again, now=RETURNED)
+    (reissued,) = again.instructions.all()
+    with pytest.raises(returns.ReturnFileRefused, match="already recorded"):
+        _import(users, again, return_csv([success(reissued, "SBIN228245000055", "2028-09-06")]))
+    reissued.refresh_from_db()
+    assert reissued.status == IS.SENT
