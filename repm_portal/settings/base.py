@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "incentives.claims",
     "incentives.sli",
     "incentives.recovery",
+    # Before the money core, so the core's demo summary counts the payments made through runs.
+    "incentives.payments",
     "incentives.evidence",
     # Samples paid claims: its demo runs once the SLI and recovery demos have paid them.
     "incentives.sampling",

@@ -161,6 +161,31 @@ def test_every_sanctioned_figure_replays_identically(demo):
         assert recompute(ref).identical, ref
 
 
+def test_a_payment_run_goes_out_and_comes_back_with_one_failure_reissued(demo):
+    from incentives.payments.models import PaymentInstruction, PaymentRun
+    from incentives.sli.demo import BANK_RUN
+
+    first, again = PaymentRun.objects.order_by("pk")
+    assert (first.status, again.status) == ("closed", "closed")
+    assert first.released_by_id != first.prepared_by_id and first.released_at < DEMO_AS_OF
+    failed = first.instructions.get(status="failed")
+    (reissued,) = again.instructions.all()
+    assert reissued.reissues == failed and reissued.status == "paid"
+    assert failed.failure_reason and failed.letter.award.rank == 3
+    assert first.instructions.filter(status="paid").count() == len(BANK_RUN) - 1
+    # every letter left to the run is paid in full, and the ledger agrees with the bank
+    for instruction in PaymentInstruction.objects.filter(status="paid"):
+        assert (
+            instruction.payment.letter.payable == instruction.amount == instruction.payment.amount
+        )
+    paid = sum(i.amount for i in PaymentInstruction.objects.filter(status="paid"))
+    assert (
+        paid == sum(p.amount for p in Payment.objects.filter(instruction__isnull=False))
+        and paid > 0
+    )
+    assert "re-issued as" in demo
+
+
 def test_seeding_again_adds_nothing(demo):
     counts = [m.objects.count() for m in (AuditEvent, LedgerEntry, ClaimUpload, SanctionLetter)]
     call_command("seed_demo", stdout=io.StringIO())
