@@ -19,9 +19,10 @@ from rest_framework.response import Response
 
 from incentives.payments import returns, selectors, services
 from incentives.payments.models import PaymentInstruction, PaymentRun
+from repm_portal.scoping import ScopedModelSerializer
 
 
-class InstructionSerializer(serializers.ModelSerializer):
+class InstructionSerializer(ScopedModelSerializer):
     letter_number = serializers.CharField(source="letter.number", read_only=True)
     reissues = serializers.CharField(source="reissues.instruction_id", default=None, read_only=True)
 
@@ -34,7 +35,7 @@ class InstructionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ScopedModelSerializer):
     prepared_by = serializers.CharField(source="prepared_by.username", read_only=True)
     released_by = serializers.CharField(source="released_by.username", default=None, read_only=True)
     instructions = InstructionSerializer(many=True, read_only=True)
