@@ -13,6 +13,8 @@ What the forecast assumes, per award still in the scheme:
 - a period's SLI (the engine's figure before the pool, the whole year's worth: the provisional
   share and the true-up's balance together) goes out `payment_lag_months` after the period ends,
   or at once if that date has passed;
+- the share held back from quarters already sanctioned, in years not yet trued up, goes out the
+  lag after that year's true-up falls due, and counts against the caps before any projection;
 - capital subsidy still to come (open claims, and what the slab cap leaves) goes out the lag after
   commissioning, or after the as-of date if that is later.
 Financial years up to the current one hold the ledger's actuals (sanctioned and paid); what is
@@ -131,6 +133,9 @@ class AwardInput:
     capital_unclaimed: Decimal = ZERO  # the slab cap left after what is sanctioned and pending
     exited: bool = False  # out of the scheme: nothing more is projected
     plant_mtpa: int | None = None  # what the plant was commissioned at, if less: what it can make
+    # The share of sanctioned quarters held back for years not yet trued up: (the day the year's
+    # true-up falls due, the amount). It goes out the lag after that day.
+    true_up_due: tuple[tuple[dt.date, Decimal], ...] = ()
 
     @property
     def producing_mtpa(self) -> int:
@@ -251,6 +256,8 @@ class Forecast:
     capital: PoolRisk
     scheme_ends_on: dt.date | None
 
+    true_up_due: Decimal  # the held-back shares of sanctioned quarters still to be trued up
+
     @property
     def turnover_cap_periods(self) -> int:
         return sum(p.turnover_cap_binds for p in self.periods)
@@ -268,6 +275,12 @@ def _ramp(n: int, ramp_quarters: int) -> Fraction:
 def _paid_on(day: dt.date, lag_months: int, as_of: dt.date) -> dt.date:
     """When money due `day` goes out: the lag after it, and never before the day after the as-of date."""
     return max(add_months(day, lag_months), as_of + dt.timedelta(days=1))
+
+
+def _held_back(award: AwardInput) -> Decimal:
+    if award.exited:
+        return ZERO
+    return sum((amount for _, amount in award.true_up_due), start=ZERO)
 
 
 def _sli_periods(data: ForecastInput) -> list[ProjectedPeriod]:
@@ -294,8 +307,11 @@ def _sli_periods(data: ForecastInput) -> list[ProjectedPeriod]:
             )
     candidates.sort(key=lambda c: (c[0], c[1]))
 
-    pool_before = sum((a.sli_sanctioned for a in data.awards), start=ZERO)
+    # What is sanctioned, and the true-up balances still to come, count against the caps first.
+    pool_before = sum((a.sli_sanctioned + _held_back(a) for a in data.awards), start=ZERO)
     award_before: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for a in data.awards:
+        award_before[a.award_id] = _held_back(a)
     out = []
     for _, award_id, n, award, starts_on, ends_on in candidates:
         fy = FinancialYear.for_date(ends_on)
@@ -385,6 +401,12 @@ def forecast(data: ForecastInput) -> Forecast:
     sli_by_year: dict[FinancialYear, Decimal] = defaultdict(lambda: ZERO)
     for period in periods:
         sli_by_year[FinancialYear.for_date(period.paid_on)] += period.sli
+    lag = data.scenario.payment_lag_months
+    for award in data.awards:
+        if award.exited:
+            continue
+        for due_on, amount in award.true_up_due:
+            sli_by_year[FinancialYear.for_date(_paid_on(due_on, lag, data.as_of))] += amount
     capital_by_year: dict[FinancialYear, Decimal] = defaultdict(lambda: ZERO)
     for day, amount in capital:
         capital_by_year[FinancialYear.for_date(day)] += amount
@@ -432,6 +454,7 @@ def forecast(data: ForecastInput) -> Forecast:
         sli=_risk(SLI, data.sli_pool, rows),
         capital=_risk(CAPITAL, data.capital_pool, rows),
         scheme_ends_on=scheme_ends_on,
+        true_up_due=sum((_held_back(a) for a in data.awards), start=ZERO),
     )
 
 

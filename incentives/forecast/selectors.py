@@ -26,6 +26,7 @@ from incentives.gestation.engine import gestation_end
 from incentives.gestation.models import Milestone, Plant
 from incentives.models import EntryKind, LedgerEntry, Pool
 from incentives.recovery.models import Grounds, Recovery
+from incentives.sli.models import QUARTER_CLAIM_TYPE, TrueUp
 from incentives.sli.selectors import rules_of
 from repm_portal.fiscal import FinancialYear
 from repm_portal.models import RuleSet
@@ -37,6 +38,8 @@ ZERO = Decimal("0.00")
 # An SLI claim in one of these is in the ledger (or settled with nothing): not projected again.
 _SLI_SETTLED = (Claim.Status.SANCTIONED, Claim.Status.PAID, Claim.Status.NIL)
 _EXITED = (Recovery.Status.CONFIRMED, Recovery.Status.SETTLED)
+# A year whose true-up is in the ledger (or settled with nothing): its held-back share is spent.
+_TRUED_UP = (TrueUp.Status.SANCTIONED, TrueUp.Status.RECOVERED, TrueUp.Status.NIL)
 
 
 def require_forecast_reader(user: AnyUser) -> None:
@@ -105,6 +108,48 @@ def _capital(award: Award, rule_set: RuleSet) -> tuple[Decimal, Decimal]:
     return ZERO, max(ZERO, slab.cap - ledger.sanctioned(Pool.CAPITAL_SUBSIDY, award))
 
 
+def true_up_due(rule_set: RuleSet) -> dict[int, tuple[tuple[dt.date, Decimal], ...]]:
+    """Per award, the share its sanctioned quarters held back, for each year not yet trued up.
+
+    A quarter releases the provisional share p of its figure, so the year's true-up has about
+    release x (100 - p) / p still to release (it recomputes the year, so this is an estimate).
+    The true-up falls due when the year's last claim window closes.
+    """
+    settled = {
+        (award_id, year)
+        for award_id, year in TrueUp.objects.filter(status__in=_TRUED_UP).values_list(
+            "award_id", "financial_year"
+        )
+    }
+    ends = dict(Claim.objects.filter(status__in=_SLI_SETTLED).values_list("pk", "period_end"))
+    released = (
+        LedgerEntry.objects.filter(
+            pool=Pool.SLI, account=EntryKind.SANCTION, claim_type=QUARTER_CLAIM_TYPE
+        )
+        .values("award", "claim_id")
+        .annotate(total=Sum("amount"))
+    )
+    share = rule_set.provisional_share_pct
+    held: dict[int, dict[FinancialYear, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in released:
+        period_end = ends.get(int(row["claim_id"]))
+        if period_end is None or not share:
+            continue
+        fy = FinancialYear.for_date(period_end)
+        if (row["award"], fy.label.removeprefix("FY ")) in settled:
+            continue
+        held[row["award"]][fy] += row["total"] * (100 - share) / share
+    window = dt.timedelta(days=rule_set.claim_window_days)
+    return {
+        award_id: tuple(
+            (fy.end + window, to_money(amount))
+            for fy, amount in sorted(years.items())
+            if amount > 0
+        )
+        for award_id, years in held.items()
+    }
+
+
 def award_inputs(rule_set: RuleSet, today: dt.date) -> tuple[AwardInput, ...]:
     awards = list(
         Award.objects.select_related("bid", "tender").order_by("tender__reference", "rank")
@@ -127,6 +172,7 @@ def award_inputs(rule_set: RuleSet, today: dt.date) -> tuple[AwardInput, ...]:
             "award_id", flat=True
         )
     )
+    due = true_up_due(rule_set)
     out = []
     for award in awards:
         plant = plants.get(award.pk)
@@ -152,6 +198,7 @@ def award_inputs(rule_set: RuleSet, today: dt.date) -> tuple[AwardInput, ...]:
                 capital_pending=pending,
                 capital_unclaimed=unclaimed,
                 exited=award.pk in exited,
+                true_up_due=due.get(award.pk, ()),
             )
         )
     return tuple(out)

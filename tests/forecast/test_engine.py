@@ -235,3 +235,18 @@ def test_a_bad_scenario_is_refused_naming_its_field(changes, key, reason):
         Scenario(**changes)
     assert refused.value.key == key
     assert reason in refused.value.reason
+
+
+def test_the_share_held_back_for_a_true_up_goes_out_and_counts_against_the_caps():
+    # A has Rs 1 crore held back from sanctioned quarters of a year whose true-up falls due on
+    # 29 Jun 2029: it goes out 6 months later (29 Dec 2029, FY 2029-30) and comes off the pool
+    # before the projected quarters, so B's last quarter finds Rs 1 crore less left in it.
+    held = dataclasses.replace(AWARD_A, true_up_due=((dt.date(2029, 6, 29), CRORE),))
+    result = forecast(data(awards=(held, AWARD_B)))
+    rows = {row.financial_year: row for row in result.rows}
+    assert rows[FY29].sli_projected == Decimal("676931505.50") + CRORE
+    assert result.true_up_due == CRORE
+    assert result.periods[-1].within_pool == Decimal("113068494.50")
+    # an award that has exited gets no true-up balance
+    gone = dataclasses.replace(held, exited=True)
+    assert forecast(data(awards=(gone, AWARD_B))).true_up_due == Decimal("0.00")
