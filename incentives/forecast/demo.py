@@ -31,7 +31,7 @@ def seed() -> list[str]:
     )
     return [
         f"/forecast/ at the defaults (ramp {scenario.ramp_quarters} quarters, utilisation "
-        f"{scenario.utilisation_pct:f} %, Rs {scenario.price_per_kg:f}/kg): FY "
+        f"{scenario.utilisation_pct:f} %, Rs {scenario.price_per_kg:f}/kg): "
         f"{result.rows[0].label} to {result.rows[-1].label}, SLI to the scheme's end "
         f"{format_crore(sli.total)} of {format_crore(sli.limit)} ({risk})",
     ]

@@ -16,7 +16,6 @@ from django.db.models import Max, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from bidding.models import Award
-from incentives import ledger
 from incentives.capital import selectors as capital_selectors
 from incentives.capital.engine import slab_for
 from incentives.capital.models import CapitalSubsidyClaim
@@ -75,27 +74,23 @@ def actual_years() -> tuple[ActualYear, ...]:
 
 
 def _expected_commissioning(
-    plant: Plant | None, award: Award, rule_set: RuleSet, today: dt.date
+    plant: Plant | None, planned: dt.date | None, award: Award, rule_set: RuleSet, today: dt.date
 ) -> tuple[dt.date, bool]:
-    """The certificate's date, else the commissioning milestone's plan (or the end of gestation), never before tomorrow."""
+    """The certificate's date, else the commissioning milestone's plan (or the end of gestation),
+    never before tomorrow."""
     if plant is not None and plant.commissioned_on is not None:
         return plant.commissioned_on, True
-    planned = None
     if plant is not None:
-        planned = (
-            Milestone.objects.filter(plant=plant, kind=Milestone.Kind.COMMISSIONING)
-            .values_list("planned_on", flat=True)
-            .first()
-        )
-        planned = planned or plant.gestation_ends_on
+        expected = planned or plant.gestation_ends_on
     else:
-        planned = gestation_end(award.awarded_at.date(), rule_set.gestation_months)
-    return max(planned, today + dt.timedelta(days=1)), False
+        expected = gestation_end(award.awarded_at.date(), rule_set.gestation_months)
+    return max(expected, today + dt.timedelta(days=1)), False
 
 
-def _capital(award: Award, rule_set: RuleSet) -> tuple[Decimal, Decimal]:
+def _capital(
+    award: Award, claims: list[CapitalSubsidyClaim], rule_set: RuleSet, sanctioned: Decimal
+) -> tuple[Decimal, Decimal]:
     """(open claims' figure as the capital engine gives it now, the slab cap for an award yet to claim)."""
-    claims = list(CapitalSubsidyClaim.objects.filter(award=award).select_related("rule_set"))
     pending = ZERO
     for claim in claims:
         if claim.status in CapitalSubsidyClaim.OPEN_STATUSES:
@@ -105,7 +100,16 @@ def _capital(award: Award, rule_set: RuleSet) -> tuple[Decimal, Decimal]:
     if claims:
         return pending, ZERO
     slab = slab_for(award.allocated_mtpa, capital_selectors.slabs_of(rule_set))
-    return ZERO, max(ZERO, slab.cap - ledger.sanctioned(Pool.CAPITAL_SUBSIDY, award))
+    return ZERO, max(ZERO, slab.cap - sanctioned)
+
+
+def _sums_by_award(pool: str) -> dict[int, Decimal]:
+    return dict(
+        LedgerEntry.objects.filter(pool=pool, account=EntryKind.SANCTION)
+        .values("award")
+        .annotate(total=Sum("amount"))
+        .values_list("award", "total")
+    )
 
 
 def true_up_due(rule_set: RuleSet) -> dict[int, tuple[tuple[dt.date, Decimal], ...]]:
@@ -155,12 +159,18 @@ def award_inputs(rule_set: RuleSet, today: dt.date) -> tuple[AwardInput, ...]:
         Award.objects.select_related("bid", "tender").order_by("tender__reference", "rank")
     )
     plants = {p.award_id: p for p in Plant.objects.filter(award__in=awards)}
-    sanctioned = dict(
-        LedgerEntry.objects.filter(pool=Pool.SLI, account=EntryKind.SANCTION)
-        .values("award")
-        .annotate(total=Sum("amount"))
-        .values_list("award", "total")
+    planned = dict(
+        Milestone.objects.filter(
+            plant__award__in=awards, kind=Milestone.Kind.COMMISSIONING
+        ).values_list("plant__award_id", "planned_on")
     )
+    capital_claims: dict[int, list[CapitalSubsidyClaim]] = defaultdict(list)
+    for claim in CapitalSubsidyClaim.objects.filter(award__in=awards).select_related(
+        "rule_set", "award"
+    ):
+        capital_claims[claim.award_id].append(claim)
+    sanctioned = _sums_by_award(Pool.SLI)
+    capital_sanctioned = _sums_by_award(Pool.CAPITAL_SUBSIDY)
     settled_to = dict(
         Claim.objects.filter(status__in=_SLI_SETTLED)
         .values("award")
@@ -176,8 +186,15 @@ def award_inputs(rule_set: RuleSet, today: dt.date) -> tuple[AwardInput, ...]:
     out = []
     for award in awards:
         plant = plants.get(award.pk)
-        commissioning_on, commissioned = _expected_commissioning(plant, award, rule_set, today)
-        pending, unclaimed = _capital(award, rule_set)
+        commissioning_on, commissioned = _expected_commissioning(
+            plant, planned.get(award.pk), award, rule_set, today
+        )
+        pending, unclaimed = _capital(
+            award,
+            capital_claims[award.pk],
+            rule_set,
+            to_money(capital_sanctioned.get(award.pk) or ZERO),
+        )
         last = settled_to.get(award.pk)
         out.append(
             AwardInput(
