@@ -262,6 +262,38 @@ class Forecast:
     def turnover_cap_periods(self) -> int:
         return sum(p.turnover_cap_binds for p in self.periods)
 
+    @property
+    def projected_years(self) -> tuple[FinancialYear, ...]:
+        """The years projected quarters are paid in."""
+        return tuple(sorted({FinancialYear.for_date(p.paid_on) for p in self.periods}))
+
+    def by_award(self) -> tuple[AwardYears, ...]:
+        """Each award's projected quarters summed by the year they are paid in (true-ups aside)."""
+        years = self.projected_years
+        found: dict[int, AwardYears] = {}
+        for period in self.periods:
+            entry = found.setdefault(
+                period.award_id,
+                AwardYears(label=period.label, amounts=dict.fromkeys(years, ZERO)),
+            )
+            fy = FinancialYear.for_date(period.paid_on)
+            entry.amounts[fy] += period.sli
+        return tuple(found.values())
+
+
+@dataclass(frozen=True)
+class AwardYears:
+    label: str
+    amounts: dict[FinancialYear, Decimal]
+
+    @property
+    def cells(self) -> list[Decimal]:
+        return list(self.amounts.values())
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts.values(), start=ZERO)
+
 
 # --- the projection ----------------------------------------------------------------------------
 
@@ -461,6 +493,7 @@ def forecast(data: ForecastInput) -> Forecast:
 __all__ = [
     "ActualYear",
     "AwardInput",
+    "AwardYears",
     "Forecast",
     "ForecastInput",
     "PoolRisk",

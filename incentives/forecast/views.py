@@ -68,6 +68,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
             "rule_set": source.rule_set,
             "awards": source.data.awards,
             "chart": chart_data(result),
+            "by_award": result.by_award(),
             "query": request.GET.urlencode() or urlencode(default_data()),
         },
     )

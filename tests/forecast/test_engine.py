@@ -250,3 +250,13 @@ def test_the_share_held_back_for_a_true_up_goes_out_and_counts_against_the_caps(
     # an award that has exited gets no true-up balance
     gone = dataclasses.replace(held, exited=True)
     assert forecast(data(awards=(gone, AWARD_B))).true_up_due == Decimal("0.00")
+
+
+def test_each_awards_projection_by_year_adds_up_to_the_years():
+    result = forecast(data())
+    by_award = {entry.label: entry for entry in result.by_award()}
+    assert result.projected_years == (FY29, FY30)
+    # A's three quarters all go out in FY 2029-30; B's first in FY 2029-30, its second in FY 2030-31
+    assert by_award["L1 A"].cells == [Decimal("599671232.00"), Decimal("0.00")]
+    assert by_award["L2 B"].cells == [Decimal("77260273.50"), Decimal("299178082.50")]
+    assert sum(entry.total for entry in by_award.values()) == Decimal("976109588.00")
