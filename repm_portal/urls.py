@@ -98,6 +98,7 @@ urlpatterns = [
     path("", include("incentives.sampling.urls")),
     path("", include("incentives.monitor.urls")),
     path("", include("incentives.payments.urls")),
+    path("", include("incentives.forecast.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

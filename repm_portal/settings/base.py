@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     # Samples paid claims: its demo runs once the SLI and recovery demos have paid them.
     "incentives.sampling",
     "incentives.monitor",
+    "incentives.forecast",
     "incentives",
 ]
 

@@ -1,0 +1,1 @@
+"""The budget forecast for the finance wing: SLI and capital subsidy outflow to the scheme's end."""
