@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import io
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 
 from beneficiaries import demo as beneficiaries_demo
-from incentives.recovery.models import Recovery
-from incentives.sampling import demo, selectors
-from incentives.sampling.models import Finding, Outcome, Sample
-from repm_portal.models import CapacitySlab, RuleSet, Scheme
+from incentives.sampling import demo
+from incentives.sampling.models import Sample
 
 pytestmark = pytest.mark.django_db
 _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
@@ -30,46 +24,3 @@ def test_with_nothing_paid_the_demo_draws_nothing_and_says_so(rules):
     beneficiaries_demo.seed()
     assert demo.seed() == ["Nothing paid in FY 2030-31: no sample drawn."]
     assert not Sample.objects.exists()
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
-    """`seed_demo` once, in a transaction of its own that is rolled back after the module's tests."""
-    media = tmp_path_factory.mktemp("demo-media")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media, CACHES=LOCMEM),
-        transaction.atomic(),
-    ):
-        if not RuleSet.objects.filter(scheme__code="REPM", version=1).exists():
-            _loader.load_scheme(Scheme, RuleSet, CapacitySlab)
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
-def test_the_demo_draws_one_sample_of_the_last_year_with_its_findings(seeded):
-    sample = Sample.objects.get()
-    assert (sample.financial_year, sample.seed, sample.floor_pct) == ("2030-31", demo.SEED, 10)
-    assert sorted(sample.kinds) == sorted(selectors.SAMPLED_KINDS)
-    assert f"Sample {sample.pk} of claims paid in FY 2030-31" in seeded
-    # every award paid in the year is a stratum, each at or above its floor
-    strata = list(sample.strata.all())
-    assert len(strata) == 5
-    assert all(s.sampled_value * 100 >= 10 * s.population_value for s in strata)
-    check = selectors.redraw_check(sample)
-    assert check.record_intact and check.replay_matches and check.population_unchanged
-    outcomes = sorted(Finding.objects.values_list("outcome", flat=True))
-    assert outcomes == sorted([Outcome.NO_ISSUE, Outcome.DISCREPANCY, Outcome.RECOVERY])
-    recommended = Finding.objects.get(outcome=Outcome.RECOVERY)
-    assert recommended.claim.award.rank == demo.RECOVERY_RANK and recommended.evidence_sha256
-    # left for an official to take up: no recovery opened from it, L3 has none of its own
-    assert not recommended.recoveries.exists()
-    assert not Recovery.objects.filter(award=recommended.claim.award).exists()
-
-
-def test_seeding_again_draws_nothing_more(seeded):
-    before = (Sample.objects.count(), Finding.objects.count())
-    demo.seed()
-    assert (Sample.objects.count(), Finding.objects.count()) == before

@@ -194,3 +194,18 @@ def test_seeding_again_adds_nothing(demo):
     ] == counts
     assert verify_chain().intact
     assert dt.date(2031, 7, 20) == DEMO_AS_OF.date()
+
+
+# The checks other apps make on the whole demo run here, on this module's one seeding: seeding
+# it costs minutes, so it is done once for all of them.
+from tests.forecast.demo_checks import (  # noqa: E402, F401
+    test_the_demo_years_and_awards_show_in_the_forecast,
+)
+from tests.monitor.demo_checks import (  # noqa: E402, F401
+    test_the_demos_public_monitor_publishes_the_years_quarters,
+    test_the_demos_sli_years_are_in_the_monitor,
+)
+from tests.sampling.demo_checks import (  # noqa: E402, F401
+    test_seeding_again_draws_nothing_more,
+    test_the_demo_draws_one_sample_of_the_last_year_with_its_findings,
+)

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import importlib
-import io
 import re
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from beneficiaries.models import User
 from incentives import ledger
 from incentives.models import Pool
 from repm_portal.demo_clock import DEMO_AS_OF
-from repm_portal.models import CapacitySlab, RuleSet, Scheme
 
 pytestmark = pytest.mark.django_db
 _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """`seed_demo` once, in a transaction of its own that is rolled back after the module's tests."""
-    media = tmp_path_factory.mktemp("demo-media")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media, CACHES=LOCMEM),
-        transaction.atomic(),
-    ):
-        if not RuleSet.objects.filter(scheme__code="REPM", version=1).exists():
-            _loader.load_scheme(Scheme, RuleSet, CapacitySlab)
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 def test_the_demo_years_and_awards_show_in_the_forecast(demo, client, time_machine):
