@@ -144,7 +144,7 @@ def bootstrap_admin(username: str = "admin") -> User:
     return user
 
 
-def _verify_payout_accounts() -> None:
+def verify_payout_accounts() -> None:
     """The ministry's official verifies each registered firm's account against its bank letter."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -191,7 +191,7 @@ def seed() -> list[str]:
             services.register_firm(
                 firm=data["firm"], bank_account=data["bank_account"], user=data["user"]
             )
-    _verify_payout_accounts()
+    verify_payout_accounts()
     neomag = Firm.objects.get(pan="AABCN1234F")
     if not neomag.led_consortia.exists():
         partner = Firm.objects.get(foreign_registration_number="0104-01-123456")
