@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("incentives.claims.api_urls")),
     path("", include("incentives.recovery.api_urls")),
     path("", include("incentives.sli.api_urls")),
+    path("", include("incentives.opendata.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
@@ -72,6 +73,7 @@ urlpatterns = [
     path("", include("incentives.claims.urls")),
     path("", include("incentives.recovery.urls")),
     path("", include("incentives.sli.urls")),
+    path("", include("incentives.opendata.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]
