@@ -33,7 +33,8 @@ def tender_of_ocid(ocid: str) -> Tender:
 
 
 def releases_of(tender: Tender) -> list[KeptRelease]:
-    releases = list(KeptRelease.objects.filter(tender=tender).order_by("sequence"))
+    # In date order, as a reader expects (the sequence is the order they were kept in).
+    releases = list(KeptRelease.objects.filter(tender=tender).order_by("date", "sequence"))
     if not releases:
         raise Http404("No release has been kept for this tender yet")
     return releases

@@ -32,7 +32,8 @@ from incentives.opendata.models import KeptRelease
 from repm_portal import clock
 from repm_portal.models import AuditEvent
 
-# Audited action -> the OCDS tag of the release it makes.
+# Audited action -> the OCDS tag of the release it makes. (The commissioning is the accepted
+# commissioning milestone, audited in the same transaction as plant.commissioned.)
 PUBLIC_ACTIONS = {
     "tender.published": "tender",
     "tender.corrigendum_issued": "tenderAmendment",
@@ -46,7 +47,6 @@ PUBLIC_ACTIONS = {
     "plant.opened": "implementation",
     "milestone.verified": "implementation",
     "milestone.accepted": "implementation",
-    "plant.commissioned": "implementation",
     "payment.recorded": "implementation",
 }
 TAG_ORDER = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from incentives import sanctions
+from incentives.models import Pool
 from tests.bidding.builders import Staff
 from tests.opendata.story import Grants
 
@@ -21,7 +22,17 @@ def staff(rules) -> Staff:
 
 @pytest.fixture
 def grants(rules):
-    kinds = Grants()
+    """A stand-in SLI claim kind."""
+    kinds = Grants(Pool.SLI)
+    sanctions.register(kinds.kind())
+    yield kinds
+    sanctions._KINDS.pop(kinds.code, None)
+
+
+@pytest.fixture
+def capital_grants(rules):
+    """A stand-in capital-subsidy claim kind."""
+    kinds = Grants(Pool.CAPITAL_SUBSIDY)
     sanctions.register(kinds.kind())
     yield kinds
     sanctions._KINDS.pop(kinds.code, None)

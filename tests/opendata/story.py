@@ -40,17 +40,18 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 class Grants:
-    """A claim kind of the tests' own in the SLI pool: claim id -> (award, amount)."""
+    """A claim kind of the tests' own in one pool: claim id -> (award, amount)."""
 
-    code = "opendata_grant"
-
-    def __init__(self) -> None:
+    def __init__(self, pool: str = Pool.SLI) -> None:
+        self.pool = pool
+        self.code = f"opendata_{pool}"
         self.claims: dict[str, tuple[Award, Decimal]] = {}
 
     def kind(self) -> sanctions.ClaimKind:
         return sanctions.ClaimKind(
-            code=self.code, title="Test grant", title_hi="परीक्षण अनुदान", pool=Pool.SLI,
-            letter_prefix="REPM/OD", compute=self.compute, on_result=lambda *args: None,
+            code=self.code, title="Test grant", title_hi="परीक्षण अनुदान", pool=self.pool,
+            letter_prefix=f"REPM/OD{self.pool[:2].upper()}", compute=self.compute,
+            on_result=lambda *args: None,
         )  # fmt: skip
 
     def compute(self, claim_id: str) -> sanctions.Computation:
@@ -128,10 +129,12 @@ class Story:
             actor=self.users["verifier"], milestone=milestone, now=when + dt.timedelta(days=1)
         )
 
-    def pay(self, amount="25000000.00", utr="SBIN226161000001"):
-        letter = self.grants.sanction(
-            "q1", self.first_award, amount, approver=self.users["approver"], now=SANCTION_TIME
-        )
+    def pay(self, amount="25000000.00", utr="SBIN226161000001", *, grants=None, sanctioned=None):
+        """Sanction `sanctioned` (default: `amount`) to the first award and pay `amount` of it."""
+        letter = (grants or self.grants).sanction(
+            f"q1-{utr}", self.first_award, sanctioned or amount, approver=self.users["approver"],
+            now=SANCTION_TIME,
+        )  # fmt: skip
         return money_services.record_payment(
             actor=self.users["official"], letter=letter, amount=to_money(amount),
             paid_on=dt.date(2026, 6, 9), utr=utr, now=PAYMENT_TIME,
