@@ -62,6 +62,7 @@ def test_a_tender_is_kept_release_by_release_to_its_last_payment(staff, grants, 
         for r in KeptRelease.objects.all():  # every older release is unchanged
             snapshots.setdefault(r.release_id, copy.deepcopy(r.content))
             assert r.content == snapshots[r.release_id], r.release_id
+        _packages(tender_ocds.ocid(story.tender))  # both packages valid at this stage
         return kept[name]
 
     tender = story.publish()
