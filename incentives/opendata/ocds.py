@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from bidding import ocds as tender_ocds
 from bidding import selectors as bidding_selectors
@@ -19,14 +20,13 @@ from bidding.models import Award, Tender
 from incentives.capital import engine as capital_engine
 from incentives.capital import selectors as capital_selectors
 from incentives.gestation.models import Milestone, Plant
-from incentives.models import Payment, Pool
+from incentives.models import Payment
 from incentives.sli import selectors as sli_selectors
 from repm_portal.fiscal import add_months
 
 BUYER = {"id": tender_ocds.BUYER_ID, "name": "Ministry of Heavy Industries, Government of India"}
 # A milestone is public as met once the ministry has verified it (accepted follows verified).
 MET = {Milestone.Status.VERIFIED, Milestone.Status.ACCEPTED}
-POOL_TITLE = {Pool.SLI: "sales-linked incentive", Pool.CAPITAL_SUBSIDY: "capital subsidy"}
 
 
 def _day(day: dt.date) -> str:
@@ -79,16 +79,14 @@ def _milestones(plant: Plant | None, now: dt.datetime) -> list[dict[str, Any]]:
 
 
 def _transactions(award: Award, payee: dict[str, str], now: dt.datetime) -> list[dict[str, Any]]:
-    # Paid amounts, dates and the letter paid against; never the UTR or any bank detail.
-    payments = (
-        Payment.objects.filter(letter__award=award, recorded_at__lte=now)
-        .select_related("letter")
-        .order_by("paid_on", "pk")
+    # Paid amounts and dates; never the UTR or any bank detail. (`source` would name the letter,
+    # but OCDS wants a URI there and a sanction letter has no public one.)
+    payments = Payment.objects.filter(letter__award=award, recorded_at__lte=now).order_by(
+        "paid_on", "pk"
     )
     return [
         {
             "id": f"payment-{p.pk}",
-            "source": f"Sanction letter {p.letter.number} ({POOL_TITLE[Pool(p.letter.pool)]})",
             "date": _day(p.paid_on),
             "value": {"amount": tender_ocds._number(p.amount), "currency": "INR"},
             "payer": BUYER,
@@ -100,7 +98,7 @@ def _transactions(award: Award, payee: dict[str, str], now: dt.datetime) -> list
 
 def _contract(tender: Tender, award: Award, letter, now: dt.datetime) -> dict[str, Any]:
     rules = award.rule_set
-    start = award.awarded_at.date()
+    start = timezone.localdate(award.awarded_at)
     end = add_months(start, rules.gestation_months + rules.sli_months)
     payee = {
         "id": tender_ocds.party_id(award.bid.firm),

@@ -41,9 +41,23 @@ def _without_empty_lists(value):
     return value
 
 
+def _uris(value, key=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _uris(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _uris(v, key)
+    elif key in ("uri", "url", "source", "publicationPolicy", "license", "packages"):
+        yield value
+
+
 def _packages(ocid: str) -> tuple[dict, dict]:
     releases = _get(f"/api/ocds/{ocid}/releases/")
     record = _get(f"/api/ocds/{ocid}/record/")
+    # Format "uri" is not checked by jsonschema without rfc3987: check it here.
+    for uri in [*_uris(releases), *_uris(record)]:
+        assert uri.startswith(("https://", "http://")), uri
     assert ocds_schema.errors(releases) == [], ocds_schema.errors(releases)[:5]
     assert ocds_schema.record_errors(record) == [], ocds_schema.record_errors(record)[:5]
     return releases, record
