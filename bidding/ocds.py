@@ -2,8 +2,10 @@
 
 What the package shows follows what the public page shows at the same moment: bid details only
 from the due date, bidders' names from the technical opening, quoted rates only from the
-financial opening. Extensions: bids, bidOpening (with location, which it needs), lots (with
-submissionTerms, whose definition lots refers to).
+financial opening. Every stage is cut at `now` by its own timestamp, so a release built later
+for an earlier moment shows only what was public then. Extensions: bids, bidOpening (with
+location, which it needs), lots (with submissionTerms, whose definition lots refers to), each
+pinned to the commit the schema tests validate against (/work/shared/ocds/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from repm_portal import clock
 OCID_PREFIX = getattr(settings, "OCDS_OCID_PREFIX", "ocds-repm00")
 LOT_ID = "capacity"
 BUYER_ID = "IN-MHI"
+# Pinned to a commit, not `master`: an extension's master moves, and a reader must get the schema
+# these releases were validated against. Bump a commit only with the schema files in the tests.
+EXTENSION_COMMITS = {
+    "ocds_bid_extension": "d62ff4b0ba393d823ca8113a9039b12edf7acb8f",
+    "ocds_bidOpening_extension": "47c576527240c7cd4e1a0fa1b051a9fce2adf5e6",
+    "ocds_location_extension": "fcd56abaea4214d7f4d712087be32141badbe60c",
+    "ocds_lots_extension": "8d3b52eb26ce0f1a015c91b665c120b17ef619a0",
+    "ocds_submissionTerms_extension": "449ade63333a50f1e8cd2b0704c0a3c5e329a8a8",
+}
 EXTENSIONS = [
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/master/extension.json",
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bidOpening_extension/master/extension.json",
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_location_extension/master/extension.json",
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/master/extension.json",
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_submissionTerms_extension/master/extension.json",
+    f"https://raw.githubusercontent.com/open-contracting-extensions/{name}/{commit}/extension.json"
+    for name, commit in EXTENSION_COMMITS.items()
 ]
 TENDER_STATUS = {
     Tender.Status.DRAFT: "planning",
@@ -102,51 +110,133 @@ def _url(base: str, path: str) -> str:
     return f"{base.rstrip('/')}{path}"
 
 
-def release_package(
-    tender: Tender, *, base_url: str, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    now = clock.now(now)
-    release = _release(tender, base_url=base_url, now=now)
+def package_meta(*, uri: str, base_url: str, tender: Tender, now: dt.datetime) -> dict[str, Any]:
+    """The fields every package of ours shares (release and record packages alike)."""
     return {
-        "uri": _url(base_url, reverse("tender-ocds", args=[tender.pk])),
+        "uri": uri,
         "version": "1.1",
         "extensions": EXTENSIONS,
         "publishedDate": _iso(now),
         "publisher": {"name": "Ministry of Heavy Industries, Government of India (REPM Portal)"},
         "license": "https://data.gov.in/government-open-data-license-india",
         "publicationPolicy": _url(base_url, reverse("public_tender", args=[tender.pk])),
+    }
+
+
+def release_package(
+    tender: Tender, *, base_url: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    now = clock.now(now)
+    release = build_release(tender, base_url=base_url, now=now)
+    return {
+        **package_meta(
+            uri=_url(base_url, reverse("tender-ocds", args=[tender.pk])),
+            base_url=base_url,
+            tender=tender,
+            now=now,
+        ),
         "releases": [release],
     }
 
 
-def _release(tender: Tender, *, base_url: str, now: dt.datetime) -> dict[str, Any]:
-    versions = selectors.versions_of(tender)
+def _by(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and moment <= now
+
+
+class _Stage:
+    """What of the tender was public at `now`: each step needs its status and its time passed."""
+
+    def __init__(self, tender: Tender, now: dt.datetime) -> None:
+        status = tender.status
+        self.cancelled = status == Tender.Status.CANCELLED
+        self.opened = status in selectors.OPENED_STATUSES and _by(tender.technical_opened_at, now)
+        self.evaluated = self.opened and _by(tender.technical_evaluated_at, now)
+        self.ranked = status in selectors.RANKED_STATUSES and _by(tender.financial_opened_at, now)
+        self.awarded = status == Tender.Status.AWARDED and _by(tender.awarded_at, now)
+        self.due = selectors.commitments_published(tender, now=now)
+        if self.cancelled or self.awarded:
+            self.ocds_status = TENDER_STATUS[status]
+        elif _by(tender.published_at, now):
+            self.ocds_status = "active"
+        else:
+            self.ocds_status = "planning"
+
+
+# Bid statuses that only the technical evaluation (or the award after it) can give.
+_DECIDED = {
+    Bid.Status.QUALIFIED,
+    Bid.Status.DISQUALIFIED,
+    Bid.Status.AWARDED,
+    Bid.Status.WAITLISTED,
+}
+
+
+def _bid_status(bid: Bid, stage: _Stage) -> str:
+    if bid.status in _DECIDED and not stage.evaluated:
+        return "pending"
+    return BID_STATUS[bid.status]
+
+
+def _tenderers(bids: list[Bid]) -> list[dict[str, str]]:
+    """Every firm that bid, alone or in a consortium, once each: `numberOfTenderers` counts these."""
+    seen: dict[str, dict[str, str]] = {}
+    for bid in bids:
+        for p in bid.participants.all():
+            seen.setdefault(_party_id(p.firm), {"id": _party_id(p.firm), "name": p.firm.legal_name})
+    return list(seen.values())
+
+
+def related_processes(tender: Tender, *, base_url: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """A re-tender names the tender whose forfeited capacity it offers; that tender names its re-tenders."""
+
+    def link(other: Tender, relationship: str) -> dict[str, Any]:
+        return {
+            "id": f"{relationship}-{ocid(other)}",
+            "relationship": [relationship],
+            "title": other.title,
+            "scheme": "ocid",
+            "identifier": ocid(other),
+            "uri": _url(base_url, reverse("tender-ocds", args=[other.pk])),
+        }
+
+    links = []
+    if tender.parent_id is not None:
+        # "prior": this process replaces (part of) the related one.
+        links.append(link(tender.parent, "prior"))
+    for child in tender.retenders.filter(published_at__lte=now).order_by("pk"):
+        # "replacementProcess": the related process replaces (part of) this one.
+        links.append(link(child, "replacementProcess"))
+    return links
+
+
+def build_release(tender: Tender, *, base_url: str, now: dt.datetime) -> dict[str, Any]:
+    """The tender's release as it stood at `now` (tender, bids, awards; contracts are added by incentives)."""
+    stage = _Stage(tender, now)
+    versions = [v for v in selectors.versions_of(tender) if _by(v.issued_at, now)]
     corrigenda = [v for v in versions if v.is_corrigendum]
-    opened = tender.status in selectors.OPENED_STATUSES
-    ranked = tender.status in selectors.RANKED_STATUSES
-    due = selectors.commitments_published(tender, now=now)
 
     tags = ["tender"]
     if corrigenda:
         tags.append("tenderAmendment")
-    if tender.status == Tender.Status.CANCELLED:
+    if stage.cancelled:
         tags = ["tenderCancellation"]
-    awards = selectors.public_awards(tender)
+    awards = selectors.public_awards(tender) if stage.awarded else []
     if awards:
         tags.append("award")
     moments = [
         tender.created_at,
         tender.published_at,
         tender.technical_opened_at,
+        tender.technical_evaluated_at if stage.evaluated else None,
         tender.financial_opened_at,
         tender.awarded_at,
     ]
     moments += [v.issued_at for v in versions]
-    date = max(m for m in moments if m is not None)
+    date = max((m for m in moments if _by(m, now)), default=tender.created_at)
 
-    bids = list(selectors._bid_base().filter(tender=tender).order_by("pk")) if due else []
+    bids = list(selectors._bid_base().filter(tender=tender).order_by("pk")) if stage.due else []
     parties: dict[str, dict[str, Any]] = {BUYER_ID: _buyer()}
-    if opened:
+    if stage.opened:
         for bid in bids:
             for participant in bid.participants.all():
                 entry = parties.setdefault(
@@ -170,22 +260,27 @@ def _release(tender: Tender, *, base_url: str, now: dt.datetime) -> dict[str, An
         "parties": list(parties.values()),
         "buyer": {"id": BUYER_ID, "name": parties[BUYER_ID]["name"]},
         "tender": _tender(
-            tender, versions, corrigenda, bids, opened=opened, due=due, base_url=base_url
+            tender, versions, corrigenda, bids, stage=stage, base_url=base_url, now=now
         ),
     }
-    if due:
-        release["bids"] = _bids(tender, bids, opened=opened, ranked=ranked, now=now)
+    related = related_processes(tender, base_url=base_url, now=now)
+    if related:
+        release["relatedProcesses"] = related
+    if stage.due:
+        release["bids"] = _bids(tender, bids, stage=stage)
     if awards:
-        release["awards"] = [_award(tender, a, base_url=base_url) for a in awards]
+        release["awards"] = [_award(tender, a, base_url=base_url, now=now) for a in awards]
     return release
 
 
 def _tender(
-    tender, versions, corrigenda, bids, *, opened: bool, due: bool, base_url: str
+    tender, versions, corrigenda, bids, *, stage: _Stage, base_url: str, now: dt.datetime
 ) -> dict[str, Any]:
     rules = tender.rule_set
     documents = []
     for document in selectors.documents_of(tender):
+        if not _by(document.uploaded_at, now):
+            continue
         documents.append(
             {
                 "id": f"doc-{document.pk}",
@@ -203,7 +298,7 @@ def _tender(
         "id": tender.reference,
         "title": tender.title,
         "description": tender.description or tender.title,
-        "status": TENDER_STATUS[tender.status],
+        "status": stage.ocds_status,
         "procuringEntity": {
             "id": BUYER_ID,
             "name": "Ministry of Heavy Industries, Government of India",
@@ -224,7 +319,7 @@ def _tender(
         },
         "awardPeriod": {
             "startDate": _iso(tender.financial_opening_at),
-            "endDate": _iso(tender.awarded_at),
+            "endDate": _iso(tender.awarded_at) if stage.awarded else None,
         },
         "documents": documents,
         "lots": [
@@ -236,7 +331,7 @@ def _tender(
                     f"{rules.min_capacity_mtpa:,}-{rules.max_capacity_mtpa:,} MTPA (steps of "
                     f"{rules.capacity_step_mtpa}), with {tender.oxide_mtpa} MTPA of IREL NdPr oxide."
                 ),
-                "status": TENDER_STATUS[tender.status],
+                "status": stage.ocds_status,
                 "tenderPeriod": {
                     "startDate": _iso(tender.published_at),
                     "endDate": _iso(tender.bids_due),
@@ -274,29 +369,26 @@ def _tender(
             for v in corrigenda
         ],
     }
-    if due:
-        data["numberOfTenderers"] = len(bids)
-    if opened:
-        data["tenderers"] = [
-            {"id": _party_id(p.firm), "name": p.firm.legal_name}
-            for bid in bids
-            for p in bid.participants.all()
-        ]
+    tenderers = _tenderers(bids)
+    if stage.due:
+        # Firms, not bids: a consortium's members are each a tenderer, as `tenderers` lists them.
+        data["numberOfTenderers"] = len(tenderers)
+    if stage.opened:
+        data["tenderers"] = tenderers
     return data
 
 
-def _bids(
-    tender: Tender, bids: list[Bid], *, opened: bool, ranked: bool, now: dt.datetime
-) -> dict[str, Any]:
+def _bids(tender: Tender, bids: list[Bid], *, stage: _Stage) -> dict[str, Any]:
+    opened = stage.opened
     rates = {}
-    if ranked:
+    if stage.ranked:
         rates = {
             c.bid_version.bid_id: c.quoted_rate
             for c in OpenedCover.objects.filter(
                 opening__tender=tender, opening__stage=Stage.FINANCIAL
             ).select_related("bid_version")
         }
-    rankings = {r.bid_id: r for r in selectors.rankings_of(tender)}
+    rankings = {r.bid_id: r for r in selectors.rankings_of(tender)} if stage.ranked else {}
     details = []
     for bid in bids:
         versions = list(bid.versions.all())
@@ -304,7 +396,7 @@ def _bids(
         detail: dict[str, Any] = {
             "id": str(bid.pk),
             "date": _iso(final.submitted_at),
-            "status": BID_STATUS[bid.status],
+            "status": _bid_status(bid, stage),
             "relatedLots": [LOT_ID],
             "identifiers": [{"id": final.commitment, "scheme": "SHA-256 bid commitment"}],
             "items": [
@@ -340,13 +432,13 @@ def _bids(
             detail["hasRank"] = True
             detail["rank"] = rankings[bid.pk].rank
         details.append(detail)
-    valid = sum(1 for b in bids if BID_STATUS[b.status] == "valid")
-    disqualified = sum(1 for b in bids if BID_STATUS[b.status] == "disqualified")
+    valid = sum(1 for b in bids if _bid_status(b, stage) == "valid")
+    disqualified = sum(1 for b in bids if _bid_status(b, stage) == "disqualified")
     statistics = [
         {"id": "bids", "measure": "bids", "value": len(bids), "date": _iso(tender.bids_due)},
         {"id": "bidders", "measure": "bidders", "value": len(bids), "date": _iso(tender.bids_due)},
     ]
-    if tender.technical_evaluated_at:
+    if stage.evaluated:
         statistics += [
             {
                 "id": "validBids",
@@ -381,10 +473,22 @@ def _bids(
     return {"statistics": statistics, "details": details}
 
 
-def _award(tender: Tender, award, *, base_url: str) -> dict[str, Any]:
+def issued_letter(award, now: dt.datetime):
+    """The award's Letter of Award if it was issued (rendered) by `now`, else None."""
     letter = getattr(award, "letter", None)
+    if letter is not None and letter.status == "issued" and _by(letter.rendered_at, now):
+        return letter
+    return None
+
+
+def party_id(firm: Firm) -> str:
+    return _party_id(firm)
+
+
+def _award(tender: Tender, award, *, base_url: str, now: dt.datetime) -> dict[str, Any]:
+    letter = issued_letter(award, now)
     documents = []
-    if letter is not None and letter.status == "issued":
+    if letter is not None:
         documents.append(
             {
                 "id": f"loa-{letter.pk}",

@@ -28,6 +28,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("incentives.sli.api_urls")),
     path("", include("incentives.sampling.api_urls")),
     path("", include("incentives.payments.api_urls")),
+    path("", include("incentives.opendata.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
@@ -99,6 +100,7 @@ urlpatterns = [
     path("", include("incentives.monitor.urls")),
     path("", include("incentives.payments.urls")),
     path("", include("incentives.forecast.urls")),
+    path("", include("incentives.opendata.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

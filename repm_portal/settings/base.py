@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "incentives.monitor",
     "incentives.forecast",
     "incentives",
+    # Open data reads every app above (its demo keeps the releases the others' demos made).
+    "incentives.opendata",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     "sli-compute-due-true-ups": {
         "task": "incentives.sli.tasks.compute_due_true_ups",
         "schedule": crontab(hour=6, minute=45),
+    },
+    "opendata-keep-releases": {
+        "task": "incentives.opendata.tasks.keep_releases",
+        "schedule": crontab(minute="*"),
     },
 }
 

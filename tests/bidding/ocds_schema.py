@@ -88,3 +88,23 @@ def errors(package: dict) -> list[str]:
         f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
         for e in package_validator().iter_errors(package)
     ]
+
+
+@functools.cache
+def record_package_validator() -> Draft4Validator:
+    package = _load(OCDS_DIR / "core-1.1.5" / "record-package-schema.json")
+    registry = Registry().with_resource(
+        RELEASE_SCHEMA_URL, Resource.from_contents(release_schema(), default_specification=DRAFT4)
+    )
+    return Draft4Validator(
+        package, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+
+
+def record_errors(package: dict) -> list[str]:
+    """As `errors`, for a record package (its releases linked or embedded, its compiled release)."""
+    require()
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
+        for e in record_package_validator().iter_errors(package)
+    ]
