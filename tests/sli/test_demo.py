@@ -205,6 +205,10 @@ from tests.monitor.demo_checks import (  # noqa: E402, F401
     test_the_demos_public_monitor_publishes_the_years_quarters,
     test_the_demos_sli_years_are_in_the_monitor,
 )
+from tests.opendata.demo_checks import (  # noqa: E402, F401
+    test_seeding_again_keeps_nothing,
+    test_the_demo_tender_runs_from_tender_to_its_last_payment,
+)
 from tests.sampling.demo_checks import (  # noqa: E402, F401
     test_seeding_again_draws_nothing_more,
     test_the_demo_draws_one_sample_of_the_last_year_with_its_findings,

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import io
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from bidding import ocds as tender_ocds
 from bidding.models import Tender
 from incentives.models import Payment
-from incentives.opendata import demo
+from incentives.opendata import demo as opendata_demo
 from incentives.opendata.models import KeptRelease
-from repm_portal.models import AuditEvent, CapacitySlab, RuleSet, Scheme
+from repm_portal.models import AuditEvent
 from tests.bidding import ocds_schema
 
 pytestmark = pytest.mark.django_db
@@ -25,27 +21,10 @@ LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 MAIN = "MHI/REPM/GTE/2026/01"
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
-    """`seed_demo` once, in a transaction of its own that is rolled back after the module's tests."""
-    media = tmp_path_factory.mktemp("demo-media")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media, CACHES=LOCMEM),
-        transaction.atomic(),
-    ):
-        if not RuleSet.objects.filter(scheme__code="REPM", version=1).exists():
-            _loader.load_scheme(Scheme, RuleSet, CapacitySlab)
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
-def test_the_demo_tender_runs_from_tender_to_its_last_payment(seeded):
+def test_the_demo_tender_runs_from_tender_to_its_last_payment(demo):
     main = Tender.objects.get(reference=MAIN)
     ocid = tender_ocds.ocid(main)
-    assert f"/api/ocds/{ocid}/record/" in seeded
+    assert f"/api/ocds/{ocid}/record/" in demo
     client = APIClient()
     releases = client.get(f"/api/ocds/{ocid}/releases/").json()
     record = client.get(f"/api/ocds/{ocid}/record/").json()
@@ -77,8 +56,8 @@ def test_the_demo_tender_runs_from_tender_to_its_last_payment(seeded):
     assert releases["releases"][-1]["date"] >= tender_ocds._iso(last.recorded_at)[:19]
 
 
-def test_seeding_again_keeps_nothing(seeded):
+def test_seeding_again_keeps_nothing(demo):
     count = KeptRelease.objects.count()
     assert count > 0
-    lines = demo.seed()
+    lines = opendata_demo.seed()
     assert lines[0].startswith("OCDS: 0 release(s)") and KeptRelease.objects.count() == count
