@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from beneficiaries.selectors import consortia_visible_to
-from bidding import selectors, services
+from bidding import ocds, selectors, services
 from bidding.forms import (
     AnswerForm,
     BidForm,
@@ -707,5 +707,6 @@ def public_tender(request, tender_id: int):
         else None,
         "stages": Stage,
         "evaluation_statuses": TechnicalEvaluation.Status,
+        "ocid": ocds.ocid(tender),
     }
     return render(request, "bidding/public_tender.html", context)
