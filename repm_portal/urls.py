@@ -72,6 +72,7 @@ urlpatterns = [
     path("", include("incentives.claims.urls")),
     path("", include("incentives.recovery.urls")),
     path("", include("incentives.sli.urls")),
+    path("", include("incentives.oversight.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

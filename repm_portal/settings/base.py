@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "incentives.claims",
     "incentives.sli",
     "incentives.recovery",
+    "incentives.oversight",
     "incentives",
 ]
 
