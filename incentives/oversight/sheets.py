@@ -172,11 +172,28 @@ def _flat(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
+def _line(
+    section: str,
+    order: int,
+    item: str,
+    value: Any,
+    *,
+    binding: str = "",
+    note: str = "",
+    rule: str = "",
+    by: str = "",
+    at: Any = "",
+) -> tuple:
+    """One working-sheet line after the letter's columns (section ... at)."""
+    return (section, order, item, value, binding, note, rule, by, at)
+
+
 def _sli_rows(computation: SliComputation) -> Iterator[tuple]:
     """section, order, item, value, binding, note, rule field, by, at: one figure of record."""
-    yield ("rule set", 1, "version", computation.rule_set.version, "", computation.rule_set.notification, "", "", "")  # fmt: skip
+    rule_set = computation.rule_set
+    yield _line("rule set", 1, "version", rule_set.version, note=rule_set.notification)
     for order, (key, value) in enumerate(_flat(computation.inputs), start=1):
-        yield ("input", order, key, value, "", "", "", "", "")
+        yield _line("input", order, key, value)
     if computation.claim is not None:
         for order, adj in enumerate(adjustments_of(computation.claim), start=1):
             change = "; ".join(
@@ -184,17 +201,27 @@ def _sli_rows(computation: SliComputation) -> Iterator[tuple]:
                 for name, value in (("kg", adj.quantity_kg), ("net value", adj.net_sales_value))
                 if value is not None
             )
-            yield ("adjustment", order, f"row {adj.row}: {adj.get_kind_display().lower()}", change, "", adj.reason, "", person(adj.made_by), adj.made_at)  # fmt: skip
+            item = f"row {adj.row}: {adj.get_kind_display().lower()}"
+            yield _line(
+                "adjustment", order, item, change, note=adj.reason, by=person(adj.made_by),
+                at=adj.made_at,
+            )  # fmt: skip
     for step in computation.working.get("steps", []):
         label = STEP_LABELS.get(step["name"], step["name"])
-        yield ("step", step["step"], f"{label} ({step['name']})", step["value"], "yes" if step.get("binding") else "no", step.get("note", ""), step.get("rule") or "", "", "")  # fmt: skip
+        yield _line(
+            "step", step["step"], f"{label} ({step['name']})", step["value"],
+            binding="yes" if step.get("binding") else "no", note=step.get("note", ""),
+            rule=step.get("rule") or "",
+        )  # fmt: skip
     for order, name in enumerate(RESULT_FIELDS, start=1):
-        yield ("result", order, name, computation.working.get(name, ""), "", "", "", "", "")
+        yield _line("result", order, name, computation.working.get(name, ""))
 
 
 def _capital_rows(letter: SanctionLetter) -> Iterator[tuple]:
     claim = CapitalSubsidyClaim.objects.filter(pk=int(letter.claim_id)).first()
-    yield ("rule set", 1, "version", letter.rule_set.version, "", letter.rule_set.notification, "", "", "")  # fmt: skip
+    yield _line(
+        "rule set", 1, "version", letter.rule_set.version, note=letter.rule_set.notification
+    )
     if claim is not None:
         inputs = [
             ("reference", claim.reference), ("allocated_mtpa", claim.allocated_mtpa),
@@ -202,22 +229,33 @@ def _capital_rows(letter: SanctionLetter) -> Iterator[tuple]:
             ("eligible_total", claim.eligible_total), ("verified_eligible", claim.verified_eligible),
         ]  # fmt: skip
         for order, (key, value) in enumerate(inputs, start=1):
-            yield ("input", order, key, value, "", "", "", "", "")
+            yield _line("input", order, key, value)
         lines = lines_of(claim).select_related("excluded_by")
         for order, line in enumerate(lines.filter(excluded=True), start=1):
-            yield ("adjustment", order, f"row {line.row_number}: excluded", line.amount, "", line.exclusion_reason, "", person(line.excluded_by), line.excluded_at)  # fmt: skip
+            yield _line(
+                "adjustment", order, f"row {line.row_number}: excluded", line.amount,
+                note=line.exclusion_reason, by=person(line.excluded_by), at=line.excluded_at,
+            )  # fmt: skip
         for order, line in enumerate(lines.filter(eligible=False), start=1):
-            yield ("ineligible", order, f"row {line.row_number}: {line.item}", line.amount, "", line.reason, "", "the portal's checks", "")  # fmt: skip
+            yield _line(
+                "ineligible", order, f"row {line.row_number}: {line.item}", line.amount,
+                note=line.reason, by="the portal's checks",
+            )  # fmt: skip
     yield from _letter_lines(letter)
 
 
 def _letter_lines(letter: SanctionLetter) -> Iterator[tuple]:
     """The working as the letter was issued with it (its frozen content), then its result."""
     for order, line in enumerate(letter.content.get("lines", []), start=1):
-        yield ("step", order, line.get("label", ""), line.get("value", ""), "", line.get("note", ""), "", "", "")  # fmt: skip
-    result = [("release", letter.amount), ("deduction_applied", letter.deducted), ("payable", letter.payable)]  # fmt: skip
+        yield _line(
+            "step", order, line.get("label", ""), line.get("value", ""), note=line.get("note", "")
+        )
+    result = [
+        ("release", letter.amount), ("deduction_applied", letter.deducted),
+        ("payable", letter.payable),
+    ]  # fmt: skip
     for order, (name, value) in enumerate(result, start=1):
-        yield ("result", order, name, value, "", "", "", "", "")
+        yield _line("result", order, name, value)
 
 
 def working_rows(letter: SanctionLetter) -> Iterator[Row]:
