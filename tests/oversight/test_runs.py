@@ -127,3 +127,13 @@ def test_the_guarantee_register_counts_days_to_expiry(users, book):
     today = timezone.localdate(run.requested_at)
     assert row["guarantee_number"] == "'=PBG-1" and row["status"] == "Active"
     assert int(row["days_to_expiry"]) == (guarantee.valid_until - today).days
+
+
+def test_the_page_follows_a_queued_run_and_offers_the_file_once_done(client, users, media_root):
+    run = services.request_export(actor=users["auditor"], kind="audit", fmt="xlsx", params={})
+    client.force_login(users["official"])
+    page = client.get("/oversight/").content.decode()
+    assert f'hx-get="/oversight/runs/{run.pk}/progress/"' in page and "<progress" in page
+    services.produce_export(run.pk)
+    row = client.get(f"/oversight/runs/{run.pk}/progress/").content.decode()
+    assert "hx-get" not in row and f'href="/oversight/runs/{run.pk}/download/"' in row
