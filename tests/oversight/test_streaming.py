@@ -80,6 +80,10 @@ def _bulk_register(award, rule_set, user) -> None:
                  FROM incentives_ledgerentry e WHERE e.source_key LIKE 'bulk-pay:%%'""",
             values,
         )
+        # As autovacuum would once these rows are committed: the register's per-letter subqueries
+        # are planned on these statistics (an unanalysed table looks empty, and is scanned whole).
+        for table in ("sanctionrequest", "sanctionletter", "ledgerentry", "payment"):
+            cursor.execute(f"ANALYZE incentives_{table}")
     LetterSeries.objects.filter(pk=series.pk).update(last_serial=N)
 
 
@@ -125,5 +129,5 @@ def test_a_100k_register_streams_without_holding_it_in_memory(client, users, rul
         f"\n100k register: built in {built:.1f}s, streamed in {streamed:.1f}s; "
         f"peak {peak / 2**20:.1f} MiB while streaming; a list of all rows ~{full_list / 2**20:.0f} MiB"
     )
-    assert peak < 32 * 2**20
+    assert peak < 24 * 2**20
     assert peak * 5 < full_list
