@@ -101,6 +101,7 @@ urlpatterns = [
     path("", include("incentives.payments.urls")),
     path("", include("incentives.forecast.urls")),
     path("", include("incentives.opendata.urls")),
+    path("", include("incentives.oversight.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

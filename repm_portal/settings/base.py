@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "incentives.sampling",
     "incentives.monitor",
     "incentives.forecast",
+    "incentives.oversight",
     "incentives",
     # Open data reads every app above (its demo keeps the releases the others' demos made).
     "incentives.opendata",

@@ -1,0 +1,1 @@
+"""Oversight: the registers and working sheets auditors and officials export."""
