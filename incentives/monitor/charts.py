@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from incentives.claims.feedstock import SOURCES, Source
 from incentives.monitor.selectors import Monitor, PoolView
 from repm_portal.money import CRORE
 
@@ -184,11 +185,42 @@ def service_chart(monitor: Monitor) -> ChartSpec:
     )
 
 
+# The sources in the scheme's order, each with its colour: the domestic ones in the portal's
+# navy and green, imports in red (the share the scheme exists to bring down), recycled in teal.
+SOURCE_COLORS = {
+    Source.IREL: NAVY,
+    Source.DOMESTIC: GREEN,
+    Source.IMPORTED: RED,
+    Source.RECYCLED: TEAL,
+}
+
+
+def feedstock_chart(monitor: Monitor) -> ChartSpec:
+    """Share of the magnets made from each NdPr oxide source, per quarter, stacked to 100 %."""
+    quarters = monitor.feedstock
+    return ChartSpec(
+        id="feedstock",
+        title="Share of magnets made from each NdPr oxide source, per quarter",
+        labels=[q.label for q in quarters],
+        unit="% of magnets",
+        series=[
+            Series(
+                str(Source(source).label),
+                [q.share_pct[source] for q in quarters],
+                color=SOURCE_COLORS[Source(source)],
+                stack="sources",
+            )
+            for source in SOURCES
+        ],
+    )
+
+
 def charts(monitor: Monitor) -> dict[str, ChartSpec]:
     found = {
         "capacity": capacity_chart(monitor),
         "sales": sales_chart(monitor),
         "service": service_chart(monitor),
+        "feedstock": feedstock_chart(monitor),
     }
     for pool in monitor.pools:
         spec = pool_chart(pool)

@@ -10,7 +10,6 @@ never show a total the official page does not.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +21,8 @@ from django.utils import timezone
 
 from bidding import selectors as bidding_selectors
 from bidding.models import Award, PerformanceBankGuarantee
+from incentives.claims import feedstock as feedstock_reads
+from incentives.claims.feedstock import QuarterShares
 from incentives.claims.models import Claim
 from incentives.claims.selectors import verification_sla
 from incentives.models import EntryKind, LedgerEntry, Pool, SanctionLetter
@@ -413,20 +414,23 @@ def guarantees_expiring(*, as_of: dt.date) -> list[GuaranteeDue]:
     ]
 
 
-# --- feedstock (fed after merge) ---------------------------------------------------------------
+# --- feedstock ---------------------------------------------------------------------------------
 
 
-def feedstock_shares() -> list[Any]:
-    """Share of magnets by NdPr oxide source per quarter, from `incentives.claims.feedstock`.
+def feedstock_shares(*, as_of: dt.date, public: bool) -> list[QuarterShares]:
+    """Share of magnets by NdPr oxide source per claim quarter, of the verified claims
+    (`incentives.claims.feedstock.source_shares_by_quarter`), quarters begun by `as_of`.
 
-    That module is another change's; until it is merged this returns [] and the page says so.
+    Officials see every quarter with a declaration; the public only quarters whose verified claims
+    come from at least PUBLIC_MIN_BENEFICIARIES awards, the rule the sales per quarter follow (the
+    feedstock reads count awards, as the sales do), so a quarter one firm (or two) makes up is left
+    out. The declarations are read as they stand today: a claim verified after `as_of` counts in
+    the quarter it claims for.
     """
-    try:
-        module = importlib.import_module("incentives.claims.feedstock")
-    except ImportError:
-        return []
-    reader = getattr(module, "source_shares_by_quarter", None)
-    return list(reader()) if callable(reader) else []
+    found = feedstock_reads.source_shares_by_quarter(
+        min_awards=PUBLIC_MIN_BENEFICIARIES if public else 1
+    )
+    return [q for q in found if q.start <= as_of]
 
 
 # --- the two readers ---------------------------------------------------------------------------
@@ -441,7 +445,7 @@ class Monitor:
     pools: list[PoolView]
     service: ServiceLevels
     guarantees: list[GuaranteeDue]
-    feedstock: list[Any]
+    feedstock: list[QuarterShares]
     public: bool = False
 
 
@@ -457,7 +461,7 @@ def _build(as_of: dt.date, *, public: bool) -> Monitor:
         pools=pools(as_of=as_of, rule_set=rule_set, awards=awards),
         service=service_levels(as_of=as_of, rule_set=rule_set, years=years),
         guarantees=guarantees_expiring(as_of=as_of),
-        feedstock=feedstock_shares(),
+        feedstock=feedstock_shares(as_of=as_of, public=public),
         public=public,
     )
 
@@ -478,7 +482,9 @@ def public_monitor(*, as_of: dt.date | None = None) -> Monitor:
       PUBLIC_MIN_BENEFICIARIES beneficiaries make it up (else it is withheld, as one firm's
       sales would be);
     - no bank detail: guarantees expiring as a count and a total, no bank, number or firm;
-    - service levels as counts, without the letters behind them.
+    - service levels as counts, without the letters behind them;
+    - the feedstock shares only of quarters of at least PUBLIC_MIN_BENEFICIARIES awards (the
+      sales' rule), and imports by country not at all.
     The templates for the public page and its CSVs read only the aggregate fields; this function
     also strips the per-award lists, so nothing confidential reaches them at all.
     """

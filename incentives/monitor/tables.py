@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from incentives.monitor.selectors import Monitor, PoolView
+from incentives.claims.feedstock import SOURCES, Source
+from incentives.monitor.selectors import PUBLIC_MIN_BENEFICIARIES, Monitor, PoolView
 from repm_portal.money import format_crore
 
 
@@ -255,12 +256,57 @@ def guarantees_public(m: Monitor) -> Table:
     )
 
 
+def feedstock(m: Monitor) -> Table:
+    columns = [Column("Quarter")]
+    for source in SOURCES:
+        name = str(Source(source).label)
+        columns += [Column(f"{name} (t of magnet)", "tonnes"), Column(f"{name} (%)", "pct")]
+    columns += [
+        Column("Magnets, all sources (t)", "tonnes"),
+        Column("NdPr oxide declared (t)", "tonnes"),
+    ]
+    caption = (
+        "Share of magnets made from each NdPr oxide source per quarter: the oxide the verified "
+        "sales claims declare, times their rule set's magnets per tonne of oxide"
+    )
+    if m.public:
+        caption += (
+            f"; quarters of fewer than {PUBLIC_MIN_BENEFICIARIES} beneficiaries are left out, "
+            "as for the sales"
+        )
+    return Table(
+        "feedstock",
+        caption,
+        columns,
+        [
+            [
+                q.label,
+                *(v for s in SOURCES for v in (q.magnet_tonnes[s], q.share_pct[s])),
+                q.total_magnet_tonnes,
+                q.total_oxide_tonnes,
+            ]
+            for q in m.feedstock
+        ],
+        chart="feedstock",
+    )
+
+
+def feedstock_imports(m: Monitor) -> Table:
+    return Table(
+        "feedstock-imports",
+        "Imported NdPr oxide by country of origin per quarter (ISO 3166 country code)",
+        [Column("Quarter"), Column("Country"), Column("Imported oxide (t)", "tonnes")],
+        [[q.label, c, t] for q in m.feedstock for c, t in q.imported_by_country.items()],
+    )
+
+
 OFFICIAL: list[Callable[[Monitor], list[Table]]] = [
     lambda m: [capacity_summary(m), capacity_by_award(m)],
     lambda m: [sales_by_quarter(m), sales_by_award(m)],
     lambda m: [t for p in m.pools for t in (pool_by_year(p), pool_by_award(p))],
     lambda m: [service(m), overdue_letters(m)],
     lambda m: [guarantees(m)],
+    lambda m: [feedstock(m), feedstock_imports(m)],
 ]
 PUBLIC: list[Callable[[Monitor], list[Table]]] = [
     lambda m: [capacity_summary(m)],
@@ -268,6 +314,7 @@ PUBLIC: list[Callable[[Monitor], list[Table]]] = [
     lambda m: [pool_by_year(p) for p in m.pools],
     lambda m: [service(m)],
     lambda m: [guarantees_public(m)],
+    lambda m: [feedstock(m)],
 ]
 
 

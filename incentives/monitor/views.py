@@ -29,6 +29,7 @@ def _context(monitor: Monitor) -> dict:
     found = tables.tables(monitor)
     return {
         "m": monitor,
+        "min_beneficiaries": selectors.PUBLIC_MIN_BENEFICIARIES,
         "charts": {key: spec.as_json() for key, spec in specs.items()},
         "tables": {slug.replace("-", "_"): table for slug, table in found.items()},
         "summary_years": [
@@ -122,6 +123,7 @@ def summary_pdf(request: HttpRequest, fy: str) -> HttpResponse:
             (p, next((y for y in p.years if y.financial_year == year), None)) for p in found.pools
         ],
         "year_quarters": [q for q in found.sales.quarters if q.quarter.fy == year],
+        "year_feedstock": [q for q in found.feedstock if year.start <= q.start <= year.end],
         "year_service": next((y for y in found.service.years if y.financial_year == year), None),
         "svgs": svgs,
         "pool_svgs": [(p.label, svgs.get(f"pool-{p.pool.replace('_', '-')}")) for p in found.pools],

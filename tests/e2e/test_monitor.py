@@ -17,6 +17,9 @@ from tests.monitor.scheme import MOMENT, build_scheme
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("private_cache")]
 SCREENSHOTS = Path(os.environ.get("REPM_SCREENSHOTS", "/tmp/repm-screenshots"))
 CHARTS = ["capacity", "sales", "pool-sli", "pool-capital-subsidy", "service"]
+# The feedstock chart draws on the officials' page; on the public one the scheme's quarters are
+# one firm's, left out (tests/monitor/test_feedstock.py), so it has no canvas there.
+OFFICIAL_CHARTS = [*CHARTS, "feedstock"]
 
 # Counts the pixels a chart drew: any with some opacity.
 DRAWN_PIXELS = """(id) => {
@@ -29,9 +32,11 @@ DRAWN_PIXELS = """(id) => {
 }"""
 
 
-def _charts_drawn(page) -> dict[str, int]:
-    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length >= 5")
-    return {name: page.evaluate(DRAWN_PIXELS, f"chart-{name}") for name in CHARTS}
+def _charts_drawn(page, names: list[str] = CHARTS) -> dict[str, int]:
+    page.wait_for_function(
+        f"() => window.Chart && Object.keys(window.Chart.instances).length >= {len(names)}"
+    )
+    return {name: page.evaluate(DRAWN_PIXELS, f"chart-{name}") for name in names}
 
 
 def test_an_official_sees_the_monitor_with_its_charts_drawn(live_server, page, rules, media_root):
@@ -43,7 +48,7 @@ def test_an_official_sees_the_monitor_with_its_charts_drawn(live_server, page, r
         ).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Scheme monitor")
 
-        drawn = _charts_drawn(page)
+        drawn = _charts_drawn(page, OFFICIAL_CHARTS)
         assert all(count > 500 for count in drawn.values()), drawn
         sales = page.locator("#table-sales")
         expect(sales.locator("caption")).to_contain_text("Verified sales of magnets per quarter")

@@ -62,7 +62,13 @@ def build_scheme() -> Scheme:
         actor=verifier, claim=Claim.objects.get(pk=verified.pk), row=2, kind="exclude",
         reason="Invoice not in the GST returns.", now=after(Q3[1], 13),
     )  # fmt: skip
-    verified = walk(verified, S.VERIFIED, now=after(Q3[1], 14))
+    # The excluded line leaves 402 kg sold against the oxide declared for 502.5 kg: the verifier
+    # accepts the feedstock mismatch with its reason (the stock is sold next quarter).
+    claim_services.verify_claim(
+        actor=verifier, claim=Claim.objects.get(pk=verified.pk), now=after(Q3[1], 14),
+        feedstock_note="The excluded invoice's magnets were made from this oxide and are still in stock.",
+    )  # fmt: skip
+    verified = Claim.objects.get(pk=verified.pk)
 
     PerformanceBankGuarantee.objects.create(
         award=commissioned, amount=Decimal("600000000.00"), bank_name=GUARANTEE_BANK,

@@ -95,8 +95,12 @@ def test_guarantees_expiring_within_ninety_days(monitor):
     ]
 
 
-def test_feedstock_is_empty_until_its_module_lands(monitor):
-    assert monitor.feedstock == []
+def test_feedstock_is_the_declarations_of_the_verified_claims(monitor):
+    # The commissioned award's claims declare 40 % IREL and 60 % from China (tests/claims/workflow).
+    assert [q.label for q in monitor.feedstock] == [
+        "Q1 FY 2027-28", "Q2 FY 2027-28", "Q3 FY 2027-28",
+    ]  # fmt: skip
+    assert all(set(q.imported_by_country) == {"CN"} for q in monitor.feedstock)
 
 
 def test_the_public_monitor_withholds_quarters_of_fewer_than_three_firms(scheme):

@@ -25,9 +25,16 @@ PUBLIC_TABLES = [
     "pool-capital-subsidy",
     "service-levels",
     "guarantees",
+    "feedstock",
 ]
 PDF_OUT = os.environ.get("REPM_MONITOR_PDF_OUT")  # keep the summary to look at, when asked
-OFFICIAL_ONLY = ["capacity-by-award", "sales-by-award", "pool-sli-by-award", "overdue-letters"]
+OFFICIAL_ONLY = [
+    "capacity-by-award",
+    "sales-by-award",
+    "pool-sli-by-award",
+    "overdue-letters",
+    "feedstock-imports",
+]
 
 
 @pytest.fixture
