@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from beneficiaries import api as beneficiaries_api
 from beneficiaries import views as beneficiaries_views
 from repm_portal import api as core_api
+from repm_portal import auth_api
 from repm_portal import views as core_views
 
 router = DefaultRouter()
@@ -30,6 +30,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("incentives.payments.api_urls")),
     path("", include("incentives.opendata.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", auth_api.TokenLoginView.as_view(), name="api-token"),
+    path("auth/logout/", auth_api.TokenLogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", auth_api.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -51,7 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -86,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "repm_portal.urls"
@@ -235,7 +239,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "repm_portal.logins.StaffMinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("REPM_STAFF_PASSWORD_MIN_LENGTH", "12"))},
+    },
 ]
+# axes first: it refuses a locked-out username + address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock-out (django-axes, database handler): this many failures for one username from one address
+# lock that pair out for the cool-off, which each further failure restarts. Admins unlock in the
+# admin (Axes > Access attempts) or with `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = int(os.environ.get("REPM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("REPM_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "repm_portal.logins.lockout_response"
+# The address as DRF's throttles see it (X-Forwarded-For trusted only as far as NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "repm_portal.logins.client_ip"
+# API tokens (django-rest-knox): stored hashed, one new token per log-in, expiring after this.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=float(os.environ.get("REPM_API_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -269,11 +298,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "REPM Portal <repm-por
 REST_FRAMEWORK = {
     # Token first, so an anonymous or badly authenticated call gets 401 with a challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # How many proxies stand in front: throttling trusts X-Forwarded-For only that far.
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
+    # Scoped rates (per address): the token log-in, on top of axes' per-username lock-out.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth-token": os.environ.get("REPM_API_TOKEN_THROTTLE_RATE", "20/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["repm_portal.scoping.ScopedFilterBackend"],

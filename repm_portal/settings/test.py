@@ -19,3 +19,8 @@ CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
 CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = float(
     os.environ.get("REPM_CLAIMS_TEST_PAUSE_BEFORE_COMMIT", "0") or 0
 )
+# axes stays on; only the test client's request-less `login()` passes its backend (see logins.py).
+AUTHENTICATION_BACKENDS = [
+    "repm_portal.logins.RequestOptionalAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from incentives.claims import services
 from incentives.claims.models import Claim, ClaimUpload
@@ -118,8 +118,8 @@ def test_a_firm_uploads_through_the_api_and_staff_may_not(
         "repm_portal.jobs.send",
         lambda task, target, countdown=None: queued.append(int(target)),
     )
-    token = Token.objects.create(user=firm_user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=firm_user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     payload = {"award": award.pk, "period_start": Q1_START.isoformat(),
                "file": uploaded(csv_bytes(lines_for(Q1_START, 2)))}  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
