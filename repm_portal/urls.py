@@ -29,7 +29,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("incentives.sampling.api_urls")),
     path("", include("incentives.payments.api_urls")),
     path("", include("incentives.opendata.api_urls")),
-    path("auth/token/", obtain_auth_token, name="api-token"),
     path("auth/token/", auth_api.TokenLoginView.as_view(), name="api-token"),
     path("auth/logout/", auth_api.TokenLogoutView.as_view(), name="api-logout"),
     path("auth/logout-all/", auth_api.TokenLogoutAllView.as_view(), name="api-logout-all"),
