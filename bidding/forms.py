@@ -159,12 +159,18 @@ class BidForm(forms.Form):
         required=False,
         label="Bidding as",
     )
-    capacity_mtpa = forms.IntegerField(label="Bid capacity (MTPA)")
+    capacity_mtpa = forms.IntegerField(
+        label="Bid capacity (MTPA)", min_value=1, max_value=2**31 - 1
+    )
     accepts_partial = forms.BooleanField(
         required=False, label="I accept a partial award if less capacity is left at my turn"
     )
     net_worth_crore = forms.DecimalField(
-        label="Audited net worth (Rs crore)", max_digits=12, decimal_places=2, min_value=0
+        # In rupees the column holds 16 digits before the paise: at most 9 before them in crore.
+        label="Audited net worth (Rs crore)",
+        max_digits=11,
+        decimal_places=2,
+        min_value=0,
     )
     net_worth_as_of = forms.DateField(
         label="Net worth audited as of", widget=forms.DateInput(attrs=DATE)
