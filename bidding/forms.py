@@ -71,8 +71,10 @@ class TenderForm(TimelineFields):
         label="Re-tender of",
         help_text="For a re-tender: the awarded tender whose forfeited capacity is offered.",
     )
-    capacity_mtpa = forms.IntegerField(label="Capacity on offer (MTPA)", min_value=1)
-    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1)
+    capacity_mtpa = forms.IntegerField(
+        label="Capacity on offer (MTPA)", min_value=1, max_value=2**31 - 1
+    )
+    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1, max_value=2**31 - 1)
     oxide_mtpa = forms.DecimalField(
         label="IREL NdPr oxide on offer (MTPA)",
         max_digits=10,

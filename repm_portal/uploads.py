@@ -75,8 +75,8 @@ class Storage(FileSystemStorage):
     savepoint) rolled back.
     """
 
-    def _save(self, name: str, content: Any) -> str:
-        name = super()._save(name, content)
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        name = super().save(name, content, max_length=max_length)
         stored = _stored.get()
         if stored is not None and connection.in_atomic_block:
             record = _Stored(self, name)

@@ -5,10 +5,13 @@ Issue 12, hole 7: bad input answered 500. Each operation of the schema the app s
 through the WSGI app, and only the `not_a_server_error` check is asserted. Each call runs in
 a savepoint rolled back after it, so one example cannot break the next.
 
-Left out, to keep the run short: the operations that upload a file (their bodies carry a
-binary field: the bid, the claim and capital uploads, the milestone evidence, the bank's
-return file); their bad input is tested next to them (tests/bidding/test_bad_input.py and the
-uploads' own tests).
+Left out, to keep the run short, the six operations that upload a file (a body with a binary
+field): POST /api/tenders/{id}/bid/, /api/capital-claims/upload/, /api/claim-uploads/,
+/api/milestones/{id}/submit/, /api/sales-claims/{id}/submit/ and
+/api/payment-runs/{id}/return-file/. Their bad input is tested next to them
+(tests/bidding/test_bad_input.py and the uploads' own tests); their numbers are bounded
+(tests/repm_portal/test_input_bounds.py). With REPM_SCHEMATHESIS_EXAMPLES=15 the walk took
+7.5 minutes for two roles and found nothing more.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def _server_errors(operation, auth: dict[str, Any]) -> list[str]:
         try:
             response = case.call(**auth)
             case.validate_response(response, checks=[not_a_server_error])
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, the walk goes on
+        except Exception as exc:  # every failure is reported, the walk goes on
             found.append(f"{case.method} {case.formatted_path}: {str(exc).splitlines()[0:3]}")
         finally:
             transaction.savepoint_rollback(point)
