@@ -103,7 +103,8 @@ def _server_errors(operation, auth: dict[str, Any]) -> list[str]:
         try:
             response = case.call(**auth)
             case.validate_response(response, checks=[not_a_server_error])
-        except Exception as exc:  # every failure is reported, the walk goes on
+        # Every failure is reported and the walk goes on (schemathesis groups its failures).
+        except (Exception, BaseExceptionGroup) as exc:
             found.append(f"{case.method} {case.formatted_path}: {str(exc).splitlines()[0:3]}")
         finally:
             transaction.savepoint_rollback(point)
