@@ -104,10 +104,13 @@ def _commitment_data(row: selectors.CommitmentRow) -> dict:
 class BidSubmissionSerializer(serializers.Serializer):
     """A bid's two covers, sent as multipart form data. Nothing here is ever echoed back."""
 
-    consortium = serializers.IntegerField(required=False, allow_null=True)
-    capacity_mtpa = serializers.IntegerField()
+    consortium = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1
+    )
+    capacity_mtpa = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     accepts_partial = serializers.BooleanField(default=False)
-    net_worth_crore = serializers.DecimalField(max_digits=12, decimal_places=2)
+    # In rupees the column holds 16 digits before the paise: at most 9 before them in crore.
+    net_worth_crore = serializers.DecimalField(max_digits=11, decimal_places=2, min_value=0)
     net_worth_as_of = serializers.DateField()
     quoted_rate = serializers.CharField(write_only=True)
     dpr = serializers.FileField(required=False)

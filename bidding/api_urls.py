@@ -1,10 +1,9 @@
 """API routes of bidding, joined under /api/ (a SimpleRouter: the core router owns the API root)."""
 
-from rest_framework.routers import SimpleRouter
-
 from bidding import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("tenders", api.TenderViewSet, basename="tender")
 router.register("bids", api.BidViewSet, basename="bid")
 router.register("receipts", api.ReceiptViewSet, basename="receipt")

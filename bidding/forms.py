@@ -71,8 +71,10 @@ class TenderForm(TimelineFields):
         label="Re-tender of",
         help_text="For a re-tender: the awarded tender whose forfeited capacity is offered.",
     )
-    capacity_mtpa = forms.IntegerField(label="Capacity on offer (MTPA)", min_value=1)
-    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1)
+    capacity_mtpa = forms.IntegerField(
+        label="Capacity on offer (MTPA)", min_value=1, max_value=2**31 - 1
+    )
+    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1, max_value=2**31 - 1)
     oxide_mtpa = forms.DecimalField(
         label="IREL NdPr oxide on offer (MTPA)",
         max_digits=10,
@@ -159,12 +161,18 @@ class BidForm(forms.Form):
         required=False,
         label="Bidding as",
     )
-    capacity_mtpa = forms.IntegerField(label="Bid capacity (MTPA)")
+    capacity_mtpa = forms.IntegerField(
+        label="Bid capacity (MTPA)", min_value=1, max_value=2**31 - 1
+    )
     accepts_partial = forms.BooleanField(
         required=False, label="I accept a partial award if less capacity is left at my turn"
     )
     net_worth_crore = forms.DecimalField(
-        label="Audited net worth (Rs crore)", max_digits=12, decimal_places=2, min_value=0
+        # In rupees the column holds 16 digits before the paise: at most 9 before them in crore.
+        label="Audited net worth (Rs crore)",
+        max_digits=11,
+        decimal_places=2,
+        min_value=0,
     )
     net_worth_as_of = forms.DateField(
         label="Net worth audited as of", widget=forms.DateInput(attrs=DATE)

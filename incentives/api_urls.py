@@ -1,10 +1,9 @@
 """API routes of the money core, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("sanction-letters", api.SanctionLetterViewSet, basename="sanction-letter")
 router.register("payments", api.PaymentViewSet, basename="payment")
 router.register("ledger-entries", api.LedgerEntryViewSet, basename="ledger-entry")

@@ -34,7 +34,7 @@ class LedgerFilterForm(forms.Form):
         required=False,
     )
     kind = forms.ChoiceField(choices=[("", "Any kind"), *EntryKind.choices], required=False)
-    award = forms.IntegerField(required=False, min_value=1)
+    award = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     claim_type = forms.CharField(required=False, max_length=40)
 
     def apply(self, query):

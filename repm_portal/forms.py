@@ -33,8 +33,8 @@ class RuleSetAmendmentForm(forms.ModelForm):
 
 
 class SlabForm(forms.Form):
-    min_capacity_mtpa = forms.IntegerField(min_value=1, label="From (MTPA)")
-    max_capacity_mtpa = forms.IntegerField(min_value=1, label="To (MTPA)")
+    min_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="From (MTPA)")
+    max_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="To (MTPA)")
     min_net_worth = forms.DecimalField(
         max_digits=18, decimal_places=2, label="Minimum net worth (Rs)"
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.db import connection, transaction
 
 # The type is read from the file's first bytes, never from the name or the browser.
 PDF = "application/pdf"
@@ -48,4 +52,77 @@ def checked_upload(
     }
 
 
-__all__ = ["JPEG", "MB", "PDF", "PNG", "checked_upload"]
+class _Stored:
+    """One file stored inside a transaction; called on commit, which marks it as kept."""
+
+    def __init__(self, storage: FileSystemStorage, name: str) -> None:
+        self.storage, self.name, self.committed = storage, name, False
+
+    def __call__(self) -> None:
+        self.committed = True
+
+
+_stored: ContextVar[list[_Stored] | None] = ContextVar("repm_stored_uploads", default=None)
+
+
+class Storage(FileSystemStorage):
+    """The media storage: a file stored in a transaction that rolls back is removed again.
+
+    Services store uploads before their rows are written, inside `transaction.atomic`; when a
+    later check or the database refuses the row, the file would stay on disk with no row. Within
+    `removed_unless_committed()` (every request runs in it, see `UploadsOfFailedRequests`) each
+    file stored in a transaction is remembered, and removed at the end if its transaction (or
+    savepoint) rolled back.
+    """
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        name = super().save(name, content, max_length=max_length)
+        stored = _stored.get()
+        if stored is not None and connection.in_atomic_block:
+            record = _Stored(self, name)
+            transaction.on_commit(record)
+            stored.append(record)
+        return name
+
+
+def _rolled_back(stored: list[_Stored]) -> list[_Stored]:
+    """The files whose on-commit mark Django dropped: their transaction or savepoint rolled back."""
+    # A mark still waiting belongs to a transaction that is still open (a test's, or the caller's).
+    waiting = {id(entry[1]) for entry in connection.run_on_commit}
+    return [s for s in stored if not s.committed and id(s) not in waiting]
+
+
+@contextlib.contextmanager
+def removed_unless_committed() -> Iterator[None]:
+    """Remove, on leaving, every file stored within whose transaction rolled back."""
+    stored: list[_Stored] = []
+    token = _stored.set(stored)
+    try:
+        yield
+    finally:
+        _stored.reset(token)
+        for record in _rolled_back(stored):
+            record.storage.delete(record.name)
+
+
+class UploadsOfFailedRequests:
+    """Middleware: a request whose transaction rolled back leaves none of its uploads on disk."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        with removed_unless_committed():
+            return self.get_response(request)
+
+
+__all__ = [
+    "JPEG",
+    "MB",
+    "PDF",
+    "PNG",
+    "Storage",
+    "UploadsOfFailedRequests",
+    "checked_upload",
+    "removed_unless_committed",
+]

@@ -4,15 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from beneficiaries import api as beneficiaries_api
 from beneficiaries import views as beneficiaries_views
 from repm_portal import api as core_api
 from repm_portal import auth_api
 from repm_portal import views as core_views
+from repm_portal.routers import RootRouter
 
-router = DefaultRouter()
+router = RootRouter()
 router.register("rule-sets", core_api.RuleSetViewSet, basename="rule-set")
 router.register("audit-events", core_api.AuditEventViewSet, basename="audit-event")
 router.register("firms", beneficiaries_api.FirmViewSet, basename="firm")

@@ -66,7 +66,7 @@ class CapitalClaimDetailSerializer(CapitalClaimSerializer):
 
 
 class CapitalUploadSerializer(serializers.Serializer):
-    award = serializers.IntegerField()
+    award = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     ledger = serializers.FileField()
     certificate = serializers.FileField(required=False)
 

@@ -1,10 +1,9 @@
 """API routes of Capital subsidy, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.capital import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("capital-claims", api.CapitalClaimViewSet, basename="capital-claim")
 
 urlpatterns = router.urls

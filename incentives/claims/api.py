@@ -62,7 +62,7 @@ class UploadDetailSerializer(UploadSerializer):
 
 
 class UploadRequestSerializer(serializers.Serializer):
-    award = serializers.IntegerField()
+    award = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     period_start = serializers.DateField(help_text="The claim period's first eligible day")
     file = serializers.FileField(help_text=".csv (UTF-8, comma or semicolon) or .xlsx")
 
@@ -212,7 +212,7 @@ class VerifyRequestSerializer(serializers.Serializer):
 
 
 class AdjustRequestSerializer(serializers.Serializer):
-    row = serializers.IntegerField(min_value=1)
+    row = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     kind = serializers.ChoiceField(choices=LineAdjustment.Kind.choices)
     quantity_kg = serializers.DecimalField(
         required=False, allow_null=True, max_digits=KG["max_digits"],

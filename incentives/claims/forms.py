@@ -82,7 +82,7 @@ class AdjustForm(forms.Form):
         kwargs.setdefault("auto_id", "adjust_%s")
         super().__init__(*args, **kwargs)
 
-    row = forms.IntegerField(min_value=1, label="Row in the file")
+    row = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="Row in the file")
     kind = forms.ChoiceField(choices=LineAdjustment.Kind.choices, label="Adjustment")
     quantity_kg = forms.DecimalField(
         required=False, label="Corrected kg", max_digits=KG["max_digits"],

@@ -82,7 +82,9 @@ class OpenGestationSerializer(serializers.Serializer):
 class SubmitSerializer(serializers.Serializer):
     actual_on = serializers.DateField()
     remarks = serializers.CharField(required=False, default="", allow_blank=True)
-    commissioned_mtpa = serializers.IntegerField(required=False, allow_null=True, default=None)
+    commissioned_mtpa = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**31 - 1
+    )
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), required=False, default=list
     )

@@ -1,10 +1,9 @@
 """API routes of Gestation, joined under /api/ (a SimpleRouter: the core router owns the API root)."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.gestation import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("plants", api.PlantViewSet, basename="plant")
 router.register("milestones", api.MilestoneViewSet, basename="milestone")
 

@@ -16,6 +16,7 @@ class SubmitMilestoneForm(forms.Form):
         label="Commissioned capacity (MTPA)",
         required=False,
         min_value=1,
+        max_value=2**31 - 1,
         help_text="As the commissioning certificate states; at most the capacity awarded.",
     )
     remarks = forms.CharField(

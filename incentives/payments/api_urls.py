@@ -1,10 +1,9 @@
 """API routes of payment runs, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.payments import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("payment-runs", api.PaymentRunViewSet, basename="payment-run")
 
 urlpatterns = router.urls

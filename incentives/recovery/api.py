@@ -81,7 +81,7 @@ class RecoveryDetailSerializer(RecoverySerializer):
 
 
 class ProposeSerializer(serializers.Serializer):
-    award = serializers.IntegerField()
+    award = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     grounds = serializers.ChoiceField(choices=Grounds.choices)
     reason = serializers.CharField(max_length=4000, trim_whitespace=False)
     pools = serializers.ListField(child=serializers.ChoiceField(choices=Pool.choices))

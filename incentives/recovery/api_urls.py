@@ -1,10 +1,9 @@
 """API routes of recoveries, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.recovery import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("recoveries", api.RecoveryViewSet, basename="recovery")
 
 urlpatterns = router.urls

@@ -1,10 +1,9 @@
 """API routes of samples, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.sampling import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("samples", api.SampleViewSet, basename="sample")
 
 urlpatterns = router.urls

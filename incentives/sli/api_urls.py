@@ -1,10 +1,9 @@
 """API routes of the sales-linked incentive, joined under /api/."""
 
-from rest_framework.routers import SimpleRouter
-
 from incentives.sli import api
+from repm_portal.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("sli/computations", api.SliComputationViewSet, basename="sli-computation")
 router.register("sli/true-ups", api.SliTrueUpViewSet, basename="sli-true-up")
 router.register("sli/claims", api.SliClaimPreviewViewSet, basename="sli-claim")

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "repm_portal.uploads.UploadsOfFailedRequests",
     # Last, as axes asks: it turns a locked-out log-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -283,6 +284,11 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
+# Uploads stored in a transaction that rolls back are removed again (repm_portal/uploads.py).
+STORAGES = {
+    "default": {"BACKEND": "repm_portal.uploads.Storage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / ".local" / "media")))
 MEDIA_URL = "media/"
 
