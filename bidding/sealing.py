@@ -13,6 +13,10 @@ A bid's commitment binds both covers:
 The nonce is 32 random bytes sealed inside the financial cover, so the financial digest (and so
 the commitment) says nothing about the rate until the opening publishes rate and nonce; then
 anyone can recompute all three hashes.
+
+The cover's plaintext is padded to a multiple of PAD_BLOCK bytes (a version byte, the JSON's
+length, the JSON, zero bytes), so the sealed length does not tell a rate's digit count; covers
+sealed before the padding (bare JSON) still open.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 
 COMMITMENT_DOMAIN = "repm-bid-commitment/v1"
+# A cover's plaintext is padded to a multiple of this, so its length says nothing about the rate.
+PAD_BLOCK = 256
+_PADDED_V1 = b"\x01"  # then 2 bytes big-endian length of the JSON, the JSON, zero bytes
 _GCM_NONCE_BYTES = 12
 _KEY_BYTES = 32
 
@@ -152,11 +159,28 @@ def commitment(technical_digest_hex: str, financial_digest_hex: str) -> str:
     return sha256_hex(text.encode())
 
 
+def _pad(data: bytes) -> bytes:
+    body = _PADDED_V1 + len(data).to_bytes(2, "big") + data
+    return body + b"\x00" * (-len(body) % PAD_BLOCK)
+
+
+def _unpad(plaintext: bytes) -> bytes:
+    """The cover's JSON; covers sealed before padding are bare JSON, which starts with '{'."""
+    if plaintext.startswith(b"{"):
+        return plaintext
+    if not plaintext.startswith(_PADDED_V1) or len(plaintext) < 3:
+        raise SealError("The opened cover is in an unknown format.")
+    length = int.from_bytes(plaintext[1:3], "big")
+    if 3 + length > len(plaintext) or plaintext[3 + length :].strip(b"\x00"):
+        raise SealError("The opened cover is not padded as a sealed cover is.")
+    return plaintext[3 : 3 + length]
+
+
 @sensitive_variables("cover")
 def seal(cover: FinancialCover, *, wrapped_key: bytes, tender_reference: str, key_id: str) -> bytes:
     key = _unwrap(wrapped_key, tender_reference, key_id)
     aad = _cover_aad(cover.tender_id, cover.bid_id, cover.version)
-    return _encrypt(key, canonical_json(cover.canonical()), aad)
+    return _encrypt(key, _pad(canonical_json(cover.canonical())), aad)
 
 
 @sensitive_variables("data")
@@ -172,7 +196,7 @@ def unseal(
 ) -> FinancialCover:
     """Open a financial cover. Only the financial-opening service calls this."""
     key = _unwrap(wrapped_key, tender_reference, key_id)
-    data = json.loads(_decrypt(key, blob, _cover_aad(tender_id, bid_id, version)))
+    data = json.loads(_unpad(_decrypt(key, blob, _cover_aad(tender_id, bid_id, version))))
     return FinancialCover(
         tender_id=data["tender"],
         bid_id=data["bid"],

@@ -1,9 +1,15 @@
-"""Checks every uploaded document passes: its type read from the first bytes, its size, its SHA-256."""
+"""Checks every uploaded document passes: its type read from the first bytes, its size, its SHA-256.
+
+The first bytes only name the claimed type; the file must then open with a real reader of that
+type (pypdf for a PDF, with at least one page; Pillow for PNG and JPEG), so HTML behind a
+`%PDF-1.4` header is refused, not stored as a PDF.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -11,6 +17,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
+from PIL import Image
+from pypdf import PdfReader
 
 # The type is read from the file's first bytes, never from the name or the browser.
 PDF = "application/pdf"
@@ -18,6 +26,39 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 _MAGIC = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
 MB = 1024 * 1024
+
+
+def _pdf_pages(upload: Any) -> int:
+    """How many pages the PDF has; raises when pypdf cannot read it at all."""
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # a malformed upload is the user's, not a server warning
+    try:
+        return len(PdfReader(upload, strict=False).pages)
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _opens(upload: Any, content_type: str, what: str) -> None:
+    """Refuse an upload that its type's real reader cannot open."""
+    name = content_type.split("/")[1].upper()
+    upload.seek(0)
+    try:
+        if content_type == PDF:
+            pages = _pdf_pages(upload)
+        else:
+            with Image.open(upload) as image:
+                image.verify()
+            pages = 1
+    except Exception as exc:  # any reader error means: not a file of this type
+        raise ValidationError(
+            f"The {what} starts like a {name} file but does not open as a {name} "
+            "(damaged, or another kind of file renamed); upload the original."
+        ) from exc
+    finally:
+        upload.seek(0)
+    if pages < 1:
+        raise ValidationError(f"The {what} is a PDF with no page; upload the signed document.")
 
 
 def checked_upload(
@@ -36,9 +77,10 @@ def checked_upload(
     upload.seek(0)
     head = upload.read(16)
     content_type = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
-    if content_type not in allowed:
+    if content_type is None or content_type not in allowed:
         names = ", ".join(k.split("/")[1].upper() for k in allowed)
         raise ValidationError(f"The {what} must be a {names} file; this one is not.")
+    _opens(upload, content_type, what)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

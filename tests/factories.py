@@ -246,3 +246,14 @@ def pdf_upload(name: str = "document.pdf", text: str = "Bank letter"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, pdf_bytes(text), content_type="application/pdf")
+
+
+def png_bytes(width: int = 4, height: int = 4) -> bytes:
+    """A real PNG (uploads are opened with Pillow, so fake magic bytes are refused)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 110, 130)).save(out, "PNG")
+    return out.getvalue()

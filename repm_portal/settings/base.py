@@ -91,7 +91,24 @@ MIDDLEWARE = [
     "repm_portal.uploads.UploadsOfFailedRequests",
     # Last, as axes asks: it turns a locked-out log-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from our own static files,
+# never inline; QR codes are data: images. /api/docs/ adds 'unsafe-inline' styles for
+# Swagger UI's own <style> block (repm_portal/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    },
+}
 
 ROOT_URLCONF = "repm_portal.urls"
 WSGI_APPLICATION = "repm_portal.wsgi.application"

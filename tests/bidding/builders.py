@@ -13,11 +13,11 @@ from bidding import services
 from bidding.models import Bid, BidVersion, Criterion, Stage, Tender
 from repm_portal.money import crore
 from repm_portal.roles import Role
-from tests.factories import FirmFactory, FirmUserFactory, UserFactory
+from tests.factories import FirmFactory, FirmUserFactory, UserFactory, pdf_bytes
 
 IST = ZoneInfo("Asia/Kolkata")
 T0 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=IST)
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = pdf_bytes("Bid document")
 
 
 def timeline(start: dt.datetime = T0) -> dict[str, dt.datetime]:
@@ -39,7 +39,9 @@ FIN_TIME = TL["financial_opening_at"] + dt.timedelta(minutes=5)
 
 
 def pdf(name: str = "document.pdf", salt: str = "") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF_BYTES + salt.encode(), content_type="application/pdf")
+    return SimpleUploadedFile(
+        name, pdf_bytes(f"Bid document {salt}".strip()), content_type="application/pdf"
+    )
 
 
 class Staff:

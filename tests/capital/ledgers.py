@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.factories import pdf_bytes
+
 IST = ZoneInfo("Asia/Kolkata")
 NOW = dt.datetime(2028, 9, 1, 11, 0, tzinfo=IST)
 HEADER = ["item", "head", "vendor", "invoice_number", "invoice_date", "amount"]
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = pdf_bytes("CA certificate")
 CRORE = Decimal(10_000_000)
 
 

@@ -11,9 +11,9 @@ from incentives.claims import services
 from incentives.claims.models import Claim
 from repm_portal.roles import Role
 from tests.claims.sales import AFTER_Q1, Q1_START, csv_bytes, lines_for, submit
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pdf_bytes
 
-PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+PDF_BYTES = pdf_bytes("CA certificate")
 # Q1 FY 2027-28 ends 30 Jun 2027; its window closes 90 days later.
 WINDOW_CLOSES = dt.date(2027, 9, 28)
 SUBMITTED_AT = AFTER_Q1 + dt.timedelta(days=1)

@@ -18,9 +18,9 @@ from bidding import services
 from bidding.models import AwardLetter, Tender
 from repm_portal.roles import Role
 from tests.e2e.pages import field, login
-from tests.factories import PASSWORD, FirmUserFactory, UserFactory
+from tests.factories import PASSWORD, FirmUserFactory, UserFactory, pdf_bytes
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes("Bid document")
 
 
 def upload(name: str) -> dict:

@@ -15,10 +15,10 @@ from incentives.gestation.models import Plant
 from incentives.models import LedgerEntry
 from repm_portal.roles import Role
 from tests.e2e.pages import login
-from tests.factories import PASSWORD, AwardFactory, UserFactory
+from tests.factories import PASSWORD, AwardFactory, UserFactory, pdf_bytes
 
 IST = ZoneInfo("Asia/Kolkata")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes("Commissioning certificate")
 
 
 def at(day: dt.date) -> dt.datetime:

@@ -23,7 +23,7 @@ from repm_portal.roles import Role
 from tests.claims.sales import IST, sales_award
 from tests.claims.workflow import matching_feedstock
 from tests.e2e.pages import field, login
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, pdf_bytes
 from tests.sli.money import Q1, penalty, quarter_claim
 from tests.workers import start_worker, stop
 
@@ -44,7 +44,7 @@ PENALTY = Decimal("50000.00")
 RELEASED = Decimal("683400.00")
 PAYABLE = RELEASED - PENALTY
 UTR = "SBIN027193004512"
-CERTIFICATE = b"%PDF-1.4\n% CA certificate of Q1 FY 2027-28 sales\n%%EOF\n"
+CERTIFICATE = pdf_bytes("CA certificate of Q1 FY 2027-28 sales")
 
 
 @pytest.fixture

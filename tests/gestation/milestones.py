@@ -8,20 +8,21 @@ from zoneinfo import ZoneInfo
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incentives.gestation import services
+from tests.factories import pdf_bytes, png_bytes
 
 IST = ZoneInfo("Asia/Kolkata")
 # Awarded 15 Feb 2026: gestation ends 15 Feb 2028, so the first days of delay cross 29 Feb 2028.
 AWARDED_AT = dt.datetime(2026, 2, 15, 11, 0, tzinfo=IST)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = pdf_bytes("Milestone certificate")
+PNG = png_bytes()
 
 
 def at(day: dt.date, hour: int = 11) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=IST)
 
 
-def pdf(name: str = "certificate.pdf", extra: bytes = b"") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF + extra, content_type="application/pdf")
+def pdf(name: str = "certificate.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
 def walk(milestone, *, firm_user, verifier, approver, actual_on, when, mtpa=None):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from incentives.models import Pool
 from repm_portal.fiscal import FinancialYear
 from repm_portal.money import lakh
+from tests.factories import pdf_bytes
 from tests.recovery.payouts import KIND_CODES
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -28,7 +29,7 @@ AMOUNTS = {
     2: [Decimal(v) for v in ("5",)],
 }
 ONE_PAID_LAKH = Decimal("15")
-PDF_BYTES = b"%PDF-1.4\n% field note\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF_BYTES = pdf_bytes("Field note")
 
 
 class Paying:

@@ -17,7 +17,7 @@ from incentives.sli.models import QUARTER_CLAIM_TYPE
 from repm_portal.roles import Role
 from tests.claims.sales import IST, csv_bytes, lines_for, submit
 from tests.claims.workflow import declare
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pdf_bytes
 
 S = Claim.Status
 # The quarters of FY 2027-28 for the sales award (commissioned 10 May 2027).
@@ -53,7 +53,7 @@ def _verifier():
 
 
 def certificate() -> SimpleUploadedFile:
-    return SimpleUploadedFile("ca-certificate.pdf", b"%PDF-1.4\n% CA certificate\n%%EOF\n")
+    return SimpleUploadedFile("ca-certificate.pdf", pdf_bytes("CA certificate"))
 
 
 def walk(claim: Claim, to: str, *, now: dt.datetime) -> Claim:
