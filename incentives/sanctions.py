@@ -42,6 +42,7 @@ from repm_portal.models import RuleSet
 from repm_portal.money import amount_in_words, format_crore, format_inr, to_money
 from repm_portal.pipeline import transition
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role, require_role
+from repm_portal.text import clean_reason
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +155,7 @@ def request_correction(
     """Ask for a letter that reverses `letter` and sanctions the claim's figure afresh."""
     require_role(actor, Role.APPROVER, Role.ADMIN, action="correct a sanction letter")
     letter = SanctionLetter.objects.select_for_update().get(pk=letter.pk)
-    if not reason.strip():
-        raise ValidationError({"reason": ["Say why the letter is corrected."]})
+    reason = clean_reason(reason, what="reason the letter is corrected")
     if letter.status != SanctionLetter.Status.ISSUED:
         raise ValidationError("Only an issued letter can be corrected.")
     if (
@@ -175,7 +175,7 @@ def request_correction(
         claim_type=letter.claim_type,
         claim_id=letter.claim_id,
         corrects=letter,
-        reason=reason.strip(),
+        reason=reason,
         requested_by=actor,
         requested_at=clock.now(now),
     )

@@ -18,24 +18,29 @@ MIN_WORDS = 3
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 
+def control_problems(text: str, *, what: str = "reason") -> list[str]:
+    """The characters of `text` that are not text (controls, bidi overrides), as a message."""
+    bad = sorted(
+        {
+            f"U+{ord(ch):04X}"
+            for ch in (text or "").strip()
+            if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"}
+        }
+    )
+    if not bad:
+        return []
+    return [
+        f"The {what} holds characters that are not text ({', '.join(bad[:5])}); "
+        "type it again without them."
+    ]
+
+
 def reason_problems(text: str, *, what: str = "reason") -> list[str]:
     """What is wrong with `text` as an audited reason, in plain words (empty if nothing)."""
     stripped = (text or "").strip()
     if not stripped:
         return [f"Give the {what}."]
-    problems = []
-    bad = sorted(
-        {
-            f"U+{ord(ch):04X}"
-            for ch in stripped
-            if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"}
-        }
-    )
-    if bad:
-        problems.append(
-            f"The {what} holds characters that are not text ({', '.join(bad[:5])}); "
-            "type it again without them."
-        )
+    problems = control_problems(stripped, what=what)
     if len(stripped) < MIN_CHARS or len(stripped.split()) < MIN_WORDS:
         problems.append(
             f"Write the {what} as at least a sentence ({MIN_WORDS} words, {MIN_CHARS} characters), "
@@ -52,4 +57,4 @@ def clean_reason(text: str, *, field: str = "reason", what: str = "reason") -> s
     return (text or "").strip()
 
 
-__all__ = ["MIN_CHARS", "MIN_WORDS", "clean_reason", "reason_problems"]
+__all__ = ["MIN_CHARS", "MIN_WORDS", "clean_reason", "control_problems", "reason_problems"]

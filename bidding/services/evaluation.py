@@ -27,6 +27,7 @@ from bidding.services._common import (
 from repm_portal import audit, clock
 from repm_portal.pipeline import transition
 from repm_portal.roles import Role, require_role
+from repm_portal.text import clean_reason, reason_problems
 
 EVALUATION_PIPELINE: dict[str, set[str]] = {
     TechnicalEvaluation.Status.RECORDED: {
@@ -75,6 +76,11 @@ def _check_criteria(results: dict[str, tuple[bool, str]]) -> dict[str, list[str]
                 criterion.value,
                 f"Give the reason for the result on {criterion.label.lower()}.",
             )
+        elif passed is False:  # a failed criterion disqualifies the bid: the platform's rule
+            for problem in reason_problems(
+                reason, what=f"reason the bid fails on {criterion.label.lower()}"
+            ):
+                _add_error(errors, criterion.value, problem)
     return errors
 
 
@@ -206,11 +212,10 @@ def return_evaluation(
         raise ValidationError("You recorded this evaluation; a second official must review it.")
     if evaluation.status != TechnicalEvaluation.Status.RECORDED:
         raise ValidationError("Only a recorded evaluation can be returned.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say what must be looked at again."})
+    reason = clean_reason(reason, what="reason the evaluation is returned")
     _transition_evaluation(
         evaluation, TechnicalEvaluation.Status.RETURNED, actor=actor, now=now,
-        action="evaluation.returned", reason=reason.strip(),
-        extra={"return_reason": reason.strip()},
+        action="evaluation.returned", reason=reason,
+        extra={"return_reason": reason},
     )  # fmt: skip
     return evaluation

@@ -37,6 +37,7 @@ from repm_portal import audit, clock, jobs
 from repm_portal.models import RuleSet
 from repm_portal.roles import Role, has_role, require_role
 from repm_portal.selectors import rule_set_in_force
+from repm_portal.text import clean_reason
 from repm_portal.uploads import MB, PDF, checked_upload
 
 # Registered firms hear of a tender's publication and of each corrigendum by e-mail.
@@ -470,9 +471,8 @@ def cancel_tender(
     require_role(actor, *TENDER_MANAGERS, action="cancel a tender")
     tender = _lock_tender(tender)
     now = clock.now(now)
-    if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for cancelling."})
-    _transition_tender(tender, Tender.Status.CANCELLED, actor=actor, now=now, reason=reason.strip())
+    reason = clean_reason(reason, what="reason the tender is cancelled")
+    _transition_tender(tender, Tender.Status.CANCELLED, actor=actor, now=now, reason=reason)
     return tender
 
 

@@ -35,6 +35,7 @@ from incentives.models import SanctionLetter, SanctionRequest
 from repm_portal import audit, clock
 from repm_portal.pipeline import transition
 from repm_portal.roles import AnyUser, Role, has_role, require_role
+from repm_portal.text import clean_reason, reason_problems
 from repm_portal.uploads import MB, PDF, checked_upload
 
 CLAIM_TYPE = "capital_subsidy"
@@ -79,10 +80,7 @@ def _require_claimant(actor: User, award: Award) -> None:
 
 
 def _reason(text: str, what: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"reason": [f"Say why the claim is {what}."]})
-    return text
+    return clean_reason(text, what=f"reason the claim is {what}")
 
 
 def _label(claim: CapitalSubsidyClaim) -> str:
@@ -394,8 +392,8 @@ def verify_claim(
             errors.append(f"Line {line_id} is not a line of this claim's ledger.")
         elif not line.eligible:
             errors.append(f"Row {line.row_number} is already judged not eligible.")
-        elif not why:
-            errors.append(f"Say why row {line.row_number} is excluded.")
+        else:
+            errors.extend(reason_problems(why, what=f"reason row {line.row_number} is excluded"))
     if errors:
         raise ValidationError({"exclusions": errors})
     for line in lines.values():

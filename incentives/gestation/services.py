@@ -29,6 +29,7 @@ from repm_portal import audit, clock
 from repm_portal.money import format_indian_number, format_inr
 from repm_portal.pipeline import transition
 from repm_portal.roles import Role, has_role, require_role
+from repm_portal.text import clean_reason
 from repm_portal.uploads import JPEG, MB, PDF, PNG, checked_upload
 
 logger = logging.getLogger(__name__)
@@ -376,10 +377,9 @@ def return_milestone(
         raise PermissionDenied("A submitted milestone is returned by the verifier.")
     if milestone.status == Milestone.Status.VERIFIED and not has_role(actor, Role.APPROVER):
         raise PermissionDenied("A verified milestone is returned by the approver.")
-    if not reason.strip():
-        raise ValidationError({"reason": ["Say what the firm must correct."]})
-    _move(milestone, Milestone.Status.RETURNED, actor=actor, now=now, reason=reason.strip(),
-          extra={"verification_remarks": reason.strip()})  # fmt: skip
+    reason = clean_reason(reason, what="reason the milestone is returned")
+    _move(milestone, Milestone.Status.RETURNED, actor=actor, now=now, reason=reason,
+          extra={"verification_remarks": reason})  # fmt: skip
     return milestone
 
 

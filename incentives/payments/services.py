@@ -25,6 +25,7 @@ from repm_portal.fiscal import FinancialYear
 from repm_portal.money import format_inr
 from repm_portal.pipeline import transition
 from repm_portal.roles import require_role
+from repm_portal.text import clean_reason
 
 ZERO = Decimal("0.00")
 R = PaymentRun.Status
@@ -322,11 +323,7 @@ def cancel_run(
     """Cancel a run before its release; its letters (and re-issued failures) are free to pay again."""
     require_role(actor, *PREPARERS, action="cancel a payment run")
     now = clock.now(now)
-    reason = (reason or "").strip()
-    if len(reason) < 10:
-        raise ValidationError(
-            {"reason": ["Say why the run is cancelled (at least 10 characters)."]}
-        )
+    reason = clean_reason(reason, what="reason the run is cancelled")
     run = _lock_run(run)
     transition(
         run, R.CANCELLED, pipeline=RUN_PIPELINE, actor=actor, now=now,

@@ -41,6 +41,7 @@ from repm_portal.money import format_inr, to_money
 from repm_portal.pipeline import transition
 from repm_portal.roles import AnyUser, has_role, require_role
 from repm_portal.selectors import rule_set_in_force
+from repm_portal.text import control_problems
 
 Status = Recovery.Status
 PIPELINE: dict[str, set[str]] = {
@@ -50,7 +51,6 @@ PIPELINE: dict[str, set[str]] = {
     Status.WITHDRAWN: set(),
 }
 UTR_PATTERN = re.compile(r"^[A-Z0-9]{12,22}$")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 __all__ = [
     "PIPELINE",
@@ -71,8 +71,9 @@ def _require_officer(actor: User, action: str) -> None:
 def clean_reason(text: str, *, field: str = "reason", what: str = "the award refunds") -> str:
     """A reason on record: at least a sentence (four words, twenty characters), no control characters."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if _CONTROL.search(text):
-        raise ValidationError({field: ["The reason may not hold control characters."]})
+    problems = control_problems(text)
+    if problems:
+        raise ValidationError({field: problems})
     if len(text.split()) < REASON_MIN_WORDS or len(text) < REASON_MIN_CHARS:
         raise ValidationError(
             {

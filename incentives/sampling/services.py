@@ -41,6 +41,7 @@ from repm_portal import audit, clock
 from repm_portal.fiscal import FinancialYear
 from repm_portal.money import format_inr, to_money
 from repm_portal.roles import require_role
+from repm_portal.text import control_problems
 from repm_portal.uploads import JPEG, MB, PDF, PNG, checked_upload
 
 EVIDENCE_TYPES = (PDF, PNG, JPEG)
@@ -48,7 +49,6 @@ EVIDENCE_MAX_BYTES = 20 * MB
 EVIDENCE_EXTENSIONS = {PDF: {".pdf"}, PNG: {".png"}, JPEG: {".jpg", ".jpeg"}}
 DEFAULT_FLOOR_PCT = Decimal("10.00")
 _SEED = re.compile(SEED_REGEX)
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
 T = TypeVar("T")
 
@@ -77,8 +77,9 @@ def parse_financial_year(text: str) -> FinancialYear:
 
 def _sentence(text: str, *, field: str, what: str) -> str:
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if _CONTROL.search(text):
-        raise ValidationError({field: [f"The {what} may not hold control characters."]})
+    problems = control_problems(text, what=what)
+    if problems:
+        raise ValidationError({field: problems})
     if len(text) < RATIONALE_MIN_CHARS or len(text.split()) < 4:
         raise ValidationError(
             {field: [f"Write the {what} in a sentence (at least four words, "

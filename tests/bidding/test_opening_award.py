@@ -211,6 +211,23 @@ def test_every_criterion_needs_a_result_and_a_reason(staff, tender_with_bids):
     ]
 
 
+def test_a_failed_criterion_is_explained_in_a_sentence(staff, tender_with_bids):
+    tender, _, versions = tender_with_bids
+    open_stage(tender, staff, Stage.TECHNICAL, TECH_TIME)
+    for reason, problem in (
+        ("Insufficient", "at least a sentence"),
+        ("The DPR\x1b is incomplete.", "U+001B"),
+    ):
+        results = all_pass()
+        results[Criterion.ELIGIBILITY] = (False, reason)
+        with unchanged(TechnicalEvaluation), pytest.raises(ValidationError) as info:
+            services.record_evaluation(
+                actor=staff.evaluator, bid=versions[0].bid, results=results, now=TECH_TIME
+            )
+        [message] = info.value.message_dict["eligibility"]
+        assert problem in message and "reason the bid fails on" in message
+
+
 def test_only_evaluators_record_and_only_before_approval(staff, tender_with_bids):
     tender, _, versions = tender_with_bids
     with pytest.raises(ValidationError, match="after the technical opening"):
@@ -231,6 +248,14 @@ def test_a_returned_evaluation_is_recorded_again_then_approved(staff, tender_wit
     evaluation = services.record_evaluation(
         actor=staff.evaluator, bid=bid, results=all_pass(), now=TECH_TIME
     )
+    for reason in ("Recheck", "Check the CA\u202e certificate date."):
+        with unchanged(TechnicalEvaluation), pytest.raises(ValidationError) as refused:
+            services.return_evaluation(
+                actor=staff.approver, evaluation=evaluation, reason=reason, now=TECH_TIME
+            )
+        assert "reason the evaluation is returned" in refused.value.message_dict["reason"][0]
+    evaluation.refresh_from_db()
+    assert evaluation.status == TechnicalEvaluation.Status.RECORDED
     services.return_evaluation(
         actor=staff.approver,
         evaluation=evaluation,
@@ -274,7 +299,7 @@ def test_a_disqualified_bidder_sees_its_reasons_once_approved(staff, tender_with
 def test_only_qualified_financial_covers_open_and_are_ranked_least_cost(staff, tender_with_bids):
     # Given three bids, the third disqualified
     tender, _, versions = tender_with_bids
-    opening = run_to_financial(tender, staff, fail={versions[2].bid_id: "DPR incomplete."})
+    opening = run_to_financial(tender, staff, fail={versions[2].bid_id: "The DPR is incomplete."})
 
     # Then only the two qualified covers were opened, each matching its commitment
     assert tender.status == Tender.Status.FINANCIAL_OPENED

@@ -254,6 +254,12 @@ def test_a_tender_is_cancelled_only_before_its_covers_open(staff):
     tender = make_tender(staff)
     with pytest.raises(ValidationError, match="Give the reason"):
         services.cancel_tender(actor=staff.official, tender=tender, reason=" ", now=T0)
+    for reason in ("Revision", "Guidelines are revised\x1b[2J now."):
+        with unchanged(Tender), pytest.raises(ValidationError) as refused:
+            services.cancel_tender(actor=staff.official, tender=tender, reason=reason, now=T0)
+        assert "reason the tender is cancelled" in refused.value.message_dict["reason"][0]
+        tender.refresh_from_db()
+        assert tender.status != Tender.Status.CANCELLED
     services.cancel_tender(
         actor=staff.official, tender=tender, reason="Scheme guidelines under revision.", now=T0
     )
@@ -271,5 +277,8 @@ def test_a_tender_is_cancelled_only_before_its_covers_open(staff):
         ValidationError, match="technical covers opened; it cannot become cancelled"
     ):
         services.cancel_tender(
-            actor=staff.official, tender=opened, reason="Too late", now=TECH_TIME
+            actor=staff.official,
+            tender=opened,
+            reason="The covers were opened too late.",
+            now=TECH_TIME,
         )

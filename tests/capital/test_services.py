@@ -329,7 +329,12 @@ def test_a_second_claim_gets_the_cap_left_and_its_repeats_are_judged(users, awar
 def test_a_rejected_claims_invoices_may_be_claimed_again(users, award):
     first = upload(award, [line("800", invoice="R-1")])
     services.submit_claim(actor=firm_user(award), claim=first, now=NOW)
-    services.reject_claim(actor=users[Role.VERIFIER], claim=first, reason="wrong CA", now=NOW)
+    services.reject_claim(
+        actor=users[Role.VERIFIER],
+        claim=first,
+        reason="The certificate is signed by the wrong CA.",
+        now=NOW,
+    )
 
     second = upload(award, [line("800", invoice="R-1")], now=LATER)
 
@@ -344,8 +349,15 @@ def test_the_verifier_excludes_lines_with_reasons_audited(users, award):
     services.submit_claim(actor=firm_user(award), claim=claim, now=NOW)
     rows = list(claim.lines.order_by("row_number"))
 
-    with pytest.raises(ValidationError, match="Say why row 3"):
+    with pytest.raises(ValidationError, match="Give the reason row 3 is excluded"):
         services.verify_claim(actor=users[Role.VERIFIER], claim=claim, exclusions={rows[1].pk: " "})
+    for why in ("Duplicate", "The invoice is a\x1b duplicate."):
+        with pytest.raises(ValidationError, match="reason row 3 is excluded"):
+            services.verify_claim(
+                actor=users[Role.VERIFIER], claim=claim, exclusions={rows[1].pk: why}
+            )
+    claim.refresh_from_db()
+    assert claim.status == "submitted" and not claim.lines.filter(excluded=True).exists()
     with pytest.raises(ValidationError, match="already judged not eligible"):
         services.verify_claim(actor=users[Role.VERIFIER], claim=claim, exclusions={rows[2].pk: "x"})
     services.verify_claim(
@@ -396,10 +408,18 @@ def test_the_database_refuses_approval_by_the_verifier(users, award):
 def test_a_returned_claim_is_corrected_and_resubmitted(users, award):
     claim = upload(award, [line("100")])
     services.submit_claim(actor=firm_user(award), claim=claim, now=NOW)
-    with pytest.raises(ValidationError, match="Say why"):
+    with pytest.raises(ValidationError, match="Give the reason the claim is returned"):
         services.return_claim(actor=users[Role.VERIFIER], claim=claim, reason="")
+    for reason in ("Incomplete", "The ledger is\u202e incomplete."):
+        with pytest.raises(ValidationError, match="reason the claim is returned"):
+            services.return_claim(actor=users[Role.VERIFIER], claim=claim, reason=reason)
+    claim.refresh_from_db()
+    assert claim.status == "submitted"
     services.return_claim(
-        actor=users[Role.VERIFIER], claim=claim, reason="Ledger incomplete", now=NOW
+        actor=users[Role.VERIFIER],
+        claim=claim,
+        reason="The ledger misses the March invoices.",
+        now=NOW,
     )
     claim.refresh_from_db()
     assert claim.status == Status.RETURNED
@@ -443,20 +463,27 @@ def test_the_approver_sends_back_or_rejects_and_the_verifier_cannot_reject_a_ver
     claim = upload(award, [line("700")])
     services.submit_claim(actor=firm_user(award), claim=claim, now=NOW)
     services.verify_claim(actor=users[Role.VERIFIER], claim=claim, now=NOW)
-    services.send_back(actor=users[Role.APPROVER], claim=claim, reason="Check row 2", now=NOW)
+    services.send_back(
+        actor=users[Role.APPROVER], claim=claim, reason="Check the invoice on row 2 again.", now=NOW
+    )
     claim.refresh_from_db()
     assert claim.status == Status.SUBMITTED and claim.verified_eligible is None
     services.verify_claim(actor=users[Role.VERIFIER], claim=claim, now=NOW)
 
     with pytest.raises(PermissionDenied):
-        services.reject_claim(actor=users[Role.VERIFIER], claim=claim, reason="no")
+        services.reject_claim(
+            actor=users[Role.VERIFIER], claim=claim, reason="The line is not an investment."
+        )
     services.reject_claim(
-        actor=users[Role.APPROVER], claim=claim, reason="Not an investment", now=NOW
+        actor=users[Role.APPROVER],
+        claim=claim,
+        reason="The line is not an investment in the plant.",
+        now=NOW,
     )
 
     claim.refresh_from_db()
     assert claim.status == Status.REJECTED
-    assert claim.decision_reason == "Not an investment"
+    assert claim.decision_reason == "The line is not an investment in the plant."
 
 
 def test_an_illegal_move_raises(users, award):

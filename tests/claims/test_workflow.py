@@ -334,7 +334,9 @@ def test_verified_totals_is_one_query_and_nets_a_corrected_credit_note(
 
 
 REFUSED_ADJUSTMENTS = [
-    pytest.param({"reason": "  "}, ValidationError, "Say why row 2", id="empty-reason"),
+    pytest.param({"reason": "  "}, ValidationError, "Give the reason row 2 is adjusted", id="empty-reason"),
+    pytest.param({"reason": "Duplicate"}, ValidationError, "reason row 2 is adjusted as at least a sentence", id="one-word-reason"),
+    pytest.param({"reason": "A duplicate invoice\x1b[31m."}, ValidationError, "U\\+001B", id="control-character-reason"),
     pytest.param({"kind": "correct", "quantity_kg": "-5.000"}, ValidationError, "must be positive on an invoice", id="negative-kg-on-an-invoice"),
     pytest.param({"kind": "correct", "net_sales_value": "0"}, ValidationError, "must be positive on an invoice", id="zero-value"),
     pytest.param({"kind": "correct", "quantity_kg": "1.0005"}, ValidationError, "more than 3 decimals", id="too-precise"),
@@ -443,8 +445,11 @@ def test_return_and_reject_need_a_reason_and_a_claim_under_verification(award, f
     with pytest.raises(ValidationError, match="only while it is under verification"):
         act(actor=verifier, claim=claim, reason="Not in the GST returns.", now=STARTED_AT)
     services.start_verification(actor=verifier, claim=claim, now=STARTED_AT)
-    with pytest.raises(ValidationError, match="Say why"):
+    with pytest.raises(ValidationError, match="Give the reason the claim is"):
         act(actor=verifier, claim=claim, reason=" ", now=STARTED_AT)
+    for reason in ("Duplicates", "Invoices are not in\x00 the GST returns."):
+        with pytest.raises(ValidationError, match="reason the claim is"):
+            act(actor=verifier, claim=claim, reason=reason, now=STARTED_AT)
     with pytest.raises(PermissionDenied):
         act(actor=staff(Role.AUDITOR), claim=claim, reason="No.", now=STARTED_AT)
     assert Claim.objects.get(pk=claim.pk).status == S.UNDER_VERIFICATION

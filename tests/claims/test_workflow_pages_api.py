@@ -41,7 +41,7 @@ ACTIONS = {
         {"row": 2, "kind": "exclude", "reason": "Not in the GST returns."}, S.UNDER_VERIFICATION,
     ),
     "return": (S.UNDER_VERIFICATION, Role.VERIFIER, {"reason": "E-way bills missing."}, S.RETURNED),
-    "reject": (S.UNDER_VERIFICATION, Role.VERIFIER, {"reason": "No production."}, S.REJECTED),
+    "reject": (S.UNDER_VERIFICATION, Role.VERIFIER, {"reason": "The plant recorded no production that quarter."}, S.REJECTED),
     "verify": (S.UNDER_VERIFICATION, Role.VERIFIER, {"remarks": "Checked."}, S.VERIFIED),
     "approve": (S.VERIFIED, Role.APPROVER, {}, S.APPROVED),
     "reopen": (S.LAPSED, Role.OFFICIAL, {"reason": REASON}, S.DRAFT),
@@ -106,7 +106,7 @@ def test_the_api_gives_the_working_after_adjustments(api_client, award, firm_use
     with time_machine.travel(VERIFIED_AT, tick=False):
         response = post(
             api_client, claim, "adjust-line",
-            {"row": 3, "kind": "correct", "quantity_kg": "50.250", "reason": "Weighbridge slip."},
+            {"row": 3, "kind": "correct", "quantity_kg": "50.250", "reason": "The weighbridge slip shows less."},
         )  # fmt: skip
         assert response.status_code == 201
         assert response.json()["verified_totals"] == {
@@ -123,10 +123,11 @@ def test_the_api_gives_the_working_after_adjustments(api_client, award, firm_use
 @pytest.mark.parametrize(
     ("endpoint", "payload", "field", "message"),
     [
-        ("adjust-line", {"row": 2, "kind": "correct", "quantity_kg": "-1.000", "reason": "x"}, "quantity_kg", "must be positive on an invoice"),
-        ("adjust-line", {"row": 2, "kind": "exclude", "reason": ""}, "reason", "Say why"),
-        ("adjust-line", {"row": 2, "kind": "zap", "reason": "x"}, "kind", "not a valid choice"),
-        ("return", {"reason": "  "}, "reason", "Say why"),
+        ("adjust-line", {"row": 2, "kind": "correct", "quantity_kg": "-1.000", "reason": "The slip shows one kg less."}, "quantity_kg", "must be positive on an invoice"),
+        ("adjust-line", {"row": 2, "kind": "exclude", "reason": ""}, "reason", "Give the reason"),
+        ("adjust-line", {"row": 2, "kind": "zap", "reason": "The slip shows one kg less."}, "kind", "not a valid choice"),
+        ("return", {"reason": "  "}, "reason", "Give the reason"),
+        ("return", {"reason": "Duplicates"}, "reason", "at least a sentence"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_specific_400_and_changes_nothing(
@@ -219,7 +220,12 @@ def test_the_verifier_adjusts_with_htmx_and_the_totals_update(client, award, fir
     # bad input: the panel comes back with the reason, and nothing is kept
     response = client.post(
         url,
-        {"row": 3, "kind": "correct", "quantity_kg": "-2", "reason": "Typo."},
+        {
+            "row": 3,
+            "kind": "correct",
+            "quantity_kg": "-2",
+            "reason": "The firm typed the kg wrongly.",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert "must be positive on an invoice" in response.content.decode()

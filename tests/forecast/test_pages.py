@@ -108,7 +108,7 @@ def booked(rules, users, payouts, media_root):
         ledger.reverse(
             late,
             source_key="test:q4-rev",
-            reason="corrected",
+            reason="The slab was applied wrongly.",
             now=dt.datetime(2029, 7, 12, 11, 0, tzinfo=IST),
         )
         _post(

@@ -141,6 +141,13 @@ def test_a_returned_milestone_carries_the_reason_and_is_reported_again(plant, fi
                               files=[pdf()], now=at(dt.date(2026, 5, 12)))  # fmt: skip
     with pytest.raises(ValidationError):
         services.return_milestone(actor=people[Role.VERIFIER], milestone=land, reason="  ")
+    events = AuditEvent.objects.count()
+    for reason in ("Unregistered", "The deed is not\u202e registered."):
+        with pytest.raises(ValidationError) as refused:
+            services.return_milestone(actor=people[Role.VERIFIER], milestone=land, reason=reason)
+        assert "reason the milestone is returned" in refused.value.message_dict["reason"][0]
+    land.refresh_from_db()
+    assert land.status == "submitted" and AuditEvent.objects.count() == events
     with pytest.raises(PermissionDenied, match="returned by the verifier"):
         services.return_milestone(actor=people[Role.APPROVER], milestone=land, reason="No")
     services.return_milestone(
@@ -158,7 +165,9 @@ def test_a_returned_milestone_carries_the_reason_and_is_reported_again(plant, fi
     assert land.evidence.count() == 2
     # The approver may also send a verified milestone back
     services.verify_milestone(actor=people[Role.VERIFIER], milestone=land)
-    services.return_milestone(actor=people[Role.APPROVER], milestone=land, reason="Wrong plot")
+    services.return_milestone(
+        actor=people[Role.APPROVER], milestone=land, reason="The lease names the wrong plot number."
+    )
     land.refresh_from_db()
     assert (land.status, land.verified_by) == ("returned", people[Role.VERIFIER])
 

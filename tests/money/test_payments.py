@@ -105,7 +105,9 @@ def test_days_are_counted_against_the_payment_service_level(users, letter):
 
 def test_a_corrected_letter_takes_no_payment(users, letter, grants):
     grants.add("pay", letter.award, crore(8))
-    request = sanctions.request_correction(letter=letter, actor=users["approver"], reason="fix")
+    request = sanctions.request_correction(
+        letter=letter, actor=users["approver"], reason="The letter quoted the wrong slab."
+    )
     sanctions.issue(request.pk, now=NOW)
     with pytest.raises(ValidationError, match="corrected by a later letter"):
         _pay(users, letter, crore(1), "SBIN228245000013")

@@ -160,6 +160,11 @@ def test_a_correction_issues_a_new_letter_that_reverses_the_old(grants, users, a
     grants.add("cor", award, crore(4))  # the claim's figure, recomputed, is now lower
     with pytest.raises(ValidationError):
         sanctions.request_correction(letter=letter, actor=users["approver"], reason="  ")
+    for reason in ("Ineligible", "An ineligible invoice\x00 was found."):
+        with pytest.raises(ValidationError) as refused:
+            sanctions.request_correction(letter=letter, actor=users["approver"], reason=reason)
+        assert "reason the letter is corrected" in refused.value.message_dict["reason"][0]
+    assert not letter.correction_requests.exists()
     request = sanctions.request_correction(
         letter=letter, actor=users["approver"], reason="ineligible invoice found", now=NOW
     )
@@ -171,7 +176,9 @@ def test_a_correction_issues_a_new_letter_that_reverses_the_old(grants, users, a
     reversal = LedgerEntry.objects.get(kind=EntryKind.REVERSAL)
     assert reversal.amount == -crore(5) and reversal.letter == new
     with pytest.raises(ValidationError, match="already been corrected"):
-        sanctions.request_correction(letter=letter, actor=users["approver"], reason="again")
+        sanctions.request_correction(
+            letter=letter, actor=users["approver"], reason="The slab was applied again by mistake."
+        )
 
 
 def test_only_approvers_officials_and_admins_ask_for_a_sanction(grants, users, award):

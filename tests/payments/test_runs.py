@@ -280,6 +280,13 @@ def test_a_letter_is_in_one_live_instruction_at_a_time(users, second_official, l
 
 def test_a_cancelled_run_frees_its_letters_and_keeps_its_instructions(users, letters):
     run = services.prepare_run(actor=users["official"], letters=letters, now=PREPARED)
+    for reason in ("Mistake", "Wrong letters\x00 chosen"):
+        with pytest.raises(ValidationError, match="reason the run is cancelled"):
+            services.cancel_run(actor=users["official"], run=run, reason=reason, now=RELEASED)
+    run.refresh_from_db()
+    assert run.status != PaymentRun.Status.CANCELLED and IS.CANCELLED not in set(
+        run.instructions.values_list("status", flat=True)
+    )
     services.cancel_run(
         actor=users["official"], run=run, reason="Wrong letters chosen", now=RELEASED
     )

@@ -377,8 +377,9 @@ def test_settle_if_cleared_leaves_a_recovery_still_owed(users, paid_award, secon
         ({"reason": "   "}, "in a sentence"),
         (
             {"reason": "The firm left the scheme\x00 without notice to anyone."},
-            "control characters",
+            "U\\+0000",
         ),
+        ({"reason": "The firm left the scheme \u202ewithout notice to anyone."}, "U\\+202E"),
         ({"pools": []}, "Choose the pools"),
         ({"pools": ["bonus"]}, "Choose the pools"),
         ({"as_of": dt.date(2028, 6, 3)}, "not a future one"),

@@ -18,6 +18,7 @@ from incentives.claims.services.receiving import require_beneficiary
 from incentives.claims.services.settling import CLAIM_PIPELINE, label_of
 from repm_portal import audit, clock, pipeline
 from repm_portal.roles import Role, require_role
+from repm_portal.text import control_problems
 from repm_portal.uploads import MB, PDF, checked_upload
 
 S = Claim.Status
@@ -36,6 +37,9 @@ def reopen_days() -> int:
 
 def sentence(text: str, *, field: str, what: str) -> str:
     """The reason, trimmed, if it is at least a sentence; else a ValidationError at `field`."""
+    problems = control_problems(text, what=field.replace("_", " "))
+    if problems:
+        raise ValidationError({field: problems})
     text = (text or "").strip()
     if len(text) < SENTENCE_MIN_CHARS or len(text.split()) < SENTENCE_MIN_WORDS:
         raise ValidationError(

@@ -22,16 +22,14 @@ from incentives.claims.services.settling import CLAIM_PIPELINE, label_of
 from incentives.claims.services.submitting import sentence
 from repm_portal import audit, clock, pipeline
 from repm_portal.roles import Role, require_role
+from repm_portal.text import clean_reason
 
 S = Claim.Status
 Kind = LineAdjustment.Kind
 
 
 def _reason(text: str, what: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"reason": [f"Say why {what}."]})
-    return text
+    return clean_reason(text, what=f"reason {what}")
 
 
 def _locked(claim: Claim) -> Claim:
