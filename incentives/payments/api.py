@@ -64,6 +64,8 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = RunSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator types the path id
+            return PaymentRun.objects.none()
         if not selectors.can_read(self.request.user):
             raise PermissionDenied("Payment runs are for the ministry's finance wing and auditors.")
         return selectors.runs_visible_to(self.request.user).prefetch_related(

@@ -84,7 +84,14 @@ def walk(claim: Claim, to: str, *, now: dt.datetime) -> Claim:
         elif step == S.UNDER_VERIFICATION:
             claim_services.start_verification(actor=_verifier(), claim=claim, now=now)
         elif step == S.VERIFIED:
-            claim_services.verify_claim(actor=_verifier(), claim=claim, now=now)
+            # A line the verifier excluded can put the declared oxide out of tolerance: the
+            # note (ignored when within it) says why the verifier accepts the declaration.
+            claim_services.verify_claim(
+                actor=_verifier(),
+                claim=claim,
+                now=now,
+                feedstock_note="The declared oxide matches the invoices before the excluded lines.",
+            )
         claim.refresh_from_db()
         if step == to:
             break
