@@ -42,6 +42,7 @@ def index(request: Request) -> Response:
 
 
 @extend_schema(
+    operation_id="ocds_releases_list",
     responses=OpenApiResponse(description="OCDS 1.1 release package: every release kept"),
     description="Every release of the tender as published, oldest first; public, no login.",
 )
@@ -55,6 +56,7 @@ def releases(request: Request, ocid: str) -> Response:
 
 
 @extend_schema(
+    operation_id="ocds_release_retrieve",
     responses=OpenApiResponse(description="OCDS 1.1 release package holding one release"),
     description="One kept release at its stable URL, exactly as it was published.",
 )
