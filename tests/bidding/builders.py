@@ -178,3 +178,19 @@ def run_to_financial(tender: Tender, staff: Staff, *, fail: dict[int, str] | Non
     open_stage(tender, staff, Stage.TECHNICAL, TECH_TIME)
     evaluate(tender, staff, fail=fail)
     return open_stage(tender, staff, Stage.FINANCIAL, FIN_TIME)
+
+
+def bid_post(**overrides):
+    """The bid form's fields as a firm posts them, with `overrides`."""
+    data = {
+        "consortium": "",
+        "capacity_mtpa": "1000",
+        "accepts_partial": "on",
+        "net_worth_crore": "400",
+        "net_worth_as_of": "2025-03-31",
+        "quoted_rate": "1987.43",
+        "dpr": pdf("dpr.pdf", "page"),
+        "eligibility_documents": [pdf("e1.pdf", "1"), pdf("e2.pdf", "2")],
+    }
+    data.update(overrides)
+    return data

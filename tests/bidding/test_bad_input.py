@@ -16,8 +16,7 @@ from django.utils import timezone
 from bidding.models import Bid, BidDocument
 from repm_portal import uploads
 from tests.bidding import builders
-from tests.bidding.builders import make_bidder
-from tests.bidding.test_views import bid_post
+from tests.bidding.builders import bid_post, make_bidder
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from bidding.models import AwardLetter, Bid, BidVersion, Stage, Tender
 from tests.bidding import builders
-from tests.bidding.builders import make_bidder, pdf, submit
+from tests.bidding.builders import bid_post, make_bidder, pdf, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -32,21 +32,6 @@ def live_tender(staff):
     start = timezone.now() - dt.timedelta(days=1)
     tender = builders.make_tender(staff, reference="LIVE/2026/01", now=start)
     return tender, builders.timeline(start)
-
-
-def bid_post(**overrides):
-    data = {
-        "consortium": "",
-        "capacity_mtpa": "1000",
-        "accepts_partial": "on",
-        "net_worth_crore": "400",
-        "net_worth_as_of": "2025-03-31",
-        "quoted_rate": "1987.43",
-        "dpr": pdf("dpr.pdf", "page"),
-        "eligibility_documents": [pdf("e1.pdf", "1"), pdf("e2.pdf", "2")],
-    }
-    data.update(overrides)
-    return data
 
 
 def test_a_firm_bids_through_the_page_and_lands_on_its_receipt(live_tender):

@@ -36,7 +36,9 @@ SANCTION_TIME = dt.datetime(2026, 6, 1, 11, 0, tzinfo=IST)
 PAYMENT_TIME = dt.datetime(2026, 6, 10, 11, 0, tzinfo=IST)
 RETENDER_TIME = dt.datetime(2026, 7, 1, 10, 0, tzinfo=IST)
 RATES = ("1877.21", "1911.09", "1999.99")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.factories import pdf_bytes  # noqa: E402
+
+PDF = pdf_bytes("Title deed")
 
 
 class Grants:

@@ -107,7 +107,10 @@ def book(grants, users) -> Book:
     # the SLI letter of award B is corrected: the figure is Rs 2.5 crore, not 2
     grants.claims["4"] = (award_b, crore(2) + crore(1) / 2)
     request = sanctions.request_correction(
-        letter=letters["b_sli"], actor=users["approver"], reason="figure restated", now=FY29
+        letter=letters["b_sli"],
+        actor=users["approver"],
+        reason="The figure is restated after the true-up.",
+        now=FY29,
     )
     letters["b_sli_fix"] = sanctions.issue(request.pk, now=FY29)
     return Book(

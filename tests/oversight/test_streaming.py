@@ -48,11 +48,12 @@ def _bulk_register(award, rule_set, user) -> None:
             """INSERT INTO incentives_sanctionletter (status, file, sha256, size, rendered_at,
                    request_id, series_id, serial, number, financial_year, dated, claim_type,
                    claim_id, award_id, pool, rule_set_id, amount, deducted, reverses_id, content,
-                   signatory_id, created_at)
+                   signatory_id, created_at, verify_token)
                SELECT 'issued', 'incentives/letters/bulk.pdf', repeat('a', 64), 1, %(now)s, r.id,
                       %(series)s, r.claim_id::int, 'REPM/BULK/2030-31/' || lpad(r.claim_id, 6, '0'),
                       '2030-31', %(dated)s, 'bulk', r.claim_id, %(award)s, 'sli', %(rs)s,
-                      1000.00 + (r.claim_id::int %% 97), 0, NULL, '{}'::jsonb, %(user)s, %(now)s
+                      1000.00 + (r.claim_id::int %% 97), 0, NULL, '{}'::jsonb, %(user)s, %(now)s,
+                      'bulk-' || r.claim_id
                  FROM incentives_sanctionrequest r WHERE r.claim_type = 'bulk'""",
             values,
         )

@@ -198,18 +198,28 @@ def test_seeding_again_adds_nothing(demo):
 
 # The checks other apps make on the whole demo run here, on this module's one seeding: seeding
 # it costs minutes, so it is done once for all of them.
-from tests.forecast.demo_checks import (  # noqa: E402, F401
-    test_the_demo_years_and_awards_show_in_the_forecast,
+from tests.forecast import demo_checks as forecast_checks  # noqa: E402
+
+test_the_demo_years_and_awards_show_in_the_forecast = (
+    forecast_checks.test_the_demo_years_and_awards_show_in_the_forecast
 )
-from tests.monitor.demo_checks import (  # noqa: E402, F401
-    test_the_demos_public_monitor_publishes_the_years_quarters,
-    test_the_demos_sli_years_are_in_the_monitor,
+from tests.monitor import demo_checks as monitor_checks  # noqa: E402
+
+test_the_demos_sli_years_are_in_the_monitor = (
+    monitor_checks.test_the_demos_sli_years_are_in_the_monitor
 )
-from tests.opendata.demo_checks import (  # noqa: E402, F401
-    test_seeding_again_keeps_nothing,
-    test_the_demo_tender_runs_from_tender_to_its_last_payment,
+test_the_demos_public_monitor_publishes_the_years_quarters = (
+    monitor_checks.test_the_demos_public_monitor_publishes_the_years_quarters
 )
-from tests.sampling.demo_checks import (  # noqa: E402, F401
-    test_seeding_again_draws_nothing_more,
-    test_the_demo_draws_one_sample_of_the_last_year_with_its_findings,
+from tests.opendata import demo_checks as opendata_checks  # noqa: E402
+
+test_the_demo_tender_runs_from_tender_to_its_last_payment = (
+    opendata_checks.test_the_demo_tender_runs_from_tender_to_its_last_payment
 )
+test_seeding_again_keeps_nothing = opendata_checks.test_seeding_again_keeps_nothing
+from tests.sampling import demo_checks as sampling_checks  # noqa: E402
+
+test_the_demo_draws_one_sample_of_the_last_year_with_its_findings = (
+    sampling_checks.test_the_demo_draws_one_sample_of_the_last_year_with_its_findings
+)
+test_seeding_again_draws_nothing_more = sampling_checks.test_seeding_again_draws_nothing_more
