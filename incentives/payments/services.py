@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from beneficiaries.bank_accounts import payout_account
 from beneficiaries.models import BankAccount, User
 from incentives.models import LetterSeries, Pool, SanctionLetter
 from incentives.payments.models import RUN_SERIES_PREFIX, PaymentInstruction, PaymentRun
@@ -82,7 +83,8 @@ def _letter_problem(letter: SanctionLetter) -> str:
 
 
 def _primary_account(letter: SanctionLetter) -> BankAccount | None:
-    return BankAccount.objects.filter(firm_id=letter.award.bid.firm_id, is_primary=True).first()
+    # The one rule for where money goes: the firm's verified payout account.
+    return payout_account(letter.award.bid.firm)
 
 
 def _no_account(letter: SanctionLetter) -> str:
