@@ -3,8 +3,9 @@
 set -euo pipefail
 
 # gcc + libpq-dev: psycopg2 builds from source. Pango: WeasyPrint. fonts-noto-core: Devanagari in PDFs.
+# gettext: compiles the Hindi catalogues. wrk: `make bench-web`.
 # chromium: browser tests. poppler-utils: pdftotext in PDF tests. docker-compose: `config` check of the stack.
-PACKAGES=(gcc libpq-dev python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core chromium poppler-utils nodejs npm docker-compose)
+PACKAGES=(gcc libpq-dev python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core chromium poppler-utils nodejs npm docker-compose gettext wrk)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
