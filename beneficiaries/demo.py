@@ -150,7 +150,7 @@ def verify_payout_accounts() -> None:
 
     from beneficiaries import bank_accounts
     from beneficiaries.models import BankAccount
-    from repm_portal.pdf import plain_pdf
+    from repm_portal.pdf import evidence_pdf
 
     official = User.objects.get(username="official")
     for account in BankAccount.objects.filter(status=BankAccount.Status.PENDING).select_related(
@@ -158,7 +158,11 @@ def verify_payout_accounts() -> None:
     ):
         letter = SimpleUploadedFile(
             "bank-letter.pdf",
-            plain_pdf(f"{account.bank_name} confirms account {account.account_number}"),
+            evidence_pdf(
+                f"{account.bank_name}: account confirmation",
+                [f"{account.bank_name} confirms account {account.account_number}."],
+                owner=account.firm.legal_name,
+            ),
             content_type="application/pdf",
         )
         note = (

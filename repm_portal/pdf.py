@@ -1,11 +1,63 @@
-"""PDF documents (letters, receipts) rendered from Django templates by WeasyPrint."""
+"""PDF documents (letters, receipts, demo evidence) rendered from Django templates by WeasyPrint.
+
+Every document is a tagged PDF/UA-1 file (structure tree, /MarkInfo, /Lang, the <title> as its
+title, shown by viewers) with its fonts embedded (Debian's fonts-noto-core). Its Hindi text reads
+back as written: see `_devanagari_actual_text`.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+#: WeasyPrint's variant: tags, /Lang, DisplayDocTitle and XMP metadata saying PDF/UA-1.
+PDF_VARIANT = "pdf/ua-1"
+
+# Devanagari, Devanagari Extended and Vedic Extensions.
+_DEVANAGARI = re.compile("[\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff]")
+_patched = False
+
+
+def _devanagari_actual_text() -> None:
+    """Give each tagged text span holding Devanagari an /ActualText of the span's own text.
+
+    WeasyPrint maps each glyph to the text of the first cluster it was drawn for (/ToUnicode).
+    In Devanagari that cannot read back as written: a pre-base matra (ि) is drawn before its
+    consonant, a conjunct (ब्स, त्र) is one glyph standing for several letters, and the same glyph
+    stands for different text in different clusters; so extraction gives "स सडी" for "सब्सिडी".
+    A reader (screen readers, copy-paste, pdftotext) takes /ActualText in place of the glyphs.
+    WeasyPrint marks every text box as `/Span <</MCID n>> BDC`; this adds the box's text to that
+    property list. The glyphs and layout are unchanged.
+    """
+    global _patched
+    if _patched:
+        return
+    import pydyf
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.pdf import stream
+
+    marked = stream.Stream.marked
+
+    @contextmanager
+    def marked_with_actual_text(self: Any, box: Any, tag: str) -> Iterator[None]:
+        with marked(self, box, tag):
+            if (
+                tag == "Span"
+                and isinstance(box, boxes.TextBox)
+                and _DEVANAGARI.search(box.text)
+                and self.stream[-1:] == [b"BDC"]
+                and isinstance(self.stream[-2], pydyf.Dictionary)
+            ):
+                self.stream[-2]["ActualText"] = pydyf.String(box.text)
+            yield
+
+    stream.Stream.marked = marked_with_actual_text
+    _patched = True
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
@@ -13,15 +65,26 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
 
     Slow (hundreds of milliseconds): call it from a task or outside any transaction that holds
     locks. Fonts come from the system (Debian's fonts-noto-core: Noto Sans, Noto Sans Devanagari).
+    The same template and context give the same bytes (no dates or random ids in the file).
     """
     from weasyprint import HTML  # imported late: it loads Pango and fonts
 
+    _devanagari_actual_text()
     html = render_to_string(template_name, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def evidence_pdf(title: str, lines: list[str], *, owner: str = "") -> bytes:
+    """A one-page demonstration document (title, a few lines): what the demo seed uploads."""
+    return render_pdf("pdf/evidence.html", {"title": title, "owner": owner, "lines": lines})
 
 
 def plain_pdf(text: str) -> bytes:
-    """A one-page PDF holding `text` (ASCII), as a scanner would give: for the demo and the tests."""
+    """A one-page PDF holding `text` (ASCII), as a scanner would give: for the tests.
+
+    Made by hand, fast, with an unembedded Helvetica and no title: a stand-in for an upload
+    only. Documents the portal or its demo seed produce are rendered (`render_pdf`).
+    """
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",

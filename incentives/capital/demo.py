@@ -151,7 +151,7 @@ def _certificate(award: Award, data: bytes, rows: list[list[str]], dated: dt.dat
             "membership": "204518",
             "udin": f"29204518BK{award.pk:06d}",
             "place": "Bengaluru",
-            "dated": f"{dated.day} {dated:%B %Y}",
+            "dated": dated,
             "firm": award.bid.firm.legal_name,
             "award_label": award.label,
             "tender": award.tender.reference,

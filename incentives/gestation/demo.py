@@ -24,6 +24,7 @@ from incentives.gestation.models import Milestone, Plant
 from repm_portal.demo_clock import DEMO_AS_OF
 from repm_portal.fiscal import add_months
 from repm_portal.money import format_inr
+from repm_portal.templatetags.repm_dates import format_date
 
 IST = ZoneInfo("Asia/Kolkata")
 MAIN_REFERENCE = "MHI/REPM/GTE/2026/01"
@@ -57,35 +58,11 @@ CAPACITY = {"neomag": 1200, "bharatre": 1000, "deccan": 800, "kaveri": 1150, "vi
 
 
 def _pdf(title: str, lines: list[str]) -> bytes:
-    """A one-page PDF with a few lines of text: small, valid, made without a renderer."""
+    """A one-page evidence document: rendered (a title, embedded fonts, tagged), like every PDF the
+    portal makes, so the demo's uploads read back in a screen reader as well."""
+    from repm_portal.pdf import evidence_pdf
 
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    body = ["BT /F1 16 Tf 56 780 Td (" + escape(title) + ") Tj ET"]
-    for n, line in enumerate(lines):
-        body.append(f"BT /F1 11 Tf 56 {750 - 18 * n} Td ({escape(line)}) Tj ET")
-    stream = "\n".join(body).encode("latin-1", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
+    return evidence_pdf(title, lines)
 
 
 def _png(width: int = 96, height: int = 64, rgb: tuple[int, int, int] = (90, 110, 130)) -> bytes:
@@ -117,7 +94,7 @@ def _files(milestone: Milestone, firm_name: str, reached: dt.date, attempt: int)
             _pdf(
                 EVIDENCE[milestone.kind],
                 [firm_name, f"Milestone: {milestone.get_kind_display()}",
-                 f"Reached on {reached:%d %B %Y}", f"Document version {attempt}"],
+                 f"Reached on {format_date(reached)}", f"Document version {attempt}"],
             ),
             name=f"{slug}-evidence{'-revised' if attempt > 1 else ''}.pdf",
         )

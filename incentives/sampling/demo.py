@@ -58,7 +58,7 @@ def _evidence(
             "sample": f"Sample {sample.pk}, FY {sample.financial_year}",
             "claim": f"{selectors.kind_title(claim.claim_type)} {claim.claim_id}",
             "beneficiary": claim.award.bid.bidder_name,
-            "visited": f"{visited:%d %b %Y}",
+            "visited": visited,
             "text": text,
         },
     )
