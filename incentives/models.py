@@ -16,6 +16,7 @@ from django.db.models import F, Q
 
 from bidding.models import Award
 from repm_portal.models import MONEY, IssuedDocument, RuleSet
+from repm_portal.money import format_inr
 
 
 class Pool(models.TextChoices):
@@ -250,7 +251,8 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} ({self.source_key})"
+        # The audit trail keeps this as the event's object: rupees the Indian way, as shown elsewhere.
+        return f"{self.get_kind_display()} {format_inr(self.amount)} ({self.source_key})"
 
 
 class Payment(models.Model):

@@ -471,8 +471,15 @@ def letter_context(letter: SanctionLetter) -> dict[str, Any]:
 def check_can_view(user: AnyUser, letter: SanctionLetter) -> None:
     if has_role(user, *READ_ALL_ROLES):
         return
-    if has_role(user, Role.FIRM_USER) and user.firm_id == letter.award.bid.firm_id:
-        return
+    if (
+        has_role(user, Role.FIRM_USER)
+        and user.firm_id
+        and (
+            user.firm_id == letter.award.bid.firm_id
+            or letter.award.bid.participants.filter(firm_id=user.firm_id).exists()
+        )
+    ):
+        return  # the lead, or a member of its consortium (who share the award)
     raise PermissionDenied("This letter is not yours to see.")
 
 

@@ -10,6 +10,7 @@ from django.db.models import Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from bidding.models import BidParticipant
 from incentives import ledger
 from incentives.models import LedgerEntry, Payment, Pool, SanctionLetter
 from repm_portal import scoping
@@ -37,6 +38,12 @@ def letters_visible_to(user: AnyUser) -> QuerySet[SanctionLetter]:
         last_paid_on=Max("payments__paid_on"),
     )
     scope = _firm_filter(user, "award__bid__firm_id")
+    if scope is not None and has_role(user, Role.FIRM_USER) and user.firm_id:
+        # A consortium's members share its award (bidding.selectors.awards_visible_to) and read
+        # its claims, so they read its letters too; only the lead is paid. A subquery, not a
+        # join: a join on the members would count each payment once per member in `paid`.
+        member_of = BidParticipant.objects.filter(firm_id=user.firm_id).values("bid_id")
+        scope |= Q(award__bid__in=member_of)
     return query if scope is None else query.filter(scope)
 
 

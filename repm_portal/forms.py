@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
-from repm_portal.models import RuleSet
+from repm_portal.models import MONEY, RuleSet
+from repm_portal.money import format_indian_number
 from repm_portal.selectors import parameter_fields
+
+
+class IndianMoneyInput(forms.TextInput):
+    """Shows rupees grouped the Indian way ("72,80,00,00,000.00"), not as a raw "72800000000.00"."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return format_indian_number(value, 2)
+        return super().format_value(value)
+
+
+class IndianMoneyField(forms.DecimalField):
+    """A rupee amount typed with or without Indian grouping commas, and with or without "Rs"."""
+
+    widget = IndianMoneyInput
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # stubs: int
+        if isinstance(value, str):
+            text = value.strip()
+            if text[:2].lower() == "rs":
+                text = text[2:].lstrip(". ")
+            value = text.replace(",", "").replace(" ", "")
+        return super().to_python(value)
+
+
+def _money_field(field: Any, **kwargs: Any) -> forms.Field | None:
+    """Rupee fields of the rule set (18 digits, 2 places) get the Indian-grouped field."""
+    if (
+        getattr(field, "max_digits", None) == MONEY["max_digits"]
+        and getattr(field, "decimal_places", None) == MONEY["decimal_places"]
+    ):
+        return field.formfield(form_class=IndianMoneyField, **kwargs)
+    return field.formfield(**kwargs)
 
 
 class RuleSetAmendmentForm(forms.ModelForm):
@@ -14,6 +56,7 @@ class RuleSetAmendmentForm(forms.ModelForm):
 
     class Meta:
         model = RuleSet
+        formfield_callback = staticmethod(_money_field)
         fields = ["effective_from", "notification", "notified_on", "summary"] + [
             f.name for f in parameter_fields()
         ]
@@ -35,13 +78,13 @@ class RuleSetAmendmentForm(forms.ModelForm):
 class SlabForm(forms.Form):
     min_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="From (MTPA)")
     max_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="To (MTPA)")
-    min_net_worth = forms.DecimalField(
+    min_net_worth = IndianMoneyField(
         max_digits=18, decimal_places=2, label="Minimum net worth (Rs)"
     )
-    capital_subsidy_cap = forms.DecimalField(
+    capital_subsidy_cap = IndianMoneyField(
         max_digits=18, decimal_places=2, label="Capital subsidy cap (Rs)"
     )
-    min_investment = forms.DecimalField(
+    min_investment = IndianMoneyField(
         max_digits=18, decimal_places=2, label="Minimum investment (Rs)"
     )
 

@@ -11,6 +11,7 @@ from bidding.models import Award
 from incentives.claims.models import Claim
 from incentives.models import LedgerEntry, SanctionLetter
 from repm_portal.models import MONEY, RuleSet
+from repm_portal.money import format_inr
 
 # The claim types the two SLI claim kinds register with the sanction pipeline.
 QUARTER_CLAIM_TYPE = "sli_quarter"
@@ -198,7 +199,7 @@ class SliComputation(models.Model):
         indexes = [models.Index(fields=["purpose", "kind"])]
 
     def __str__(self) -> str:
-        return f"SLI {self.kind} {self.purpose} {self.payable}"
+        return f"SLI {self.kind} {self.purpose} {format_inr(self.payable)}"
 
 
 __all__ = [
