@@ -32,7 +32,8 @@ def _devanagari_actual_text() -> None:
     stands for different text in different clusters; so extraction gives "स सडी" for "सब्सिडी".
     A reader (screen readers, copy-paste, pdftotext) takes /ActualText in place of the glyphs.
     WeasyPrint marks every text box as `/Span <</MCID n>> BDC`; this adds the box's text to that
-    property list. The glyphs and layout are unchanged.
+    property list, and its language (/Lang, from the HTML's lang="hi"), which WeasyPrint gives only
+    the whole document. The glyphs and layout are unchanged.
     """
     global _patched
     if _patched:
@@ -54,6 +55,8 @@ def _devanagari_actual_text() -> None:
                 and isinstance(self.stream[-2], pydyf.Dictionary)
             ):
                 self.stream[-2]["ActualText"] = pydyf.String(box.text)
+                if box.style["lang"]:  # lang="hi": a screen reader speaks it with a Hindi voice
+                    self.stream[-2]["Lang"] = pydyf.String(box.style["lang"])
             yield
 
     stream.Stream.marked = marked_with_actual_text

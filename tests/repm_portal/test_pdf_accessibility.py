@@ -3,6 +3,7 @@ Hindi as written, writes dates one way, and keeps the sanction letter's QR code 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import shutil
@@ -43,14 +44,14 @@ def _fonts(resources, seen: set[int]) -> list[DictionaryObject]:
     return found
 
 
-def _actual_texts(reader: PdfReader) -> list[str]:
-    """The /ActualText of every marked-content span, in content order."""
+def _actual_texts(reader: PdfReader) -> list[tuple[str, str]]:
+    """The /ActualText and /Lang of every marked-content span that has one, in content order."""
     texts = []
     for page in reader.pages:
         for operands, operator in ContentStream(page.get_contents(), reader).operations:
             properties = operands[1] if operator == b"BDC" else None
             if isinstance(properties, DictionaryObject) and "/ActualText" in properties:
-                texts.append(str(properties["/ActualText"]))
+                texts.append((str(properties["/ActualText"]), str(properties.get("/Lang", ""))))
     return texts
 
 
@@ -81,10 +82,14 @@ def test_every_font_is_embedded(document):
 
 def test_each_hindi_run_carries_its_text_as_written(document):
     """What screen readers and copy-paste read in place of the glyphs: the source, letter for letter."""
-    texts = [_normal(text) for text in _actual_texts(PdfReader(io.BytesIO(document.pdf)))]
+    spans = _actual_texts(PdfReader(io.BytesIO(document.pdf)))
+    texts = [_normal(text) for text, _ in spans]
     for hindi in document.hindi:
         assert _normal(hindi) in texts, (hindi, texts)
     assert all(DEVANAGARI.search(text) for text in texts)  # only where the glyphs cannot say it
+    assert {lang for _, lang in spans} <= {"hi"}
+    if document.hindi:
+        assert {lang for _, lang in spans} == {"hi"}  # every template marks its Hindi lang="hi"
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
@@ -124,8 +129,13 @@ def _overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+@functools.cache
+def _sanction_letter() -> pdf_documents.Document:
+    return pdf_documents.sanction_letter()
+
+
 def test_the_qr_code_is_never_over_the_text():
-    letter = pdf_documents.sanction_letter()
+    letter = _sanction_letter()
     texts, pictures = _boxes(letter.pdf)
     square = [box for box in set(pictures) if abs((box[2] - box[0]) - (box[3] - box[1])) < 1]
     assert len(square) == 1, pictures  # the QR code, 30 mm square
@@ -140,4 +150,4 @@ def test_the_qr_code_is_never_over_the_text():
 def test_the_same_letter_renders_to_the_same_bytes():
     """A letter is checked by the SHA-256 of its PDF: a new render of the same content is the same
     file (no creation date or random id in it)."""
-    assert pdf_documents.sanction_letter().pdf == pdf_documents.sanction_letter().pdf
+    assert _sanction_letter().pdf == pdf_documents.sanction_letter().pdf
