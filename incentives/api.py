@@ -22,7 +22,7 @@ class SanctionLetterSerializer(ScopedModelSerializer):
     tender = serializers.CharField(source="award.tender.reference")
     award_label = serializers.CharField(source="award.label")
     rule_set_version = serializers.IntegerField(source="rule_set.version")
-    reverses = serializers.CharField(source="reverses.number", default=None)
+    reverses = serializers.CharField(source="reverses.number", default=None, allow_null=True)
     paid = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     days_since_sanction = serializers.SerializerMethodField()
@@ -87,7 +87,7 @@ class PaymentSerializer(ScopedModelSerializer):
 
 
 class LedgerEntrySerializer(ScopedModelSerializer):
-    letter_number = serializers.CharField(source="letter.number", default=None)
+    letter_number = serializers.CharField(source="letter.number", default=None, allow_null=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version")
 
     class Meta:
