@@ -7,13 +7,14 @@ the same service as the page.
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from incentives import selectors, services
 from incentives.forms import LedgerFilterForm
 from incentives.models import LedgerEntry, Payment, SanctionLetter
+from repm_portal.schema import never_answers
 from repm_portal.scoping import ScopedModelSerializer
 
 
@@ -129,6 +130,24 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
 
 
+def _ledger_filters() -> list[OpenApiParameter]:
+    """The ledger page's filters (LedgerFilterForm), which the list reads too; a value the form
+    refuses filters nothing."""
+    form = LedgerFilterForm()
+    choices = {
+        name: [c for c, _ in form.fields[name].choices if c] for name in ("pool", "account", "kind")
+    }
+    return [
+        OpenApiParameter("pool", str, enum=choices["pool"]),
+        OpenApiParameter("account", str, enum=choices["account"]),
+        OpenApiParameter("kind", str, enum=choices["kind"]),
+        OpenApiParameter("award", int),
+        OpenApiParameter("claim_type", str, description="e.g. capital_subsidy"),
+    ]
+
+
+@extend_schema_view(list=extend_schema(parameters=_ledger_filters()))
+@never_answers(400)
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LedgerEntrySerializer
 

@@ -18,7 +18,9 @@ without a body gets the standard body. A status only some views answer (409) is 
 those views; one a view can never answer is left out with `never_answers` on the view's handler.
 
 A viewset's own actions (`@action`) answer what they return, never a page: only a `list`
-action is paginated and filtered. (Should an action ever paginate, it must say so itself.)
+action is paginated and filtered. (Should an action ever paginate, it must say so itself.) And a
+serializer without a docstring of its own is not described by ScopedModelSerializer's, which is
+about the code, not the data.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import get_doc
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
+
+from repm_portal.scoping import ScopedModelSerializer
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -88,7 +93,9 @@ def never_answers(*codes: int):
     """Mark a view class or handler: it never answers these error statuses (the schema omits them)."""
 
     def mark(handler):
-        handler.never_answers = frozenset(str(code) for code in codes)
+        # An @api_view is a function whose class is `.cls`; the schema reads the class.
+        target = getattr(handler, "cls", handler)
+        target.never_answers = frozenset(str(code) for code in codes)
         return handler
 
     return mark
@@ -106,6 +113,12 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_filter_backends(self) -> list[Any]:
         return [] if self._own_action() else super().get_filter_backends()
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if schema.get("description") == get_doc(ScopedModelSerializer):
+            del schema["description"]
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

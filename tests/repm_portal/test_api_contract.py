@@ -69,8 +69,15 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
     components = schema["components"]["schemas"]
     assert components["ErrorDetail"]["required"] == ["detail"]
     assert "non_field_errors" in components["ValidationError"]["properties"]
-    me = schema["paths"]["/api/me/"]["get"]["responses"]
-    assert (_ref(me["401"]), _ref(me["403"])) == ("ErrorDetail", "ErrorDetail")
+    runs = schema["paths"]["/api/payment-runs/"]["get"]["responses"]
+    assert (_ref(runs["401"]), _ref(runs["403"])) == ("ErrorDetail", "ErrorDetail")  # finance only
+    assert set(schema["paths"]["/api/me/"]["get"]["responses"]) == {"200", "401"}
+    # the ledger's filters are its page's form: a value it refuses filters nothing (no 400)
+    ledger = schema["paths"]["/api/ledger-entries/"]["get"]
+    assert {"pool", "account", "kind", "award", "claim_type"} <= {
+        p["name"] for p in ledger["parameters"]
+    }
+    assert "400" not in ledger["responses"]
     tenders = schema["paths"]["/api/tenders/"]["get"]["responses"]
     assert _ref(tenders["400"]) == "ValidationError"  # a filter's refused value
     # where a service answers a conflict
