@@ -52,7 +52,7 @@ class FirmViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ConsortiumMemberSerializer(ScopedModelSerializer):
-    firm = serializers.StringRelatedField()
+    firm = serializers.StringRelatedField(allow_null=True)  # none while the invitation is open
 
     class Meta:
         model = ConsortiumMember

@@ -167,7 +167,10 @@ class TenderViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(ocds.release_package(tender, base_url=request.build_absolute_uri("/")))
 
     @extend_schema(
-        responses=CommitmentSerializer(many=True),
+        responses={
+            200: CommitmentSerializer(many=True),
+            409: OpenApiResponse(description="Before the due date: not published yet."),
+        },
         description="Every bid commitment, from the due date; public.",
     )
     @action(detail=True, methods=["get"])
@@ -449,7 +452,7 @@ class GuaranteeViewSet(viewsets.ReadOnlyModelViewSet):
 
 class AwardSerializer(ScopedModelSerializer):
     bidder = serializers.CharField(source="bid.bidder_name", read_only=True)
-    letter = AwardLetterSerializer(read_only=True)
+    letter = AwardLetterSerializer(read_only=True, allow_null=True)  # none until issued
     guarantees = GuaranteeSerializer(many=True, read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
 

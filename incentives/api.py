@@ -7,13 +7,14 @@ the same service as the page.
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from incentives import selectors, services
 from incentives.forms import LedgerFilterForm
 from incentives.models import LedgerEntry, Payment, SanctionLetter
+from repm_portal.schema import never_answers
 from repm_portal.scoping import ScopedModelSerializer
 
 
@@ -22,7 +23,7 @@ class SanctionLetterSerializer(ScopedModelSerializer):
     tender = serializers.CharField(source="award.tender.reference")
     award_label = serializers.CharField(source="award.label")
     rule_set_version = serializers.IntegerField(source="rule_set.version")
-    reverses = serializers.CharField(source="reverses.number", default=None)
+    reverses = serializers.CharField(source="reverses.number", default=None, allow_null=True)
     paid = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     days_since_sanction = serializers.SerializerMethodField()
@@ -87,7 +88,7 @@ class PaymentSerializer(ScopedModelSerializer):
 
 
 class LedgerEntrySerializer(ScopedModelSerializer):
-    letter_number = serializers.CharField(source="letter.number", default=None)
+    letter_number = serializers.CharField(source="letter.number", default=None, allow_null=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version")
 
     class Meta:
@@ -129,6 +130,24 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
 
 
+def _ledger_filters() -> list[OpenApiParameter]:
+    """The ledger page's filters (LedgerFilterForm), which the list reads too; a value the form
+    refuses filters nothing."""
+    form = LedgerFilterForm()
+    choices = {
+        name: [c for c, _ in form.fields[name].choices if c] for name in ("pool", "account", "kind")
+    }
+    return [
+        OpenApiParameter("pool", str, enum=choices["pool"]),
+        OpenApiParameter("account", str, enum=choices["account"]),
+        OpenApiParameter("kind", str, enum=choices["kind"]),
+        OpenApiParameter("award", int),
+        OpenApiParameter("claim_type", str, description="e.g. capital_subsidy"),
+    ]
+
+
+@extend_schema_view(list=extend_schema(parameters=_ledger_filters()))
+@never_answers(400)
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LedgerEntrySerializer
 

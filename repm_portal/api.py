@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from repm_portal import selectors
 from repm_portal.filters import AuditEventFilter
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet, Scheme
+from repm_portal.schema import never_answers
 from repm_portal.scoping import ScopedModelSerializer
 
 
@@ -121,6 +122,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.audit_events_visible_to(self.request.user)
 
 
+@never_answers(403)  # any signed-in user may ask who they are
 @extend_schema(
     responses=OpenApiResponse(
         inline_serializer(

@@ -15,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from repm_portal import logins
+from repm_portal.schema import never_answers
 
 
 class LoginThrottle(ScopedRateThrottle):
@@ -79,6 +80,7 @@ class TokenLogoutView(knox_views.LogoutView):
     """Revokes the token this call is made with."""
 
     @extend_schema(operation_id="auth_logout", request=None, responses={204: OpenApiResponse()})
+    @never_answers(400, 403)  # reads no body; a token (no session, no CSRF) is all it needs
     def post(self, request, format=None):
         return super().post(request, format=format)
 
@@ -87,5 +89,6 @@ class TokenLogoutAllView(knox_views.LogoutAllView):
     """Revokes every token of the user this call is made for."""
 
     @extend_schema(operation_id="auth_logout_all", request=None, responses={204: OpenApiResponse()})
+    @never_answers(400, 403)
     def post(self, request, format=None):
         return super().post(request, format=format)

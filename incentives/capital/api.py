@@ -7,7 +7,12 @@ A refused ledger answers 400 with every error by row, column, value and rule, an
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -39,7 +44,9 @@ class CapitalClaimSerializer(ScopedModelSerializer):
     award = serializers.IntegerField(source="award_id", read_only=True)
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
-    letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
+    letter_number = serializers.CharField(
+        source="letter.number", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CapitalSubsidyClaim
@@ -58,9 +65,11 @@ class CapitalClaimDetailSerializer(CapitalClaimSerializer):
     class Meta(CapitalClaimSerializer.Meta):
         fields = [*CapitalClaimSerializer.Meta.fields, "lines", "documents"]
 
+    @extend_schema_field(InvestmentLineSerializer(many=True))
     def get_lines(self, claim) -> list[dict]:
         return InvestmentLineSerializer(selectors.lines_of(claim), many=True).data
 
+    @extend_schema_field(ClaimDocumentSerializer(many=True))
     def get_documents(self, claim) -> list[dict]:
         return ClaimDocumentSerializer(selectors.documents_of(claim), many=True).data
 
@@ -99,7 +108,13 @@ class CapitalClaimViewSet(
         responses={
             201: CapitalClaimDetailSerializer,
             400: OpenApiResponse(
-                RowErrorSerializer(many=True), description="Refused; nothing stored"
+                inline_serializer(
+                    "LedgerRefused", {"errors": RowErrorSerializer(many=True, required=False)}
+                ),
+                description=(
+                    "Refused; nothing stored: the ledger's errors by row (`errors`), or the "
+                    "fields at fault as in every other refusal."
+                ),
             ),
         },
     )

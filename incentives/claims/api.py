@@ -5,7 +5,12 @@ Reads go through the scoped selectors and writes through the services, as the pa
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -81,6 +86,8 @@ class SalesClaimSerializer(ScopedModelSerializer):
         ]  # fmt: skip
 
 
+# The capital claims' documents are "ClaimDocument" in the schema.
+@extend_schema_serializer(component_name="SalesClaimDocument")
 class ClaimDocumentSerializer(ScopedModelSerializer):
     class Meta:
         model = ClaimDocument
@@ -151,6 +158,16 @@ def feedstock_data(claim: Claim) -> dict:
     }  # fmt: skip
 
 
+class VerificationSlaSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="The verification service level, in days")
+    submitted_on = serializers.DateField()
+    due_on = serializers.DateField()
+    elapsed = serializers.IntegerField()
+    days_left = serializers.IntegerField()
+    overdue = serializers.BooleanField()
+    pending = serializers.BooleanField()
+
+
 class SalesClaimDetailSerializer(SalesClaimSerializer):
     totals = serializers.JSONField(source="current_upload.totals", read_only=True)
     feedstock = serializers.SerializerMethodField()
@@ -175,6 +192,7 @@ class SalesClaimDetailSerializer(SalesClaimSerializer):
         kg, value = selectors.verified_totals(claim)
         return {"eligible_kg": str(kg), "net_sales_value": str(value)}
 
+    @extend_schema_field(VerificationSlaSerializer(allow_null=True))
     def get_verification_sla(self, claim) -> dict | None:
         sla = selectors.verification_sla(claim)
         if sla is None:
@@ -185,9 +203,11 @@ class SalesClaimDetailSerializer(SalesClaimSerializer):
             "pending": sla.pending,
         }  # fmt: skip
 
+    @extend_schema_field(ClaimDocumentSerializer(many=True))
     def get_documents(self, claim) -> list[dict]:
         return ClaimDocumentSerializer(selectors.documents_of(claim), many=True).data
 
+    @extend_schema_field(LineAdjustmentSerializer(many=True))
     def get_adjustments(self, claim) -> list[dict]:
         return LineAdjustmentSerializer(selectors.adjustments_of(claim), many=True).data
 
@@ -281,6 +301,7 @@ class ClaimUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             data, status=status.HTTP_200_OK if received.recognised else status.HTTP_202_ACCEPTED
         )
 
+    @extend_schema(request=None, responses={202: UploadSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
         """Check again an upload whose check failed or whose worker died."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -59,7 +59,7 @@ class PlantSerializer(ScopedModelSerializer):
             "gestation_ends_on", "commissioned_on", "commissioned_mtpa", "milestones", "delay_penalty",
         ]  # fmt: skip
 
-    @extend_schema(responses=PenaltySerializer)
+    @extend_schema_field(PenaltySerializer)
     def get_delay_penalty(self, plant) -> dict:
         """Up to the commissioning date; while not commissioned, accrued up to today (inclusive)."""
         penalty = selectors.delay_penalty(plant)

@@ -24,7 +24,9 @@ from repm_portal.scoping import ScopedModelSerializer
 
 class InstructionSerializer(ScopedModelSerializer):
     letter_number = serializers.CharField(source="letter.number", read_only=True)
-    reissues = serializers.CharField(source="reissues.instruction_id", default=None, read_only=True)
+    reissues = serializers.CharField(
+        source="reissues.instruction_id", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = PaymentInstruction
@@ -37,7 +39,9 @@ class InstructionSerializer(ScopedModelSerializer):
 
 class RunSerializer(ScopedModelSerializer):
     prepared_by = serializers.CharField(source="prepared_by.username", read_only=True)
-    released_by = serializers.CharField(source="released_by.username", default=None, read_only=True)
+    released_by = serializers.CharField(
+        source="released_by.username", default=None, read_only=True, allow_null=True
+    )
     instructions = InstructionSerializer(many=True, read_only=True)
 
     class Meta:

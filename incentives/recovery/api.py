@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
@@ -34,7 +34,9 @@ class RepaymentSerializer(ScopedModelSerializer):
 
 
 class EntrySerializer(ScopedModelSerializer):
-    letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
+    letter_number = serializers.CharField(
+        source="letter.number", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = LedgerEntry
@@ -73,9 +75,11 @@ class RecoveryDetailSerializer(RecoverySerializer):
     class Meta(RecoverySerializer.Meta):
         fields = [*RecoverySerializer.Meta.fields, "working", "repayments", "entries"]
 
+    @extend_schema_field(RepaymentSerializer(many=True))
     def get_repayments(self, recovery: Recovery) -> Any:
         return RepaymentSerializer(selectors.repayments_of(recovery), many=True).data
 
+    @extend_schema_field(EntrySerializer(many=True))
     def get_entries(self, recovery: Recovery) -> Any:
         return EntrySerializer(selectors.entries_of(recovery), many=True).data
 

@@ -26,7 +26,9 @@ from repm_portal.scoping import ScopedModelSerializer
 class SliComputationSerializer(ScopedModelSerializer):
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
-    letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
+    letter_number = serializers.CharField(
+        source="letter.number", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = SliComputation
@@ -52,9 +54,15 @@ class SliComputationDetailSerializer(SliComputationSerializer):
 class SliTrueUpSerializer(ScopedModelSerializer):
     beneficiary = serializers.CharField(source="award.bid.bidder_name", read_only=True)
     rule_set_version = serializers.IntegerField(source="rule_set.version", read_only=True)
-    letter_number = serializers.CharField(source="letter.number", default=None, read_only=True)
-    computed_by = serializers.CharField(source="computed_by.username", default=None, read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True)
+    letter_number = serializers.CharField(
+        source="letter.number", default=None, read_only=True, allow_null=True
+    )
+    computed_by = serializers.CharField(
+        source="computed_by.username", default=None, read_only=True, allow_null=True
+    )
+    approved_by = serializers.CharField(
+        source="approved_by.username", default=None, read_only=True, allow_null=True
+    )
     computation = serializers.SerializerMethodField()
 
     class Meta:

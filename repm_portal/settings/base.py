@@ -331,7 +331,7 @@ REST_FRAMEWORK = {
         "auth-token": os.environ.get("REPM_API_TOKEN_THROTTLE_RATE", "20/minute"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "repm_portal.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["repm_portal.scoping.ScopedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
