@@ -94,6 +94,7 @@ check-deploy: deps ## `check --deploy` under production settings (with throwaway
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	ALLOWED_HOSTS=repm.example.gov.in DATABASE_URL=$(TCP_DATABASE_URL) REDIS_URL=$(TCP_REDIS_URL) \
 	BID_SEALING_MASTER_KEY="$$($(BIN)/python -c 'import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" \
+	AUDIT_CHECKPOINT_KEY_FILE=$(CURDIR)/.local/check-deploy/checkpoint.pem AUDIT_CHECKPOINT_DIR=$(CURDIR)/.local/check-deploy \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 .PHONY: compose-check

@@ -203,7 +203,24 @@ CLAIM_REOPEN_DAYS = int(os.environ.get("REPM_CLAIM_REOPEN_DAYS", "30"))
 # oxide makes may differ before the verifier's feedstock check flags it (incentives/claims/feedstock.py).
 CLAIM_FEEDSTOCK_TOLERANCE_PCT = os.environ.get("REPM_CLAIM_FEEDSTOCK_TOLERANCE_PCT", "10.00")
 
+# Audit checkpoints (repm_portal/anchoring.py): the Ed25519 key the database never holds, and the
+# append-only log of signed checkpoints, both outside the database. Development and tests generate
+# the key beside the embedded data; production mounts it (production.py requires both).
+AUDIT_CHECKPOINT_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_KEY_FILE") or str(
+    embedded.data_root() / "audit_checkpoint_ed25519.pem"
+)
+AUDIT_CHECKPOINT_KEY_GENERATE = not os.environ.get("AUDIT_CHECKPOINT_KEY_FILE")
+AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR") or str(
+    embedded.data_root() / "checkpoints"
+)
+# Public keys (base64, raw Ed25519) of retired checkpoint keys, whose checkpoints still count.
+AUDIT_CHECKPOINT_TRUSTED_KEYS = env_list("AUDIT_CHECKPOINT_TRUSTED_KEYS")
+
 CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint-daily": {
+        "task": "repm_portal.tasks.checkpoint_audit_chain",
+        "schedule": crontab(hour=1, minute=50),
+    },
     "jobs-sweep": {
         "task": "repm_portal.tasks.sweep_jobs",
         "schedule": crontab(minute="*/2"),
