@@ -99,7 +99,8 @@ check-deploy: deps ## `check --deploy` under production settings (with throwaway
 
 .PHONY: compose-check
 compose-check: ## Validate docker-compose.yml (`docker compose config`, or Debian's docker-compose)
-	@export SECRET_KEY=check POSTGRES_PASSWORD=check BID_SEALING_MASTER_KEY=check; \
+	@export SECRET_KEY=check POSTGRES_PASSWORD=check BID_SEALING_MASTER_KEY=check \
+	  REPM_OWNER_PASSWORD=check REPM_APP_PASSWORD=check AUDIT_CHECKPOINT_KEY_PATH=/dev/null; \
 	if docker compose version >/dev/null 2>&1; then docker compose config -q; \
 	else docker-compose config -q; fi && echo "docker-compose.yml: valid"
 

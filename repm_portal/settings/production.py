@@ -32,6 +32,8 @@ from .base import *  # noqa: E402, F403
 from .base import BASE_DIR, env_bool, env_list  # noqa: E402
 
 DEBUG = False
+# Serve as the application's role only: a superuser or an owner of tables could rewrite history.
+DATABASE_REFUSE_PRIVILEGED_ROLE = True
 REST_FRAMEWORK = REST_FRAMEWORK | {  # noqa: F405
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1")),
     # No browsable API in production: its forms are for developers, and JSON is the contract.

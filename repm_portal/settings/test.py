@@ -3,7 +3,15 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES
+from .base import CACHES, DATABASES, MIGRATION_DATABASE
+
+# pytest-django creates the test database as the connecting role, so tests connect as the owner
+# (the embedded server's superuser); the role tests SET ROLE to an application role of their own.
+if MIGRATION_DATABASE:
+    DATABASES["default"]["USER"] = MIGRATION_DATABASE.get("USER", "")
+    DATABASES["default"]["PASSWORD"] = MIGRATION_DATABASE.get("PASSWORD", "")
+MIGRATION_DATABASE = None
+DATABASE_APP_ROLE = ""
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
