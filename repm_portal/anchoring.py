@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
+from django.db import models
 from django.utils import timezone
 
 from repm_portal import audit
@@ -363,7 +364,30 @@ def verify() -> AnchorReport:
                 "that row was rewritten"
             )
         _check_ledger(cp, ledgers[row], report)
+    unaudited = _unaudited_ledger_entries()
+    if unaudited:
+        report.findings.append(
+            f"ledger entries {_ids(unaudited)} have no audit record: they were written around "
+            "the ledger's service, so no checkpoint can vouch for them"
+        )
     return report
+
+
+def _unaudited_ledger_entries(limit: int = 6) -> list[int]:
+    """Ledger entries no audit row names: the service audits each in the same transaction."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.functions import Cast
+
+    from incentives.models import LedgerEntry
+
+    audited = AuditEvent.objects.filter(
+        object_type=LEDGER_TYPE, object_id=Cast(OuterRef("id"), models.CharField())
+    )
+    return list(
+        LedgerEntry.objects.filter(~Exists(audited))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def _check_ledger(cp: dict[str, Any], state: LedgerState, report: AnchorReport) -> None:

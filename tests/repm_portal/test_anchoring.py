@@ -222,3 +222,21 @@ def test_a_checkpoint_signed_with_another_key_is_not_trusted(anchored, settings)
     settings.AUDIT_CHECKPOINT_KEY_FILE = str(anchored / "other.pem")
     report = anchoring.verify()
     assert any("signed with a key that is not ours" in f for f in report.findings)
+
+
+def test_a_ledger_entry_written_around_the_service_is_reported(anchored, award):
+    # given an audited entry, and one inserted directly (as the application's role still may)
+    _sanction(award, 100, "cp:audited")
+    anchoring.make("test")
+    with transaction.atomic():
+        forged = LedgerEntry.objects.create(
+            kind="sanction", account="sanction", pool=Pool.CAPITAL_SUBSIDY, award=award, amount=50,
+            rule_set=award.rule_set, document_ref="x", source_key="forged", narration="x",
+            posted_at=NOW,
+        )  # fmt: skip
+    # then verification names it: no audit row, so no checkpoint vouches for it
+    report = anchoring.verify()
+    assert report.findings == [
+        f"ledger entries {forged.pk} have no audit record: they were written around the "
+        "ledger's service, so no checkpoint can vouch for them"
+    ]
