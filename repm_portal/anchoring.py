@@ -228,7 +228,12 @@ def make(reason: str, *, now: dt.datetime | None = None) -> dict[str, Any] | Non
     if head is None:
         return None
     rows = AuditEvent.objects.filter(id__lte=head["id"]).count()
-    ledger = ledger_states([head["id"]])[head["id"]]
+    last = _last_signed()
+    stops = [head["id"]] + ([int(last["audit"]["id"])] if last else [])
+    states = ledger_states(stops)
+    ledger = states[head["id"]]
+    if last is not None:
+        _refuse_if_contradicted(last, states[int(last["audit"]["id"])])
     key = signing_key()
     signed_at = (now or timezone.now()).astimezone(dt.UTC).isoformat(timespec="seconds")
 
@@ -257,15 +262,58 @@ def make(reason: str, *, now: dt.datetime | None = None) -> dict[str, Any] | Non
     return line
 
 
-def _mail_auditors(line: dict[str, Any]) -> int:
+class CheckpointRefused(RuntimeError):
+    """The database no longer agrees with the last checkpoint: nothing is signed over it."""
+
+
+def _last_signed() -> dict[str, Any] | None:
+    checkpoints = list(_signed(read_log(), AnchorReport()))
+    return checkpoints[-1] if checkpoints else None
+
+
+def _refuse_if_contradicted(last: dict[str, Any], ledger: LedgerState) -> None:
+    """Never sign over a history that contradicts the last checkpoint; tell the auditors instead."""
+    report = AnchorReport()
+    row = int(last["audit"]["id"])
+    now_hash = AuditEvent.objects.filter(id=row).values_list("row_hash", flat=True).first()
+    if now_hash != last["audit"]["hash"]:
+        report.findings.append(
+            f"audit row {row} no longer has the hash checkpoint #{last['seq']} signed "
+            f"({'it is gone' if now_hash is None else 'the history up to it was rewritten'})"
+        )
+    _check_ledger(last, ledger, report)
+    if report.findings:
+        mail_alert(report.findings)
+        raise CheckpointRefused("; ".join(report.findings))
+
+
+def auditor_emails() -> list[str]:
     from beneficiaries.models import User
     from repm_portal.roles import Role
 
-    recipients = list(
+    return list(
         User.objects.filter(role=Role.AUDITOR, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
+
+
+def mail_alert(findings: list[str]) -> int:
+    """Tell the auditors the database contradicts the signed checkpoints."""
+    recipients = auditor_emails()
+    if not recipients:
+        return 0
+    body = (
+        "The portal's audit trail or ledger no longer agrees with checkpoints signed earlier. "
+        "Compare with the checkpoint mails you have kept.\n\n- " + "\n- ".join(findings) + "\n"
+    )
+    return send_mail(
+        "REPM audit checkpoints CONTRADICTED", body, settings.DEFAULT_FROM_EMAIL, recipients
+    )
+
+
+def _mail_auditors(line: dict[str, Any]) -> int:
+    recipients = auditor_emails()
     if not recipients:
         return 0
     cp = line["checkpoint"]
@@ -435,10 +483,12 @@ def enqueue(reason: str, target: int | str) -> None:
 __all__ = [
     "TASK",
     "AnchorReport",
+    "CheckpointRefused",
     "LedgerState",
     "enqueue",
     "ledger_states",
     "log_path",
+    "mail_alert",
     "make",
     "public_checkpoints",
     "public_key_text",

@@ -17,6 +17,8 @@ def verify_audit_chain() -> dict:
         logger.error("Audit chain broken: %s", report.reason)
     for finding in anchors.findings:
         logger.error("Audit checkpoint contradicted: %s", finding)
+    if anchors.findings:
+        anchoring.mail_alert(anchors.findings)
     first_broken = report.first_broken_id
     if first_broken is None:
         first_broken = anchors.first_contradicted_row
@@ -39,7 +41,13 @@ def checkpoint_audit_chain(target: str | None = None) -> dict | None:
         return anchoring.make("daily")
     from repm_portal import jobs
 
-    return jobs.run(anchoring.TASK, str(target), lambda run: anchoring.make(run.target))
+    def work(run: jobs.Run) -> dict | None:
+        try:
+            return anchoring.make(run.target)
+        except anchoring.CheckpointRefused as refused:
+            raise jobs.GiveUp(str(refused)) from refused
+
+    return jobs.run(anchoring.TASK, str(target), work)
 
 
 @shared_task(name="repm_portal.tasks.sweep_jobs")

@@ -161,6 +161,25 @@ def test_a_rewritten_ledger_contradicts_the_checkpoints_that_signed_it(anchored,
         call_command("verify_audit_chain")
 
 
+def test_no_checkpoint_is_signed_over_a_rewritten_history(anchored, users, mailoutbox):
+    # given a checkpoint, then a rewrite of the history it signed
+    rows = _events(3)
+    anchoring.make("test")
+    _rewrite_history(rows[1])
+    lines_before = anchoring.log_path().read_text()
+    mailoutbox.clear()
+    # when the next checkpoint is due (an opening's job), then it is refused, and said so
+    with transaction.atomic():
+        anchoring.enqueue("opening.financial", 7)
+    assert checkpoint_audit_chain("opening.financial-7") is None
+    job = jobs.job_for(anchoring.TASK, "opening.financial-7")
+    assert job is not None and job.state == jobs.State.FAILED
+    assert f"audit row {rows[-1].pk} no longer has the hash checkpoint #1 signed" in job.last_error
+    assert anchoring.log_path().read_text() == lines_before
+    assert [m.subject for m in mailoutbox] == ["REPM audit checkpoints CONTRADICTED"]
+    assert mailoutbox[0].to == [users[Role.AUDITOR].email]
+
+
 def test_the_task_signs_logs_mails_auditors_and_publishes(anchored, users, client, mailoutbox):
     # given a chain and an inactive auditor besides the active one
     UserFactory(role=Role.AUDITOR, username="retired_auditor", is_active=False)
@@ -240,3 +259,13 @@ def test_a_ledger_entry_written_around_the_service_is_reported(anchored, award):
         f"ledger entries {forged.pk} have no audit record: they were written around the "
         "ledger's service, so no checkpoint can vouch for them"
     ]
+
+
+def test_the_verify_panel_says_how_many_checkpoints_hold():
+    from django.template.loader import render_to_string
+
+    report = {"intact": True, "rows_checked": 12, "checkpoints": 3, "checkpoint_findings": []}
+    html = render_to_string("audit/_verify.html", {"report": report})
+    assert "Chain intact: 12 rows" in html
+    assert "It agrees with all 3 signed checkpoints kept outside the database." in html
+    assert 'href="/transparency/checkpoints/"' in html
