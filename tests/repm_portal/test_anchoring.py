@@ -237,6 +237,14 @@ def test_a_tampered_checkpoint_line_is_reported(anchored):
 def test_a_checkpoint_signed_with_another_key_is_not_trusted(anchored, settings):
     _events(1)
     anchoring.make("test")
+    public = anchoring.public_key_text(anchoring.signing_key().public_key())
+    # a verifier holding only the public key (an auditor's copy) finds it good
+    settings.AUDIT_CHECKPOINT_KEY_FILE = str(anchored / "not-here.pem")
+    settings.AUDIT_CHECKPOINT_KEY_GENERATE = False
+    settings.AUDIT_CHECKPOINT_TRUSTED_KEYS = [public]
+    assert anchoring.verify().intact
+    settings.AUDIT_CHECKPOINT_KEY_GENERATE = True
+    settings.AUDIT_CHECKPOINT_TRUSTED_KEYS = []
     # when the key is replaced (the old one neither current nor listed as retired)
     settings.AUDIT_CHECKPOINT_KEY_FILE = str(anchored / "other.pem")
     report = anchoring.verify()
