@@ -17,8 +17,9 @@ RUN pip install --no-cache-dir . && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgresql://build@localhost/build \
     REDIS_URL=redis://localhost BID_SEALING_MASTER_KEY=build \
+    AUDIT_CHECKPOINT_KEY_FILE=/nonexistent AUDIT_CHECKPOINT_DIR=/tmp/build-checkpoints \
     python manage.py collectstatic --noinput \
- && useradd --system --uid 1001 repm && mkdir -p /app/media && chown repm /app/media
+ && useradd --system --uid 1001 repm && mkdir -p /app/media /app/checkpoints && chown repm /app/media /app/checkpoints
 USER repm
 EXPOSE 8000
 CMD ["gunicorn", "repm_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

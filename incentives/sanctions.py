@@ -35,7 +35,7 @@ from incentives.models import (
     SanctionLetter,
     SanctionRequest,
 )
-from repm_portal import audit, clock, jobs
+from repm_portal import anchoring, audit, clock, jobs
 from repm_portal.documents import render_and_issue
 from repm_portal.fiscal import FinancialYear
 from repm_portal.models import RuleSet
@@ -423,6 +423,7 @@ def _sanction(request_id: int, *, now: dt.datetime | None) -> SanctionLetter | N
             "corrects": corrects.number if corrects else None,
         },
     )
+    anchoring.enqueue("sanction", letter.pk)
     return letter
 
 

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -70,6 +71,40 @@ def _ensure_database(params: dict[str, str], name: str) -> None:
                 cur.execute(f'CREATE DATABASE "{name}"')
     finally:
         conn.close()
+
+
+APP_ROLE = "repm_app"
+
+
+def app_role(params: dict[str, str]) -> tuple[str, str]:
+    """The application's role on the embedded server: (name, password), created on first use.
+
+    Migrations run as the server's superuser, which owns the tables; the application connects as
+    this role, which owns nothing. A role new to a database that already has tables gets its
+    grants at once; `migrate` re-applies them after every run (repm_portal/dbroles.py).
+    """
+    import psycopg2
+
+    from repm_portal import dbroles
+
+    root = data_root()
+    secret = root / "pg_app_password"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(24))
+        secret.chmod(0o600)
+    password = secret.read_text().strip()
+    with _file_lock(root / "pg.lock"):
+        conn = psycopg2.connect(dbname=DB_NAME, **params)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE])
+                if cur.fetchone() is None:
+                    dbroles.ensure_role(cur, APP_ROLE, password)
+                    cur.execute(";\n".join(dbroles.grant_sql(cur, APP_ROLE)))
+        finally:
+            conn.close()
+    return APP_ROLE, password
 
 
 def redis_socket() -> Path:

@@ -70,6 +70,9 @@ urlpatterns = [
     path("audit/", core_views.audit_list, name="audit_list"),
     path("audit/export.csv", core_views.audit_export, name="audit_export"),
     path("audit/verify/", core_views.audit_verify, name="audit_verify"),
+    path(
+        "transparency/checkpoints/", core_views.transparency_checkpoints, name="audit_checkpoints"
+    ),
     path("register/", beneficiaries_views.register, name="register"),
     path("firms/", beneficiaries_views.firm_list, name="firm_list"),
     path("firms/mine/", beneficiaries_views.my_firm, name="my_firm"),

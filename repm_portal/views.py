@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -212,3 +212,19 @@ def audit_verify(request):
     elif result.failed():
         context["error"] = "The verification task failed; see the worker's log."
     return render(request, "audit/_verify.html", context)
+
+
+@require_GET
+def transparency_checkpoints(request):
+    """Public: the signed checkpoints of the audit chain, from the log outside the database."""
+    from repm_portal import anchoring
+
+    try:
+        public_key = anchoring.public_key_text(anchoring.signing_key().public_key())
+    except ImproperlyConfigured:
+        public_key = ""
+    return render(
+        request,
+        "audit/checkpoints.html",
+        {"checkpoints": anchoring.public_checkpoints(), "public_key": public_key},
+    )

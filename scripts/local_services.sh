@@ -22,4 +22,11 @@ if ! redis_up; then
     echo "Redis is not installed on this machine" >&2; exit 3
   fi
 fi
+# Both database roles, as production has them: the owner is the server's superuser (postgres) that
+# `make test-tcp` connects as; repm_app, the application's, owns nothing (repm_portal/dbroles.py).
+if pg_up; then
+  psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "DO \$\$ BEGIN
+    CREATE ROLE repm_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$" || true
+fi
 pg_up && redis_up

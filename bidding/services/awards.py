@@ -26,7 +26,7 @@ from bidding.services._common import (
     _transition_bid,
     _transition_tender,
 )
-from repm_portal import audit, clock, jobs
+from repm_portal import anchoring, audit, clock, jobs
 from repm_portal.documents import render_and_issue
 from repm_portal.fiscal import add_months
 from repm_portal.models import RuleSet
@@ -137,6 +137,7 @@ def award_tender(*, actor: User, tender: Tender, now: dt.datetime | None = None)
         jobs.enqueue_on_commit(
             AwardLetter.RENDER_TASK, letter.pk, key=f"render:award-letter:{letter.number}"
         )
+        anchoring.enqueue("award.tender", tender.pk)
         awards.append(award)
     _transition_tender(
         tender, Tender.Status.AWARDED, actor=actor, now=now, extra={"awarded_at": now}

@@ -33,7 +33,7 @@ from bidding.services._common import (
     _when,
 )
 from bidding.services.bids import technical_cover_of
-from repm_portal import audit, clock
+from repm_portal import anchoring, audit, clock
 from repm_portal.roles import has_role
 
 
@@ -322,4 +322,5 @@ def confirm_opening(
             "covers": log,
         },
     )
+    anchoring.enqueue(f"opening.{stage}", opening.pk)
     return opening

@@ -131,12 +131,19 @@ TEMPLATES = [
 ]
 
 
-def database_from_environment() -> dj_database_url.DBConfig:
+def database_from_environment() -> tuple[dj_database_url.DBConfig, dj_database_url.DBConfig | None]:
+    """(the application's connection, the migrations' connection as the tables' owner or None).
+
+    DATABASE_URL is the application's role and MIGRATION_DATABASE_URL the owner's; the embedded
+    server derives both: migrations as its superuser, the application as the role `repm_app`.
+    """
     url = os.environ.get("DATABASE_URL")
     if url:
-        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        owner_url = os.environ.get("MIGRATION_DATABASE_URL")
+        owner = dj_database_url.parse(owner_url) if owner_url else None
+        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True), owner
     params = embedded.postgres()
-    return {
+    owner = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": embedded.DB_NAME,
         "USER": params["user"],
@@ -144,6 +151,8 @@ def database_from_environment() -> dj_database_url.DBConfig:
         "HOST": params["host"],
         "PORT": params["port"],
     }
+    app_user, app_password = embedded.app_role(params)
+    return owner | {"USER": app_user, "PASSWORD": app_password}, owner
 
 
 def redis_urls() -> tuple[str, str]:
@@ -155,7 +164,17 @@ def redis_urls() -> tuple[str, str]:
     return f"redis+socket://{sock}", f"unix://{sock}?db=1"
 
 
-DATABASES = {"default": database_from_environment()}
+_app_database, MIGRATION_DATABASE = database_from_environment()
+DATABASES = {"default": _app_database}
+# The role the migrations grant the application's privileges to (repm_portal/dbroles.py): the
+# application's own when it differs from the owner's, or DATABASE_APP_ROLE.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE") or (
+    _app_database["USER"]
+    if MIGRATION_DATABASE and MIGRATION_DATABASE.get("USER") != _app_database["USER"]
+    else ""
+)
+# Production refuses to serve as a superuser or an owner of tables (checked on each connection).
+DATABASE_REFUSE_PRIVILEGED_ROLE = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "beneficiaries.User"
 
@@ -203,7 +222,24 @@ CLAIM_REOPEN_DAYS = int(os.environ.get("REPM_CLAIM_REOPEN_DAYS", "30"))
 # oxide makes may differ before the verifier's feedstock check flags it (incentives/claims/feedstock.py).
 CLAIM_FEEDSTOCK_TOLERANCE_PCT = os.environ.get("REPM_CLAIM_FEEDSTOCK_TOLERANCE_PCT", "10.00")
 
+# Audit checkpoints (repm_portal/anchoring.py): the Ed25519 key the database never holds, and the
+# append-only log of signed checkpoints, both outside the database. Development and tests generate
+# the key beside the embedded data; production mounts it (production.py requires both).
+AUDIT_CHECKPOINT_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_KEY_FILE") or str(
+    embedded.data_root() / "audit_checkpoint_ed25519.pem"
+)
+AUDIT_CHECKPOINT_KEY_GENERATE = not os.environ.get("AUDIT_CHECKPOINT_KEY_FILE")
+AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR") or str(
+    embedded.data_root() / "checkpoints"
+)
+# Public keys (base64, raw Ed25519) of retired checkpoint keys, whose checkpoints still count.
+AUDIT_CHECKPOINT_TRUSTED_KEYS = env_list("AUDIT_CHECKPOINT_TRUSTED_KEYS")
+
 CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint-daily": {
+        "task": "repm_portal.tasks.checkpoint_audit_chain",
+        "schedule": crontab(hour=1, minute=50),
+    },
     "jobs-sweep": {
         "task": "repm_portal.tasks.sweep_jobs",
         "schedule": crontab(minute="*/2"),

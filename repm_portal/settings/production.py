@@ -18,6 +18,9 @@ _require("SECRET_KEY")
 _require("ALLOWED_HOSTS")
 _require("REDIS_URL")
 _require("BID_SEALING_MASTER_KEY")
+# The audit checkpoints' signing key (a mounted secret) and their log (a volume of its own).
+_require("AUDIT_CHECKPOINT_KEY_FILE")
+_require("AUDIT_CHECKPOINT_DIR")
 if os.environ.get("REPM_CLOCK_AS_OF", "").strip():
     raise ImproperlyConfigured(
         "REPM_CLOCK_AS_OF moves the clock for a demo; it is refused in production."
@@ -29,6 +32,8 @@ from .base import *  # noqa: E402, F403
 from .base import BASE_DIR, env_bool, env_list  # noqa: E402
 
 DEBUG = False
+# Serve as the application's role only: a superuser or an owner of tables could rewrite history.
+DATABASE_REFUSE_PRIVILEGED_ROLE = True
 REST_FRAMEWORK = REST_FRAMEWORK | {  # noqa: F405
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1")),
     # No browsable API in production: its forms are for developers, and JSON is the contract.

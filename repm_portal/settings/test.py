@@ -3,7 +3,15 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES
+from .base import CACHES, DATABASES, MIGRATION_DATABASE
+
+# pytest-django creates the test database as the connecting role, so tests connect as the owner
+# (the embedded server's superuser); the role tests SET ROLE to an application role of their own.
+if MIGRATION_DATABASE:
+    DATABASES["default"]["USER"] = MIGRATION_DATABASE.get("USER", "")
+    DATABASES["default"]["PASSWORD"] = MIGRATION_DATABASE.get("PASSWORD", "")
+MIGRATION_DATABASE = None
+DATABASE_APP_ROLE = ""
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -12,6 +20,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 _suffix = os.environ.get("REPM_TEST_DB_SUFFIX", "")
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_suffix}"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Signed audit checkpoints stay within one test process (written only if a test makes one).
+AUDIT_CHECKPOINT_DIR = f"/tmp/repm-checkpoints{_suffix}-{os.getpid()}"  # noqa: S108
 # Throttle counters and other cache keys stay within one test run.
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
 # A test of a worker killed mid-store sets this in the worker's environment (see

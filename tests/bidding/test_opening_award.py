@@ -372,7 +372,7 @@ def test_award_issues_letters_rendered_once_with_their_hash(
     assert first.pbg_amount_required == crore(60)  # Rs 5 crore per 100 MTPA x 1,200 MTPA
     assert first.pbg_valid_until_required == dt.date(2033, 8, 22)  # 22 Feb 2026 + 84 + 6 months
     assert AwardLetter.objects.filter(status=AwardLetter.Status.PENDING).count() == 3
-    assert len(callbacks) == 3
+    assert len(callbacks) == 4  # the three letters' renderings and a checkpoint of the audit chain
 
     # When the task's service renders a letter (twice, as a retried task would)
     letter = services.render_award_letter(letter_id=first.letter.pk)
@@ -551,14 +551,17 @@ def test_the_sweep_renders_letters_whose_task_never_ran(staff, tender_with_bids)
     letter_jobs = Job.objects.filter(task=AwardLetter.RENDER_TASK)
     assert letter_jobs.count() == 3
     later = letter_jobs.first().created_at + dt.timedelta(minutes=10)
-    with time_machine.travel(later):  # the three letters, and the tender's publication notice
-        assert jobs.sweep() == {"queued": 4, "running": 0, "retrying": 0}
+    # and the audit chain's checkpoints: at the technical and financial openings and the award
+    checkpoints = Job.objects.filter(task="repm_portal.tasks.checkpoint_audit_chain").count()
+    assert checkpoints == 3
+    with time_machine.travel(later):  # the three letters, the publication notice, the checkpoints
+        assert jobs.sweep() == {"queued": 4 + checkpoints, "running": 0, "retrying": 0}
     # when the worker runs them, the letters are issued and the sweep finds nothing more
     for letter in AwardLetter.objects.all():
         assert tasks.render_award_letter(letter.pk) == AwardLetter.Status.ISSUED
     assert AwardLetter.objects.filter(status=AwardLetter.Status.ISSUED).count() == 3
-    with time_machine.travel(later):  # only the notice, which no worker has sent in this test
-        assert jobs.sweep() == {"queued": 1, "running": 0, "retrying": 0}
+    with time_machine.travel(later):  # only the notice and checkpoints, no worker sent them here
+        assert jobs.sweep() == {"queued": 1 + checkpoints, "running": 0, "retrying": 0}
 
 
 def test_an_issued_letter_and_an_award_cannot_be_edited_even_in_the_database(

@@ -16,6 +16,8 @@ GOOD = {
     "DATABASE_URL": "postgresql://repm@db.example:5432/repm",
     "REDIS_URL": "redis://redis.example:6379/0",
     "BID_SEALING_MASTER_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
+    "AUDIT_CHECKPOINT_KEY_FILE": "/run/secrets/audit_checkpoint_ed25519.pem",
+    "AUDIT_CHECKPOINT_DIR": "/var/lib/repm/checkpoints",
 }
 
 
@@ -43,7 +45,15 @@ def test_production_starts_with_everything_set():
 
 @pytest.mark.parametrize(
     "missing",
-    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "BID_SEALING_MASTER_KEY"],
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "BID_SEALING_MASTER_KEY",
+        "AUDIT_CHECKPOINT_KEY_FILE",
+        "AUDIT_CHECKPOINT_DIR",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     result = _start({k: v for k, v in GOOD.items() if k != missing})
