@@ -293,14 +293,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT: Path | None = None  # production collects into one; development serves from the finders
+# `collectstatic` fills it (`make run`, the image); WhiteNoise serves it. With DEBUG on (`make dev`)
+# WhiteNoise reads the source folders instead, so an edited file shows without collecting.
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 # htmx comes from the npm registry at install time (package.json), never copied into the repo.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEBUG
 # Uploads stored in a transaction that rolls back are removed again (repm_portal/uploads.py).
 STORAGES = {
     "default": {"BACKEND": "repm_portal.uploads.Storage"},

@@ -12,6 +12,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 _suffix = os.environ.get("REPM_TEST_DB_SUFFIX", "")
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_suffix}"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Tests read static files from the source folders (finders); nothing is collected for them.
+STATIC_ROOT = None
 # Throttle counters and other cache keys stay within one test run.
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
 # A test of a worker killed mid-store sets this in the worker's environment (see
