@@ -8,6 +8,7 @@ class RepmPortalConfig(AppConfig):
     verbose_name = "REPM scheme core"
 
     def ready(self) -> None:
-        from repm_portal import panels
+        from repm_portal import panels, public_cache
 
         panels.register()
+        public_cache.connect()

@@ -135,9 +135,10 @@ def plant_of(award: Award) -> Plant | None:
 
 def _plant(award: Award) -> Plant | None:
     """The award's plant, from the award itself where a select_related("plant") fetched it."""
-    related = Award.plant.related  # type: ignore[attr-defined]
+    related = Award.plant.related
     if related.is_cached(award):
-        return related.get_cached_value(award)
+        cached = related.get_cached_value(award)
+        return cached if isinstance(cached, Plant) else None
     return plant_of(award)
 
 
