@@ -248,6 +248,9 @@ CACHES = {
         "LOCATION": CACHE_REDIS_URL,
     }
 }
+# Anonymous public tender pages and OCDS packages are kept this long at most; any change to what
+# they show makes them stale at once (repm_portal/public_cache.py).
+PUBLIC_CACHE_SECONDS = int(os.environ.get("REPM_PUBLIC_CACHE_SECONDS", "300"))
 
 # Sensitive variables are blanked on crash pages even with DEBUG on: a sealed rate never shows.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "repm_portal.debug.SealedExceptionReporterFilter"
