@@ -59,7 +59,8 @@ def bump() -> None:
 
 
 def _changed(sender, **kwargs) -> None:
-    transaction.on_commit(bump)
+    # robust: the change is committed whatever the cache says; a failed bump is logged, not raised.
+    transaction.on_commit(bump, robust=True)
 
 
 def watched_models() -> Iterable[type[models.Model]]:
