@@ -43,8 +43,12 @@ seed: migrate ## Create the demo scheme, people and firms (idempotent), played f
 	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(MANAGE) seed_demo
 
 .PHONY: run
-run: seed ## Set up, seed and serve the demo on http://127.0.0.1:8000 with a Celery worker and beat
+run: seed ## Set up, seed, collect static files and serve the demo as production does (gunicorn, DEBUG off; WEB_CONCURRENCY workers) on http://127.0.0.1:8000 with a Celery worker and beat
 	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(MANAGE) runplatform 127.0.0.1:8000
+
+.PHONY: dev
+dev: seed ## As `run`, but Django's auto-reloading runserver with DEBUG on, for development
+	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(MANAGE) runplatform --dev 127.0.0.1:8000
 
 .PHONY: lint
 lint: deps ## ruff, ruff format --check, mypy, makemigrations --check, Django's system checks
@@ -115,6 +119,10 @@ bench-ingest: deps ## Sales-claim ingestion: validate and store 100k/300k/1M lin
 .PHONY: bench-disburse
 bench-disburse: deps ## SLI money over a 5M-line scheme: every figure against a bare GROUP BY, one letter against its rendering
 	$(BIN)/python -m bench.disburse
+
+.PHONY: bench-web
+bench-web: seed ## The pages under gunicorn with wrk at 1, 10 and 50 connections, each against /health/
+	REPM_CLOCK_AS_OF=$${REPM_CLOCK_AS_OF-demo} $(BIN)/python -m bench.web
 
 .PHONY: stop
 stop: deps ## Stop the embedded PostgreSQL and Redis of this checkout

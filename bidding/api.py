@@ -32,6 +32,7 @@ from bidding.models import (
     TenderDocument,
     TenderVersion,
 )
+from repm_portal import public_cache
 from repm_portal.money import crore
 from repm_portal.scoping import ScopedModelSerializer
 
@@ -164,7 +165,16 @@ class TenderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def ocds(self, request, pk=None):
         tender = self._public_tender(pk)
-        return Response(ocds.release_package(tender, base_url=request.build_absolute_uri("/")))
+        base_url = request.build_absolute_uri("/")
+        package = public_cache.cached_data(
+            "tender-ocds",
+            (tender.pk, base_url),
+            lambda: (
+                ocds.release_package(tender, base_url=base_url),
+                public_cache.timeout_for([tender]),
+            ),
+        )
+        return Response(package)
 
     @extend_schema(
         responses={

@@ -28,6 +28,7 @@ from bidding.forms import (
     TenderForm,
 )
 from bidding.models import AwardLetter, Bid, Stage, TechnicalEvaluation, Tender
+from repm_portal import public_cache
 from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.money import crore
@@ -672,15 +673,20 @@ def award_letter_pdf(request, award_id: int):
 # Public pages (no login)
 
 
+@public_cache.anonymous_page
 def public_tender_list(request):
     now = timezone.now()
-    rows = [(t, selectors.phase(t, now=now)) for t in selectors.public_tenders()]
+    tenders = list(selectors.public_tenders())
+    request.public_cache_timeout = public_cache.timeout_for(tenders, now=now)
+    rows = [(t, selectors.phase(t, now=now)) for t in tenders]
     return render(request, "bidding/public_list.html", {"rows": rows})
 
 
+@public_cache.anonymous_page
 def public_tender(request, tender_id: int):
     tender = selectors.public_tender(tender_id)
     now = timezone.now()
+    request.public_cache_timeout = public_cache.timeout_for([tender], now=now)
     commitment = request.GET.get("commitment", "").strip()
     check = selectors.verify_commitment(tender, commitment, now=now) if commitment else None
     if request.headers.get("HX-Request") and commitment:

@@ -32,7 +32,12 @@ def _firm_filter(user: AnyUser, path: str) -> Q | None:
 
 def letters_visible_to(user: AnyUser) -> QuerySet[SanctionLetter]:
     query = SanctionLetter.objects.select_related(
-        "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "reverses"
+        "award__tender",
+        "award__bid__firm",
+        "award__bid__consortium",
+        "rule_set",
+        "reverses",
+        "reversed_by",
     ).annotate(
         paid=Coalesce(Sum("payments__amount"), Value(ZERO)),
         last_paid_on=Max("payments__paid_on"),

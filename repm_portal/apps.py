@@ -40,10 +40,11 @@ class RepmPortalConfig(AppConfig):
     verbose_name = "REPM scheme core"
 
     def ready(self) -> None:
-        from repm_portal import panels
+        from repm_portal import panels, public_cache
 
         panels.register()
         # Sent for this app once every app's migrations have run, so every table exists.
         post_migrate.connect(grant_app_role, sender=self, dispatch_uid="repm-grant-app-role")
         if settings.DATABASE_REFUSE_PRIVILEGED_ROLE:
             connection_created.connect(refuse_privileged_role, dispatch_uid="repm-refuse-owner")
+        public_cache.connect()

@@ -13,8 +13,10 @@ from repm_portal.ui import register_nav, register_panel
 def _context(user) -> dict:
     now = timezone.now()
     open_periods = []
-    for award in selectors.commissioned_awards_visible_to(user):
-        for row in selectors.period_rows(award, now=now):
+    awards = list(selectors.commissioned_awards_visible_to(user))
+    rows_of = selectors.period_rows_of(awards, now=now)
+    for award in awards:
+        for row in rows_of[award.pk]:
             if row.state == "open" and (row.claim is None or row.claim.status == "draft"):
                 open_periods.append((award, row))
     overdue = selectors.overdue_verifications(user, now=now)

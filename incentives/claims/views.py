@@ -26,6 +26,7 @@ from incentives.claims.models import Claim
 from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, template_xlsx
 from repm_portal.exports import csv_rows
 from repm_portal.forms import flash_errors
+from repm_portal.roles import Role, has_role
 
 
 class UploadForm(forms.Form):
@@ -47,10 +48,12 @@ def _period_start(text: str) -> dt.date:
 def claim_list(request):
     """Every commissioned award the user may see, with its claim periods so far."""
     today = timezone.localdate()
-    awards = []
-    for award in selectors.commissioned_awards_visible_to(request.user):
-        rows = [r for r in selectors.period_rows(award) if r.period.starts_on <= today]
-        awards.append({"award": award, "rows": rows})
+    visible = list(selectors.commissioned_awards_visible_to(request.user))
+    rows_of = selectors.period_rows_of(visible)
+    awards = [
+        {"award": award, "rows": [r for r in rows_of[award.pk] if r.period.starts_on <= today]}
+        for award in visible
+    ]
     return render(
         request,
         "claims/claim_list.html",
@@ -59,11 +62,10 @@ def claim_list(request):
 
 
 def _beneficiary_awards(user) -> set[int]:
-    return {
-        a.pk
-        for a in selectors.commissioned_awards_visible_to(user)
-        if selectors.is_beneficiary(user, a)
-    }
+    # selectors.is_beneficiary for every award at once: a firm user's visible awards are its own.
+    if not (has_role(user, Role.FIRM_USER) and user.firm_id):
+        return set()
+    return set(selectors.commissioned_awards_visible_to(user).values_list("pk", flat=True))
 
 
 @login_required

@@ -284,6 +284,9 @@ CACHES = {
         "LOCATION": CACHE_REDIS_URL,
     }
 }
+# Anonymous public tender pages and OCDS packages are kept this long at most; any change to what
+# they show makes them stale at once (repm_portal/public_cache.py).
+PUBLIC_CACHE_SECONDS = int(os.environ.get("REPM_PUBLIC_CACHE_SECONDS", "300"))
 
 # Sensitive variables are blanked on crash pages even with DEBUG on: a sealed rate never shows.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "repm_portal.debug.SealedExceptionReporterFilter"
@@ -329,14 +332,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT: Path | None = None  # production collects into one; development serves from the finders
+# `collectstatic` fills it (`make run`, the image); WhiteNoise serves it. With DEBUG on (`make dev`)
+# WhiteNoise reads the source folders instead, so an edited file shows without collecting.
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 # htmx comes from the npm registry at install time (package.json), never copied into the repo.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEBUG
 # Uploads stored in a transaction that rolls back are removed again (repm_portal/uploads.py).
 STORAGES = {
     "default": {"BACKEND": "repm_portal.uploads.Storage"},

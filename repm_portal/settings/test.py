@@ -22,6 +22,8 @@ DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_s
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Signed audit checkpoints stay within one test process (written only if a test makes one).
 AUDIT_CHECKPOINT_DIR = f"/tmp/repm-checkpoints{_suffix}-{os.getpid()}"  # noqa: S108
+# Tests read static files from the source folders (finders); nothing is collected for them.
+STATIC_ROOT = None
 # Throttle counters and other cache keys stay within one test run.
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
 # A test of a worker killed mid-store sets this in the worker's environment (see
