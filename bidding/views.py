@@ -392,6 +392,7 @@ def receipt_pdf(request, version_id: int):
 # Opening
 
 
+@sensitive_post_parameters("passphrase")
 @login_required
 def opening(request, tender_id: int):
     tender = selectors.tender_for(request.user, tender_id)
@@ -405,7 +406,12 @@ def opening(request, tender_id: int):
     if request.method == "POST":
         stage = request.POST.get("stage", "")
         try:
-            done = services.confirm_opening(actor=request.user, tender=tender, stage=stage)
+            done = services.confirm_opening(
+                actor=request.user,
+                tender=tender,
+                stage=stage,
+                passphrase=request.POST.get("passphrase", ""),
+            )
         except ValidationError as exc:
             flash_errors(request, exc)
         else:
@@ -424,6 +430,7 @@ def opening(request, tender_id: int):
         "openings": selectors.openings(tender),
         "committee": selectors.committee_of(tender),
         "is_committee": selectors.is_committee_member(request.user, tender),
+        "sealed_to_committee": selectors.sealed_to_committee(tender),
         "now": timezone.now(),
     }
     return render(request, "bidding/opening.html", context)

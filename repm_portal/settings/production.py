@@ -17,7 +17,8 @@ def _require(name: str) -> str:
 _require("SECRET_KEY")
 _require("ALLOWED_HOSTS")
 _require("REDIS_URL")
-_require("BID_SEALING_MASTER_KEY")
+# The retired sealing master key is optional: only tenders sealed before issue 13 need it.
+os.environ.setdefault("BID_SEALING_MASTER_KEY", "")
 if os.environ.get("REPM_CLOCK_AS_OF", "").strip():
     raise ImproperlyConfigured(
         "REPM_CLOCK_AS_OF moves the clock for a demo; it is refused in production."
