@@ -286,3 +286,17 @@ class OpeningKeyForm(forms.Form):
         label=_("The new passphrase again"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+
+class CommitteeForm(forms.Form):
+    """A new bid-opening committee, with the reason for the change."""
+
+    committee = CommitteeField(
+        queryset=User.objects.filter(role__in=COMMITTEE_ROLES, is_active=True).order_by("username"),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Bid-opening committee"),
+        help_text=_("Every member must have set up their opening key."),
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, label=_("Reason")
+    )

@@ -1,4 +1,4 @@
-"""A committee member's own page: set up, change or replace the key that unlocks their shares."""
+"""Opening keys: a member's own page for the key that unlocks their shares; a committee change."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from bidding import services, threshold
-from bidding.forms import OpeningKeyForm
+from bidding import selectors, services, threshold
+from bidding.forms import CommitteeForm, OpeningKeyForm
 from bidding.models import CommitteeMember, MemberOpeningKey
 from repm_portal.forms import attach_errors
 from repm_portal.roles import require_role
@@ -49,3 +49,37 @@ def opening_key(request):
         "committees": [c.tender for c in committees],
     }
     return render(request, "bidding/opening_key.html", context)
+
+
+@login_required
+def committee_change(request, tender_id: int):
+    """Officials change a committee before the first bid; the tender's key is split afresh."""
+    require_role(request.user, *services.TENDER_MANAGERS, action="change a bid-opening committee")
+    tender = selectors.tender_for(request.user, tender_id)
+    initial = {"committee": [m.pk for m in selectors.committee_of(tender)]}
+    form = CommitteeForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_committee(
+                actor=request.user,
+                tender=tender,
+                committee=list(form.cleaned_data["committee"]),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request, _("The committee is changed; the tender's key is split afresh.")
+            )
+            return redirect("tender_detail", tender_id=tender.pk)
+    context = {
+        "tender": tender,
+        "form": form,
+        "heading": _("Change the bid-opening committee"),
+        "lead": _(
+            "Only before the first bid: the tender gets a fresh key pair split among the new "
+            "committee, and the old members' shares open nothing."
+        ),
+    }
+    return render(request, "bidding/simple_form.html", context)

@@ -94,6 +94,12 @@ def tender_detail(request, tender_id: int):
         "is_firm": has_role(user, Role.FIRM_USER),
         "is_staff_reader": has_role(user, *READ_ALL_ROLES),
         "is_committee": selectors.is_committee_member(user, tender),
+        "can_change_committee": tender.status == Tender.Status.DRAFT
+        or (
+            tender.status == Tender.Status.PUBLISHED
+            and now < tender.bids_due
+            and not tender.bids.exists()
+        ),
         "bid": bid,
         "bid_version": selectors.final_version(bid) if bid else None,
         "queries_open": tender.status == Tender.Status.PUBLISHED and now <= tender.queries_due,

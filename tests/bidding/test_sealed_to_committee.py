@@ -16,6 +16,7 @@ import os
 from decimal import Decimal
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.apps import apps
 from django.conf import settings
@@ -42,6 +43,7 @@ from bidding.services.opening_keys import locked
 from repm_portal.models import AuditEvent
 from repm_portal.roles import Role
 from tests.bidding.builders import (
+    BEFORE_DUE,
     FIN_TIME,
     PASSPHRASE,
     TECH_TIME,
@@ -377,3 +379,33 @@ def test_a_tender_sealed_under_the_retired_master_key_still_opens_with_it(staff,
     evaluate(tender, staff)
     opening = open_stage(tender, staff, Stage.FINANCIAL, FIN_TIME)
     assert opening.covers.get(bid_version=version).quoted_rate == Decimal("1911.11")
+
+
+def test_an_official_changes_the_committee_on_its_page_before_the_first_bid(staff):
+    tender = make_tender(staff)
+    client = Client()
+    client.force_login(staff.official)
+    assert (
+        "Change the bid-opening committee"
+        in client.get(f"/tenders/{tender.pk}/committee/").content.decode()
+    )
+    new_committee = staff.committee[1:]
+    with unchanged(TenderOpeningKey, KeyShare):  # no reason given: nothing changes
+        response = client.post(
+            f"/tenders/{tender.pk}/committee/", {"committee": [m.pk for m in new_committee]}
+        )
+    assert response.status_code == 200
+    with time_machine.travel(BEFORE_DUE, tick=False):  # the pages use the portal's clock
+        response = client.post(
+            f"/tenders/{tender.pk}/committee/",
+            {
+                "committee": [m.pk for m in new_committee],
+                "reason": "A member retired from the ministry this month.",
+            },
+        )
+    assert response.status_code == 302
+    assert TenderOpeningKey.objects.filter(tender=tender).count() == 2
+    # a member cannot change it
+    member = Client()
+    member.force_login(staff.committee[1])
+    assert member.get(f"/tenders/{tender.pk}/committee/").status_code == 403
