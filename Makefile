@@ -97,13 +97,12 @@ check-deploy: deps ## `check --deploy` under production settings (with throwaway
 	DJANGO_SETTINGS_MODULE=repm_portal.settings.production \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	ALLOWED_HOSTS=repm.example.gov.in DATABASE_URL=$(TCP_DATABASE_URL) REDIS_URL=$(TCP_REDIS_URL) \
-	BID_SEALING_MASTER_KEY="$$($(BIN)/python -c 'import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" \
 	AUDIT_CHECKPOINT_KEY_FILE=$(CURDIR)/.local/check-deploy/checkpoint.pem AUDIT_CHECKPOINT_DIR=$(CURDIR)/.local/check-deploy \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 .PHONY: compose-check
 compose-check: ## Validate docker-compose.yml (`docker compose config`, or Debian's docker-compose)
-	@export SECRET_KEY=check POSTGRES_PASSWORD=check BID_SEALING_MASTER_KEY=check \
+	@export SECRET_KEY=check POSTGRES_PASSWORD=check \
 	  REPM_OWNER_PASSWORD=check REPM_APP_PASSWORD=check AUDIT_CHECKPOINT_KEY_PATH=/dev/null; \
 	if docker compose version >/dev/null 2>&1; then docker compose config -q; \
 	else docker-compose config -q; fi && echo "docker-compose.yml: valid"

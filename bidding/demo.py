@@ -19,7 +19,7 @@ from beneficiaries import services as firm_services
 from beneficiaries.demo import indian_firm
 from beneficiaries.models import Consortium, User
 from bidding import services
-from bidding.models import AwardLetter, Bid, Criterion, Stage, Tender
+from bidding.models import AwardLetter, Bid, Criterion, MemberOpeningKey, Stage, Tender
 from repm_portal import jobs
 from repm_portal.money import crore
 from repm_portal.pdf import render_pdf
@@ -28,6 +28,13 @@ IST = ZoneInfo("Asia/Kolkata")
 MAIN_REFERENCE = "MHI/REPM/GTE/2026/01"
 RETENDER_REFERENCE = "MHI/REPM/GTE/2026/02"
 START = dt.datetime(2026, 6, 1, 10, 0, tzinfo=IST)
+# Each demo committee member's opening-key passphrase (README, demo credentials): only with two
+# of them does a financial opening rebuild the tender's key and open the sealed covers.
+DEMO_OPENING_PASSPHRASES = {
+    "official": "official-opening-key-2026",
+    "approver": "approver-opening-key-2026",
+    "evaluator2": "evaluator2-opening-key-2026",
+}
 
 # Five more Indian firms, registered the way any firm registers.
 MORE_FIRMS = [
@@ -147,6 +154,16 @@ def _committee() -> list[User]:
     return [_user("official"), _user("approver"), _user("evaluator2")]
 
 
+def _set_up_opening_keys(now: dt.datetime) -> None:
+    """Each committee member sets up their own opening key, as on their 'Opening key' page."""
+    for member in _committee():
+        if not MemberOpeningKey.objects.filter(user=member).exists():
+            passphrase = DEMO_OPENING_PASSPHRASES[member.username]
+            services.set_up_opening_key(
+                actor=member, passphrase=passphrase, passphrase_again=passphrase, now=now
+            )
+
+
 def _bid(
     username: str,
     tender: Tender,
@@ -194,6 +211,7 @@ def _bid(
 
 def _main_tender(official: User) -> Tender:
     timeline = _timeline(START)
+    _set_up_opening_keys(START - dt.timedelta(days=3))
     tender = services.create_tender(
         actor=official,
         reference=MAIN_REFERENCE,
@@ -314,6 +332,7 @@ def _run_main_tender(tender: Tender) -> None:
             actor=member,
             tender=tender,
             stage=Stage.FINANCIAL,
+            passphrase=DEMO_OPENING_PASSPHRASES[member.username],
             now=tender.financial_opening_at + dt.timedelta(minutes=minutes),
         )
     awarded_at = tender.financial_opening_at + dt.timedelta(days=5)

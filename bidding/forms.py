@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.core.files.base import File
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.models import User
 from bidding.models import TIMELINE_FIELDS, TIMELINE_LABELS, Criterion, Tender, TenderDocument
@@ -263,4 +264,39 @@ class PbgInvokeForm(forms.Form):
     amount = forms.DecimalField(label="Amount invoked (Rs)", max_digits=18, decimal_places=2)
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), label="Why the guarantee is invoked"
+    )
+
+
+class OpeningKeyForm(forms.Form):
+    """A member's opening-key passphrase; never rendered back into the page."""
+
+    current_passphrase = forms.CharField(
+        required=False,
+        strip=False,
+        label=_("Current passphrase (to change it; leave empty if you lost it)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    passphrase = forms.CharField(
+        strip=False,
+        label=_("New passphrase (at least 12 characters)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    passphrase_again = forms.CharField(
+        strip=False,
+        label=_("The new passphrase again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class CommitteeForm(forms.Form):
+    """A new bid-opening committee, with the reason for the change."""
+
+    committee = CommitteeField(
+        queryset=User.objects.filter(role__in=COMMITTEE_ROLES, is_active=True).order_by("username"),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Bid-opening committee"),
+        help_text=_("Every member must have set up their opening key."),
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, label=_("Reason")
     )

@@ -1,8 +1,15 @@
-"""Sealed financial covers and bid commitments: AES-GCM under per-tender keys, SHA-256 commitments.
+"""Sealed financial covers and bid commitments: sealed to the tender's public key, SHA-256 commitments.
 
-Each tender has a random 256-bit data key, stored only wrapped (AES-GCM) by the master key from
-the environment. A financial cover is sealed under its tender's key, with the tender, bid and
-version bound in as associated data, so a sealed cover cannot be moved to another bid.
+Since issue 13 a tender gets an X25519 key pair at publication (bidding/threshold.py) and a
+financial cover is sealed to its PUBLIC key only (`seal_to_public`: X25519 + HKDF-SHA256 +
+AES-256-GCM), with the tender, bid and version bound in as associated data, so a sealed cover
+cannot be moved to another bid. The private key exists on the server only in memory, during the
+financial opening, rebuilt from the shares of a quorum of the committee
+(bidding/services/opening_keys.py says how).
+
+Tenders sealed before (scheme "master-v1") have a random 256-bit data key stored wrapped
+(AES-GCM) by BID_SEALING_MASTER_KEY; their covers still open (`unseal`) if that key is set.
+New tenders never need it.
 
 A bid's commitment binds both covers:
 
@@ -35,6 +42,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 
+from bidding import threshold
+
 COMMITMENT_DOMAIN = "repm-bid-commitment/v1"
 # A cover's plaintext is padded to a multiple of this, so its length says nothing about the rate.
 PAD_BLOCK = 256
@@ -48,7 +57,12 @@ class SealError(Exception):
 
 
 def _master_key() -> bytes:
-    raw = settings.BID_SEALING_MASTER_KEY
+    raw = getattr(settings, "BID_SEALING_MASTER_KEY", "")
+    if not raw:
+        raise SealError(
+            "This tender was sealed under the retired master key; "
+            "set BID_SEALING_MASTER_KEY to that key to open its covers."
+        )
     try:
         key = base64.urlsafe_b64decode(raw.encode("ascii"))
     except (ValueError, AttributeError) as exc:
@@ -103,6 +117,52 @@ def _unwrap(wrapped_key: bytes, tender_reference: str, key_id: str) -> bytes:
             f"(fingerprint {key_id}); set BID_SEALING_MASTER_KEY to that key."
         )
     return _decrypt(_master_key(), wrapped_key, _key_aad(tender_reference))
+
+
+def _public_context(tender_id: int) -> bytes:
+    return f"repm-financial-cover/v2:{tender_id}".encode()
+
+
+@sensitive_variables("cover")
+def seal_to_public(cover: FinancialCover, *, public_key: bytes) -> bytes:
+    """Seal a cover so only the tender's private key (never stored) opens it."""
+    aad = _cover_aad(cover.tender_id, cover.bid_id, cover.version)
+    return threshold.hpke_seal(
+        public_key,
+        _pad(canonical_json(cover.canonical())),
+        context=_public_context(cover.tender_id),
+        aad=aad,
+    )
+
+
+@sensitive_variables("data", "private_key")
+def unseal_with_private(
+    blob: bytes, *, private_key: Any, tender_id: int, bid_id: int, version: int
+) -> FinancialCover:
+    """Open a cover sealed to a tender's public key. Only the financial opening calls this."""
+    try:
+        plaintext = threshold.hpke_open(
+            private_key,
+            blob,
+            context=_public_context(tender_id),
+            aad=_cover_aad(tender_id, bid_id, version),
+        )
+    except threshold.ThresholdError:
+        raise SealError(
+            "The sealed bytes do not open under this key: they were altered, "
+            "or sealed for another bid or tender."
+        ) from None
+    return _cover_from(json.loads(_unpad(plaintext)))
+
+
+def _cover_from(data: dict[str, Any]) -> FinancialCover:
+    return FinancialCover(
+        tender_id=data["tender"],
+        bid_id=data["bid"],
+        version=data["version"],
+        quoted_rate=Decimal(data["quoted_rate"]),
+        nonce=data["nonce"],
+    )
 
 
 def new_nonce() -> str:
@@ -196,11 +256,6 @@ def unseal(
 ) -> FinancialCover:
     """Open a financial cover. Only the financial-opening service calls this."""
     key = _unwrap(wrapped_key, tender_reference, key_id)
-    data = json.loads(_unpad(_decrypt(key, blob, _cover_aad(tender_id, bid_id, version))))
-    return FinancialCover(
-        tender_id=data["tender"],
-        bid_id=data["bid"],
-        version=data["version"],
-        quoted_rate=Decimal(data["quoted_rate"]),
-        nonce=data["nonce"],
+    return _cover_from(
+        json.loads(_unpad(_decrypt(key, blob, _cover_aad(tender_id, bid_id, version))))
     )

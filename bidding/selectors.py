@@ -419,6 +419,11 @@ def openings(tender: Tender) -> list[OpeningView]:
     ]
 
 
+def sealed_to_committee(tender: Tender) -> bool:
+    """Whether the tender's covers open only with its committee's shares (issue 13)."""
+    return tender.opening_keys.exists()
+
+
 def is_committee_member(user: AnyUser, tender: Tender) -> bool:
     if user is None or not user.is_authenticated or user.pk is None:
         return False

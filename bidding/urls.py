@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bidding import guarantee_views, views
+from bidding import guarantee_views, key_views, views
 
 urlpatterns = [
     path("tenders/", views.tender_list, name="tender_list"),
@@ -31,6 +31,8 @@ urlpatterns = [
     path("receipts/<int:version_id>/receipt.json", views.receipt_json, name="receipt_json"),
     path("receipts/<int:version_id>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("tenders/<int:tender_id>/opening/", views.opening, name="opening"),
+    path("opening-key/", key_views.opening_key, name="opening_key"),
+    path("tenders/<int:tender_id>/committee/", key_views.committee_change, name="committee_change"),
     path("tenders/<int:tender_id>/evaluation/", views.evaluation_list, name="evaluation_list"),
     path("bids/<int:bid_id>/evaluate/", views.evaluation_form, name="evaluation_form"),
     path(

@@ -95,6 +95,12 @@ def tender_detail(request, tender_id: int):
         "is_firm": has_role(user, Role.FIRM_USER),
         "is_staff_reader": has_role(user, *READ_ALL_ROLES),
         "is_committee": selectors.is_committee_member(user, tender),
+        "can_change_committee": tender.status == Tender.Status.DRAFT
+        or (
+            tender.status == Tender.Status.PUBLISHED
+            and now < tender.bids_due
+            and not tender.bids.exists()
+        ),
         "bid": bid,
         "bid_version": selectors.final_version(bid) if bid else None,
         "queries_open": tender.status == Tender.Status.PUBLISHED and now <= tender.queries_due,
@@ -393,6 +399,7 @@ def receipt_pdf(request, version_id: int):
 # Opening
 
 
+@sensitive_post_parameters("passphrase")
 @login_required
 def opening(request, tender_id: int):
     tender = selectors.tender_for(request.user, tender_id)
@@ -406,7 +413,12 @@ def opening(request, tender_id: int):
     if request.method == "POST":
         stage = request.POST.get("stage", "")
         try:
-            done = services.confirm_opening(actor=request.user, tender=tender, stage=stage)
+            done = services.confirm_opening(
+                actor=request.user,
+                tender=tender,
+                stage=stage,
+                passphrase=request.POST.get("passphrase", ""),
+            )
         except ValidationError as exc:
             flash_errors(request, exc)
         else:
@@ -425,6 +437,7 @@ def opening(request, tender_id: int):
         "openings": selectors.openings(tender),
         "committee": selectors.committee_of(tender),
         "is_committee": selectors.is_committee_member(request.user, tender),
+        "sealed_to_committee": selectors.sealed_to_committee(tender),
         "now": timezone.now(),
     }
     return render(request, "bidding/opening.html", context)

@@ -31,6 +31,12 @@ from bidding.models.awards import (
     PbgReminder,
     PerformanceBankGuarantee,
 )
+from bidding.models.opening_keys import (
+    KeyShare,
+    MemberOpeningKey,
+    PendingShare,
+    TenderOpeningKey,
+)
 # isort: on
 
 __all__ = [
@@ -47,11 +53,14 @@ __all__ = [
     "CoverOpening",
     "Criterion",
     "CriterionResult",
+    "KeyShare",
+    "MemberOpeningKey",
     "OpenedCover",
     "OpeningConfirmation",
     "PbgClosure",
     "PbgExtension",
     "PbgReminder",
+    "PendingShare",
     "PerformanceBankGuarantee",
     "PreBidQuery",
     "Stage",
@@ -60,5 +69,6 @@ __all__ = [
     "TenderAllocation",
     "TenderDocument",
     "TenderKey",
+    "TenderOpeningKey",
     "TenderVersion",
 ]

@@ -39,6 +39,7 @@ from bidding.services.bids import (
     validate_quoted_rate,
     withdraw_bid,
 )
+from bidding.services.committee import change_committee
 from bidding.services.evaluation import (
     EVALUATION_PIPELINE,
     approve_evaluation,
@@ -66,6 +67,7 @@ from bidding.services.guarantees import (
     release_pbg,
     send_pbg_expiry_reminders,
 )
+from bidding.services.opening_keys import set_up_opening_key
 from bidding.services.openings import allocation_rules, confirm_opening
 from bidding.services.queries import answer_query, ask_query
 from bidding.services.tenders import (
@@ -106,6 +108,7 @@ __all__ = [
     "can_record_pbg",
     "cancel_pbg_closure",
     "cancel_tender",
+    "change_committee",
     "confirm_opening",
     "confirm_pbg_closure",
     "create_tender",
@@ -129,6 +132,7 @@ __all__ = [
     "render_award_letter",
     "return_evaluation",
     "send_pbg_expiry_reminders",
+    "set_up_opening_key",
     "submit_bid",
     "technical_cover",
     "technical_cover_of",

@@ -23,6 +23,7 @@ from bidding.models import (
     Tender,
 )
 from bidding.services._common import _add_error, _lock_tender, _mtpa, _transition_bid, _when
+from bidding.services.opening_keys import current_key
 from repm_portal import audit, clock
 from repm_portal.models import RuleSet
 from repm_portal.money import format_crore, format_inr, to_money
@@ -153,6 +154,20 @@ def technical_cover(
         ),
         "submitted_at": submitted_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
     }
+
+
+def _seal(cover: sealing.FinancialCover, tender: Tender) -> bytes:
+    """Seal to the tender's public key; a tender published before issue 13 keeps its master-key scheme."""
+    opening_key = current_key(tender)
+    if opening_key is not None:
+        return sealing.seal_to_public(cover, public_key=bytes(opening_key.public_key))
+    key = tender.sealing_key
+    return sealing.seal(
+        cover,
+        wrapped_key=bytes(key.wrapped_key),
+        tender_reference=tender.reference,
+        key_id=key.master_key_id,
+    )
 
 
 def technical_cover_of(version: BidVersion) -> dict[str, Any]:
@@ -362,7 +377,6 @@ def submit_bid(
         quoted_rate=rate,
         nonce=sealing.new_nonce(),
     )
-    key = tender.sealing_key
     tech_hex = sealing.technical_digest(technical)
     fin_hex = sealing.financial_digest(cover)
     version = BidVersion.objects.create(
@@ -377,12 +391,7 @@ def submit_bid(
         technical_digest=tech_hex,
         financial_digest=fin_hex,
         commitment=sealing.commitment(tech_hex, fin_hex),
-        sealed_financial=sealing.seal(
-            cover,
-            wrapped_key=bytes(key.wrapped_key),
-            tender_reference=tender.reference,
-            key_id=key.master_key_id,
-        ),
+        sealed_financial=_seal(cover, tender),
     )
     version.documents.set(documents)
     del cover, rate  # nothing after this line may see the rate

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.views.decorators.debug import sensitive_variables
 
 from beneficiaries.models import User
 from bidding import engine, sealing
@@ -23,7 +25,9 @@ from bidding.models import (
     Stage,
     Tender,
     TenderAllocation,
+    TenderOpeningKey,
 )
+from bidding.services import opening_shares
 from bidding.services._common import (
     COMMITTEE_ROLES,
     _final_versions,
@@ -33,6 +37,7 @@ from bidding.services._common import (
     _when,
 )
 from bidding.services.bids import technical_cover_of
+from bidding.services.opening_keys import current_key
 from repm_portal import anchoring, audit, clock
 from repm_portal.roles import has_role
 
@@ -106,26 +111,51 @@ def allocation_rules(tender: Tender) -> engine.AllocationRules:
     )
 
 
+Opener = Callable[[Bid, BidVersion], sealing.FinancialCover]
+
+
+def _master_key_opener(tender: Tender) -> Opener:
+    """Covers of a tender sealed before issue 13, under BID_SEALING_MASTER_KEY."""
+    key = tender.sealing_key
+
+    def open_cover(bid: Bid, version: BidVersion) -> sealing.FinancialCover:
+        return sealing.unseal(
+            bytes(version.sealed_financial),
+            wrapped_key=bytes(key.wrapped_key),
+            tender_reference=tender.reference,
+            key_id=key.master_key_id,
+            tender_id=tender.pk,
+            bid_id=bid.pk,
+            version=version.number,
+        )
+
+    return open_cover
+
+
+def _private_key_opener(tender: Tender, private_key: Any) -> Opener:
+    def open_cover(bid: Bid, version: BidVersion) -> sealing.FinancialCover:
+        return sealing.unseal_with_private(
+            bytes(version.sealed_financial),
+            private_key=private_key,
+            tender_id=tender.pk,
+            bid_id=bid.pk,
+            version=version.number,
+        )
+
+    return open_cover
+
+
 def _open_financial(
-    tender: Tender, opening: CoverOpening, *, now: dt.datetime
+    tender: Tender, opening: CoverOpening, *, now: dt.datetime, open_cover: Opener
 ) -> list[dict[str, Any]]:
     bids = list(tender.bids.filter(status=Bid.Status.QUALIFIED).order_by("pk").select_for_update())
     final = _final_versions(bids)
-    key = tender.sealing_key
     log: list[dict[str, Any]] = []
     ranked_input: list[engine.BidForRanking] = []
     for bid in bids:
         version = final[bid.pk]
         try:
-            cover = sealing.unseal(
-                bytes(version.sealed_financial),
-                wrapped_key=bytes(key.wrapped_key),
-                tender_reference=tender.reference,
-                key_id=key.master_key_id,
-                tender_id=tender.pk,
-                bid_id=bid.pk,
-                version=version.number,
-            )
+            cover = open_cover(bid, version)
         except sealing.SealError as exc:
             OpenedCover.objects.create(
                 opening=opening,
@@ -226,14 +256,53 @@ def _require_committee_member(actor: User, tender: Tender) -> None:
         )
 
 
+@sensitive_variables("passphrase")
+def _unlock_for_financial(
+    *, actor: User, tender: Tender, opening_key: TenderOpeningKey, passphrase: str, now: dt.datetime
+) -> tuple[bool, int]:
+    """The member's share unlocked and held for the opening: (a first confirmation?, shares held)."""
+    confirmed = OpeningConfirmation.objects.filter(
+        tender=tender, stage=Stage.FINANCIAL, member=actor
+    ).exists()
+    if confirmed and opening_shares.has_live_share(tender, opening_key, actor):
+        raise ValidationError(
+            "You have already confirmed this opening; another committee member must confirm it."
+        )
+    raw = opening_shares.unlock_share(
+        actor=actor, tender=tender, opening_key=opening_key, passphrase=passphrase
+    )
+    held = opening_shares.hold_share(
+        tender=tender, opening_key=opening_key, member=actor, raw=raw, now=now
+    )
+    del raw
+    if confirmed:
+        # The opening's ephemeral key lapsed since this member confirmed; their share is back.
+        audit.record(
+            actor=actor,
+            action="opening.financial.share_renewed",
+            obj=tender,
+            new={"member": actor.get_username(), "at": now, "shares_held": held},
+        )
+    return not confirmed, held
+
+
 @transaction.atomic
+@sensitive_variables("passphrase", "private_key")
 def confirm_opening(
-    *, actor: User, tender: Tender, stage: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    tender: Tender,
+    stage: str,
+    passphrase: str = "",
+    now: dt.datetime | None = None,
 ) -> CoverOpening | None:
     """A committee member confirms an opening; the quorum's last confirmation opens the covers.
 
     Technical first, then financial (only qualified bids, after the evaluation is approved),
     each no earlier than its scheduled time. Returns the opening when it happened.
+    For a financial opening of a tender with an opening key, each member enters the passphrase
+    of their own opening key: their share of the tender's key is unlocked, and the k-th share
+    rebuilds the key in memory for the opening (bidding/services/opening_keys.py).
     """
     _require_committee_member(actor, tender)
     tender = _lock_tender(tender)
@@ -263,23 +332,34 @@ def confirm_opening(
             f"The {stage} opening is scheduled for {_when(scheduled)}; it is now {_when(now)}. "
             "It can be confirmed only from that time."
         )
-    if OpeningConfirmation.objects.filter(tender=tender, stage=stage, member=actor).exists():
+    opening_key = current_key(tender) if stage == Stage.FINANCIAL else None
+    first, held = True, 0
+    if opening_key is not None:
+        first, held = _unlock_for_financial(
+            actor=actor, tender=tender, opening_key=opening_key, passphrase=passphrase, now=now
+        )
+    elif OpeningConfirmation.objects.filter(tender=tender, stage=stage, member=actor).exists():
         raise ValidationError(
             "You have already confirmed this opening; another committee member must confirm it."
         )
-    OpeningConfirmation.objects.create(tender=tender, stage=stage, member=actor, confirmed_at=now)
-    audit.record(
-        actor=actor,
-        action=f"opening.{stage}.confirmed",
-        obj=tender,
-        new={"stage": stage, "member": actor.get_username(), "at": now},
-    )
+    if first:
+        OpeningConfirmation.objects.create(
+            tender=tender, stage=stage, member=actor, confirmed_at=now
+        )
+        audit.record(
+            actor=actor,
+            action=f"opening.{stage}.confirmed",
+            obj=tender,
+            new={"stage": stage, "member": actor.get_username(), "at": now},
+        )
     confirmations = list(
         OpeningConfirmation.objects.filter(tender=tender, stage=stage).order_by(
             "confirmed_at", "id"
         )
     )
     if len({c.member_id for c in confirmations}) < tender.opening_quorum:
+        return None
+    if opening_key is not None and held < opening_key.threshold:
         return None
 
     opening = CoverOpening.objects.create(tender=tender, stage=stage, opened_at=now)
@@ -302,8 +382,15 @@ def confirm_opening(
                 now=now,
                 extra={"technical_evaluated_at": now},
             )
+    elif opening_key is not None:
+        private_key = opening_shares.rebuild_key(tender, opening_key)
+        log = _open_financial(
+            tender, opening, now=now, open_cover=_private_key_opener(tender, private_key)
+        )
+        del private_key  # the key is forgotten: nothing stored opens a cover again
     else:
-        log = _open_financial(tender, opening, now=now)
+        log = _open_financial(tender, opening, now=now, open_cover=_master_key_opener(tender))
+    if stage == Stage.FINANCIAL:
         _transition_tender(
             tender,
             Tender.Status.FINANCIAL_OPENED,

@@ -14,14 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from beneficiaries.models import User
-from bidding import sealing
 from bidding.models import (
     TIMELINE_FIELDS,
     TIMELINE_LABELS,
     CommitteeMember,
     Tender,
     TenderDocument,
-    TenderKey,
     TenderVersion,
 )
 from bidding.services._common import (
@@ -33,6 +31,7 @@ from bidding.services._common import (
     _transition_tender,
     _when,
 )
+from bidding.services.opening_keys import issue_tender_key
 from repm_portal import audit, clock, jobs
 from repm_portal.models import RuleSet
 from repm_portal.roles import Role, has_role, require_role
@@ -243,12 +242,6 @@ def create_tender(
     CommitteeMember.objects.bulk_create(
         CommitteeMember(tender=tender, user=m) for m in {m.pk: m for m in committee}.values()
     )
-    TenderKey.objects.create(
-        tender=tender,
-        wrapped_key=sealing.new_wrapped_key(tender.reference),
-        master_key_id=sealing.master_key_id(),
-        created_at=now,
-    )
     stored = [
         _store_tender_document(tender=tender, title=t, upload=u, meta=m, actor=actor, now=now)
         for t, u, m in checked_docs
@@ -314,7 +307,7 @@ def _version_timeline(tender: Tender) -> dict[str, Any]:
 
 @transaction.atomic
 def publish_tender(*, actor: User, tender: Tender, now: dt.datetime | None = None) -> TenderVersion:
-    """Publish a draft: its timeline becomes version 1 and registered firms are told."""
+    """Publish a draft: its key pair is made and split, its timeline becomes version 1, firms are told."""
     require_role(actor, *TENDER_MANAGERS, action="publish a tender")
     tender = _lock_tender(tender)
     now = clock.now(now)
@@ -329,6 +322,8 @@ def publish_tender(*, actor: User, tender: Tender, now: dt.datetime | None = Non
             f"The pre-bid query deadline ({_when(tender.queries_due)}) has passed; "
             "move the dates before publishing."
         )
+    # The tender's key pair: covers are sealed to its public key, its private key only shared out.
+    issue_tender_key(actor=actor, tender=tender, now=now)
     _transition_tender(
         tender, Tender.Status.PUBLISHED, actor=actor, now=now, extra={"published_at": now}
     )

@@ -350,11 +350,21 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / ".local" / "media")))
 MEDIA_URL = "media/"
 
-# Master key that wraps each tender's data key for sealed financial covers (base64, 32 bytes).
-# Production must set it; development keeps a random one beside the embedded data.
-BID_SEALING_MASTER_KEY = os.environ.get("BID_SEALING_MASTER_KEY") or _local_secret(
-    "bid_master_key", 32
-)
+# Retired master key (base64, 32 bytes): only tenders sealed before issue 13 wrapped their data
+# key with it, and their covers open only while it is set. New tenders seal to a public key
+# whose private key only the committee's quorum can rebuild (bidding/services/opening_keys.py).
+# Set in the environment (even empty, as production does) it is taken from there; otherwise
+# development reads the one it kept beside the embedded data, if it ever made one.
+if "BID_SEALING_MASTER_KEY" in os.environ:
+    BID_SEALING_MASTER_KEY = os.environ["BID_SEALING_MASTER_KEY"].strip()
+elif (embedded.data_root() / "bid_master_key").exists():
+    BID_SEALING_MASTER_KEY = _local_secret("bid_master_key", 32)
+else:
+    BID_SEALING_MASTER_KEY = ""
+# Scrypt cost (n) of the passphrase that locks each member's opening key; tests lower it.
+BID_OPENING_KEY_SCRYPT_N = int(os.environ.get("BID_OPENING_KEY_SCRYPT_N", str(2**15)))
+# How long a financial opening's ephemeral key (cache only) holds the members' unlocked shares.
+BID_OPENING_SESSION_SECONDS = int(os.environ.get("BID_OPENING_SESSION_SECONDS", str(6 * 3600)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "REPM Portal <repm-portal@mhi.gov.in>")

@@ -17,10 +17,11 @@ def _require(name: str) -> str:
 _require("SECRET_KEY")
 _require("ALLOWED_HOSTS")
 _require("REDIS_URL")
-_require("BID_SEALING_MASTER_KEY")
 # The audit checkpoints' signing key (a mounted secret) and their log (a volume of its own).
 _require("AUDIT_CHECKPOINT_KEY_FILE")
 _require("AUDIT_CHECKPOINT_DIR")
+# The retired sealing master key is optional: only tenders sealed before issue 13 need it.
+os.environ.setdefault("BID_SEALING_MASTER_KEY", "")
 if os.environ.get("REPM_CLOCK_AS_OF", "").strip():
     raise ImproperlyConfigured(
         "REPM_CLOCK_AS_OF moves the clock for a demo; it is refused in production."

@@ -36,3 +36,5 @@ AUTHENTICATION_BACKENDS = [
     "repm_portal.logins.RequestOptionalAxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A cheap Scrypt cost for members' opening-key passphrases keeps the tests fast.
+BID_OPENING_KEY_SCRYPT_N = 2**4

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from beneficiaries.models import Consortium, ConsortiumMember
 from bidding import services
-from bidding.models import Bid, BidVersion, Criterion, Stage, Tender
+from bidding.models import Bid, BidVersion, Criterion, MemberOpeningKey, Stage, Tender
 from repm_portal.money import crore
 from repm_portal.roles import Role
 from tests.factories import FirmFactory, FirmUserFactory, UserFactory, pdf_bytes
@@ -36,6 +36,19 @@ BEFORE_DUE = TL["bids_due"] - dt.timedelta(days=1)
 AFTER_DUE = TL["bids_due"] + dt.timedelta(minutes=1)
 TECH_TIME = TL["technical_opening_at"] + dt.timedelta(minutes=5)
 FIN_TIME = TL["financial_opening_at"] + dt.timedelta(minutes=5)
+
+
+# Every test committee member's opening-key passphrase (a cheap Scrypt cost in test settings).
+PASSPHRASE = "committee-opening-passphrase"
+
+
+def give_opening_keys(users, passphrase: str = PASSPHRASE) -> None:
+    """Each user sets up their own opening key, as on their 'Opening key' page."""
+    for user in users:
+        if not MemberOpeningKey.objects.filter(user=user).exists():
+            services.set_up_opening_key(
+                actor=user, passphrase=passphrase, passphrase_again=passphrase, now=T0
+            )
 
 
 def pdf(name: str = "document.pdf", salt: str = "") -> SimpleUploadedFile:
@@ -86,6 +99,7 @@ def make_tender(
         documents=[("Request for proposal", pdf("rfp.pdf", reference))],
         now=now,
     )
+    give_opening_keys(staff.committee)
     if publish:
         services.publish_tender(
             actor=staff.official, tender=tender, now=now + dt.timedelta(hours=1)
@@ -147,9 +161,16 @@ def submit(
 
 
 def open_stage(tender: Tender, staff: Staff, stage: str, now: dt.datetime):
-    services.confirm_opening(actor=staff.committee[0], tender=tender, stage=stage, now=now)
+    secret = PASSPHRASE if stage == Stage.FINANCIAL else ""
+    services.confirm_opening(
+        actor=staff.committee[0], tender=tender, stage=stage, passphrase=secret, now=now
+    )
     opening = services.confirm_opening(
-        actor=staff.committee[1], tender=tender, stage=stage, now=now + dt.timedelta(minutes=1)
+        actor=staff.committee[1],
+        tender=tender,
+        stage=stage,
+        passphrase=secret,
+        now=now + dt.timedelta(minutes=1),
     )
     tender.refresh_from_db()
     return opening
@@ -194,3 +215,28 @@ def bid_post(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def rebuild_tender_key(tender: Tender, members, passphrase: str = PASSPHRASE):
+    """What k members could do together: unlock their shares and rebuild the tender's key."""
+    from bidding import threshold
+    from bidding.services.opening_keys import SHARE_CONTEXT, current_key, locked, share_aad
+
+    opening_key = current_key(tender)
+    shares = []
+    for member in members:
+        private = threshold.unlock_member_key(
+            member.pk, locked(MemberOpeningKey.objects.get(user=member)), passphrase
+        )
+        share = opening_key.shares.get(member=member)
+        shares.append(
+            threshold.parse_share(
+                threshold.hpke_open(
+                    private,
+                    bytes(share.sealed_share),
+                    context=SHARE_CONTEXT,
+                    aad=share_aad(tender, opening_key.generation, member.pk),
+                )
+            )
+        )
+    return threshold.tender_private_key(threshold.combine_shares(shares), tender.reference)

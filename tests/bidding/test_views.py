@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from bidding.models import AwardLetter, Bid, BidVersion, Stage, Tender
 from tests.bidding import builders
-from tests.bidding.builders import bid_post, make_bidder, pdf, submit
+from tests.bidding.builders import bid_post, give_opening_keys, make_bidder, pdf, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,7 @@ def test_an_official_drafts_and_publishes_a_tender_through_the_pages(staff):
     tender = Tender.objects.get(reference="PAGE/2026/7")
     assert response.status_code == 302
     assert timezone.localtime(tender.bids_due).strftime("%Y-%m-%dT%H:%M") == moments["bids_due"]
+    give_opening_keys(staff.committee)  # each member on their own page, before publication
     client.post(f"/tenders/{tender.pk}/publish/")
     tender.refresh_from_db()
     assert tender.status == Tender.Status.PUBLISHED
@@ -323,7 +324,7 @@ def test_a_crash_mid_submission_leaves_no_rate_in_the_error_report(live_tender, 
     def broken_seal(cover, **kwargs):
         raise RuntimeError("hardware security module unreachable")
 
-    monkeypatch.setattr("bidding.sealing.seal", broken_seal)
+    monkeypatch.setattr("bidding.sealing.seal_to_public", broken_seal)
     reports = []
 
     def report(sender, request, **kwargs):

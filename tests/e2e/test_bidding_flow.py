@@ -32,9 +32,31 @@ def log_out(page) -> None:
     page.wait_for_url(re.compile(r".*/accounts/login/.*"))
 
 
+def passphrase_of(user) -> str:
+    return f"{user.username} keeps this opening passphrase"
+
+
+def set_up_opening_key(page, base_url: str, user) -> None:
+    """The member sets up their own opening key on their page, before the tender is published."""
+    login(page, base_url, user.username, PASSWORD)
+    page.goto(f"{base_url}/opening-key/")
+    expect(page.get_by_text("What you must keep")).to_be_visible()
+    field(page, "New passphrase (at least 12 characters)").fill(passphrase_of(user))
+    field(page, "The new passphrase again").fill(passphrase_of(user))
+    page.get_by_role("button", name="Set up my opening key").click()
+    expect(page.locator(".messages")).to_contain_text("Your opening key is set up")
+    log_out(page)
+
+
 def confirm_opening(page, base_url: str, user, tender: Tender, stage: str) -> None:
     login(page, base_url, user.username, PASSWORD)
     page.goto(f"{base_url}/tenders/{tender.pk}/opening/")
+    if stage == "financial":
+        # A wrong passphrase unlocks nothing and says so; the member's own one adds their share
+        page.get_by_label("Your opening-key passphrase").fill("not my passphrase at all")
+        page.get_by_role("button", name=f"Confirm the {stage} opening").click()
+        expect(page.locator(".messages")).to_contain_text("does not unlock your opening key")
+        page.get_by_label("Your opening-key passphrase").fill(passphrase_of(user))
     page.get_by_role("button", name=f"Confirm the {stage} opening").click()
     expect(page.locator(".messages")).to_be_visible()
     log_out(page)
@@ -62,6 +84,9 @@ def test_a_firm_bids_and_officials_open_evaluate_and_award(live_server, page, ru
     }
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    # and each committee member sets up their own opening key
+    for member in committee:
+        set_up_opening_key(page, base, member)
     tender = services.create_tender(
         actor=official, reference="E2E/2026/01", title="Browser tender", capacity_mtpa=6000,
         slots=5, timeline=timeline, committee=committee,
@@ -130,6 +155,8 @@ def test_a_firm_bids_and_officials_open_evaluate_and_award(live_server, page, ru
     # When the financial opening time comes, the committee opens the qualified financial covers
     with time_machine.travel(timeline["financial_opening_at"] + dt.timedelta(minutes=5), tick=True):
         confirm_opening(page, base, committee[0], tender, "financial")
+        tender.refresh_from_db()
+        assert tender.status == Tender.Status.TECHNICAL_EVALUATED  # one share opens nothing
         confirm_opening(page, base, committee[1], tender, "financial")
 
         # Then the official sees the rate and rank in the comparative statement, and awards

@@ -37,6 +37,13 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def test_production_starts_without_the_retired_sealing_master_key():
+    # New tenders seal to a public key only the committee's quorum can open (issue 13)
+    result = _start({k: v for k, v in GOOD.items() if k != "BID_SEALING_MASTER_KEY"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
 def test_production_starts_with_everything_set():
     result = _start(GOOD)
     assert result.returncode == 0, result.stderr
@@ -50,7 +57,6 @@ def test_production_starts_with_everything_set():
         "ALLOWED_HOSTS",
         "DATABASE_URL",
         "REDIS_URL",
-        "BID_SEALING_MASTER_KEY",
         "AUDIT_CHECKPOINT_KEY_FILE",
         "AUDIT_CHECKPOINT_DIR",
     ],
