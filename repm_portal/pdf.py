@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
@@ -16,7 +17,10 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     """
     from weasyprint import HTML  # imported late: it loads Pango and fonts
 
-    html = render_to_string(template_name, context)
+    # In the default language whatever the page's: a letter's text (and its hash) must not depend
+    # on the language the official who asked for it reads the portal in.
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(template_name, context)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
