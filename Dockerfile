@@ -5,10 +5,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=repm_portal.settings.production
 
 # libpq-dev + gcc: psycopg2 from source; Pango: WeasyPrint; fonts-noto-core: Devanagari letterheads;
-# nodejs/npm: front-end assets from the npm registry at build time.
+# nodejs/npm: front-end assets from the npm registry at build time; gettext: msgfmt for the catalogues.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libpq-dev libpango-1.0-0 libpangoft2-1.0-0 \
-        fonts-noto-core nodejs npm \
+        fonts-noto-core nodejs npm gettext \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -18,7 +18,7 @@ COPY . .
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgresql://build@localhost/build \
     REDIS_URL=redis://localhost BID_SEALING_MASTER_KEY=build \
     AUDIT_CHECKPOINT_KEY_FILE=/nonexistent AUDIT_CHECKPOINT_DIR=/tmp/build-checkpoints \
-    python manage.py collectstatic --noinput \
+    sh -c 'python manage.py collectstatic --noinput && python manage.py compilemessages -v 0' \
  && useradd --system --uid 1001 repm && mkdir -p /app/media /app/checkpoints && chown repm /app/media /app/checkpoints
 USER repm
 EXPOSE 8000

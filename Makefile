@@ -18,7 +18,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: system-deps $(DEPS_STAMP) $(ASSETS_STAMP) ## Install Debian packages, Python packages (.venv) and front-end assets
+deps: system-deps $(DEPS_STAMP) $(ASSETS_STAMP) messages ## Install Debian packages, Python packages (.venv), front-end assets and the compiled Hindi catalogues
 
 .PHONY: system-deps
 system-deps: ## Install the Debian packages that are missing (as root or via sudo)
@@ -29,6 +29,12 @@ $(DEPS_STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.deps-* && touch $@
+
+.PHONY: messages
+messages: system-deps $(DEPS_STAMP) ## Compile the translation catalogues (locale/<part>/hi/LC_MESSAGES/django.po -> .mo; msgfmt from gettext)
+	@# Placeholder URLs: compiling catalogues needs no database or broker.
+	DATABASE_URL=postgresql://typecheck@127.0.0.1:1/typecheck REDIS_URL=redis://127.0.0.1:1/0 \
+	  $(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' --ignore '.local' --ignore 'staticfiles' -v 0
 
 $(ASSETS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from beneficiaries import bank_accounts, consortia, selectors, services
@@ -41,7 +42,9 @@ def register(request):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
-                request, f"{firm.legal_name} is registered. Welcome, {user.get_username()}."
+                request,
+                _("%(firm)s is registered. Welcome, %(user)s.")
+                % {"firm": firm.legal_name, "user": user.get_username()},
             )
             return redirect("firm_detail", firm_id=firm.pk)
     return render(request, "beneficiaries/register.html", {"form": form})
@@ -105,7 +108,7 @@ def bank_account_add(request, firm_id: int):
         else:
             messages.success(
                 request,
-                "Bank account recorded. It receives no payout until an official verifies it.",
+                _("Bank account recorded. It receives no payout until an official verifies it."),
             )
             return redirect("firm_detail", firm_id=firm.pk)
     return render(request, "beneficiaries/bank_account_form.html", {"form": form, "firm": firm})
@@ -141,7 +144,7 @@ def bank_account_verify(request, firm_id: int, account_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, "Decision recorded; the firm is told by e-mail.")
+            messages.success(request, _("Decision recorded; the firm is told by e-mail."))
             return redirect("firm_detail", firm_id=firm_id)
     return render(
         request,
@@ -169,7 +172,7 @@ def consortium_list(request):
 @login_required
 def consortium_new(request):
     if not has_role(request.user, Role.FIRM_USER):
-        raise PermissionDenied("A consortium is formed by the firm that leads it.")
+        raise PermissionDenied(_("A consortium is formed by the firm that leads it."))
     lead = request.user.firm
     form = ConsortiumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -192,8 +195,10 @@ def consortium_new(request):
             else:
                 messages.success(
                     request,
-                    "Consortium proposed. Each partner is asked to accept it; it can bid once "
-                    "every partner has accepted.",
+                    _(
+                        "Consortium proposed. Each partner is asked to accept it; it can bid once "
+                        "every partner has accepted."
+                    ),
                 )
                 return redirect("consortium_list")
     return render(request, "beneficiaries/consortium_form.html", {"form": form, "lead": lead})
@@ -212,7 +217,7 @@ def consortium_respond(request, consortium_id: int):
     consortium = _consortium_for(request, consortium_id)
     accept = request.POST.get("answer") == "accept"
     if request.POST.get("answer") not in {"accept", "decline"}:
-        messages.error(request, "Choose to accept or to decline.")
+        messages.error(request, _("Choose to accept or to decline."))
         return redirect("consortium_list")
     try:
         consortia.respond(actor=request.user, consortium=consortium, accept=accept)
@@ -221,9 +226,9 @@ def consortium_respond(request, consortium_id: int):
     else:
         messages.success(
             request,
-            f"You accepted your firm's place in {consortium.name}."
+            _("You accepted your firm's place in %(name)s.") % {"name": consortium.name}
             if accept
-            else f"You declined {consortium.name}; it cannot bid.",
+            else _("You declined %(name)s; it cannot bid.") % {"name": consortium.name},
         )
     return redirect("consortium_list")
 
@@ -237,7 +242,7 @@ def consortium_withdraw(request, consortium_id: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{consortium.name} is withdrawn.")
+        messages.success(request, _("%(name)s is withdrawn.") % {"name": consortium.name})
     return redirect("consortium_list")
 
 
@@ -263,7 +268,7 @@ def user_list(request):
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:
-                messages.success(request, f"{user.label} can now log in.")
+                messages.success(request, _("%(user)s can now log in.") % {"user": user.label})
                 return redirect("user_list")
     return render(
         request,

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.core.files.base import File
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.models import User
@@ -38,9 +39,9 @@ class MultipleFileField(forms.FileField):
 
 def _moment(name: str) -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=TIMELINE_LABELS[name],
+        label=_(TIMELINE_LABELS[name]),
         widget=forms.DateTimeInput(attrs=DATETIME, format="%Y-%m-%dT%H:%M"),
-        help_text="Indian Standard Time",
+        help_text=_("Indian Standard Time"),
     )
 
 
@@ -62,40 +63,50 @@ class CommitteeField(forms.ModelMultipleChoiceField):
 
 
 class TenderForm(TimelineFields):
-    reference = forms.CharField(max_length=60, help_text="e.g. MHI/REPM/GTE/2026/01")
-    title = forms.CharField(max_length=300)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    kind = forms.ChoiceField(choices=Tender.Kind.choices)
+    reference = forms.CharField(
+        label=_("Reference"), max_length=60, help_text=_("e.g. MHI/REPM/GTE/2026/01")
+    )
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[(value, _(label)) for value, label in Tender.Kind.choices]
+    )
     parent = forms.ModelChoiceField(
         queryset=Tender.objects.filter(status=Tender.Status.AWARDED),
         required=False,
-        label="Re-tender of",
-        help_text="For a re-tender: the awarded tender whose forfeited capacity is offered.",
+        label=_("Re-tender of"),
+        help_text=_("For a re-tender: the awarded tender whose forfeited capacity is offered."),
     )
     capacity_mtpa = forms.IntegerField(
-        label="Capacity on offer (MTPA)", min_value=1, max_value=2**31 - 1
+        label=_("Capacity on offer (MTPA)"), min_value=1, max_value=2**31 - 1
     )
-    slots = forms.IntegerField(label="Beneficiary slots on offer", min_value=1, max_value=2**31 - 1)
+    slots = forms.IntegerField(
+        label=_("Beneficiary slots on offer"), min_value=1, max_value=2**31 - 1
+    )
     oxide_mtpa = forms.DecimalField(
-        label="IREL NdPr oxide on offer (MTPA)",
+        label=_("IREL NdPr oxide on offer (MTPA)"),
         max_digits=10,
         decimal_places=3,
         required=False,
-        help_text="Leave empty: the rule set's quantity for a main tender, none for a re-tender.",
+        help_text=_(
+            "Leave empty: the rule set's quantity for a main tender, none for a re-tender."
+        ),
     )
     prebid_meeting_place = forms.CharField(
-        max_length=300, required=False, label="Pre-bid meeting place"
+        max_length=300, required=False, label=_("Pre-bid meeting place")
     )
     committee = CommitteeField(
         queryset=User.objects.filter(role__in=COMMITTEE_ROLES, is_active=True).order_by("username"),
         widget=forms.CheckboxSelectMultiple,
-        label="Bid-opening committee",
-        help_text="At least two members; two of them must confirm each opening.",
+        label=_("Bid-opening committee"),
+        help_text=_("At least two members; two of them must confirm each opening."),
     )
     rfp_title = forms.CharField(
-        max_length=300, label="RFP document title", initial="Request for proposal"
+        max_length=300, label=_("RFP document title"), initial="Request for proposal"
     )
-    rfp_file = forms.FileField(label="RFP document (PDF)")
+    rfp_file = forms.FileField(label=_("RFP document (PDF)"))
 
     field_order = [
         "reference", "title", "description", "kind", "parent", "capacity_mtpa", "slots",
@@ -107,27 +118,27 @@ class TenderForm(TimelineFields):
 
 
 class DocumentForm(forms.Form):
-    title = forms.CharField(max_length=300)
-    file = forms.FileField(label="Document (PDF)")
+    title = forms.CharField(label=_("Title"), max_length=300)
+    file = forms.FileField(label=_("Document (PDF)"))
 
 
 class CorrigendumForm(TimelineFields):
     summary = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="What changes and why"
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("What changes and why")
     )
     prebid_meeting_place = forms.CharField(
-        max_length=300, required=False, label="Pre-bid meeting place"
+        max_length=300, required=False, label=_("Pre-bid meeting place")
     )
     document_title = forms.CharField(
-        max_length=300, required=False, label="New or revised document: title"
+        max_length=300, required=False, label=_("New or revised document: title")
     )
-    document_file = forms.FileField(required=False, label="New or revised document (PDF)")
+    document_file = forms.FileField(required=False, label=_("New or revised document (PDF)"))
     field_order = ["summary", *TIMELINE_FIELDS, "prebid_meeting_place"]
     supersedes = forms.ModelChoiceField(
         queryset=TenderDocument.objects.none(),
         required=False,
-        label="It revises",
-        help_text="Leave empty for a new document.",
+        label=_("It revises"),
+        help_text=_("Leave empty for a new document."),
     )
 
     def __init__(self, *args, tender: Tender, **kwargs):
@@ -146,11 +157,15 @@ class CorrigendumForm(TimelineFields):
 
 
 class QueryForm(forms.Form):
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    question = forms.CharField(
+        label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
+    answer = forms.CharField(
+        label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=8000
+    )
 
 
 class BidForm(forms.Form):
@@ -160,41 +175,43 @@ class BidForm(forms.Form):
         coerce=int,
         empty_value=None,
         required=False,
-        label="Bidding as",
+        label=_("Bidding as"),
     )
     capacity_mtpa = forms.IntegerField(
-        label="Bid capacity (MTPA)", min_value=1, max_value=2**31 - 1
+        label=_("Bid capacity (MTPA)"), min_value=1, max_value=2**31 - 1
     )
     accepts_partial = forms.BooleanField(
-        required=False, label="I accept a partial award if less capacity is left at my turn"
+        required=False, label=_("I accept a partial award if less capacity is left at my turn")
     )
     net_worth_crore = forms.DecimalField(
         # In rupees the column holds 16 digits before the paise: at most 9 before them in crore.
-        label="Audited net worth (Rs crore)",
+        label=_("Audited net worth (Rs crore)"),
         max_digits=11,
         decimal_places=2,
         min_value=0,
     )
     net_worth_as_of = forms.DateField(
-        label="Net worth audited as of", widget=forms.DateInput(attrs=DATE)
+        label=_("Net worth audited as of"), widget=forms.DateInput(attrs=DATE)
     )
-    dpr = forms.FileField(label="Detailed project report (PDF)", required=False)
+    dpr = forms.FileField(label=_("Detailed project report (PDF)"), required=False)
     eligibility_documents = MultipleFileField(
-        label="Eligibility documents (PDF, PNG or JPEG)", required=False
+        label=_("Eligibility documents (PDF, PNG or JPEG)"), required=False
     )
     quoted_rate = forms.CharField(
-        label="Quoted SLI rate (Rs/kg)",
+        label=_("Quoted SLI rate (Rs/kg)"),
         max_length=20,
         widget=forms.PasswordInput(
             render_value=False, attrs={"autocomplete": "off", "inputmode": "decimal"}
         ),
-        help_text="Sealed on submission: nobody, officials included, can read it before the financial opening.",
+        help_text=_(
+            "Sealed on submission: nobody, officials included, can read it before the financial opening."
+        ),
     )
 
     def __init__(self, *args, rules, consortia, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["consortium"].choices = [("", "My firm alone")] + [
-            (c.pk, f"{c.name} (as lead)") for c in consortia
+        self.fields["consortium"].choices = [("", gettext("My firm alone"))] + [
+            (c.pk, gettext("%(name)s (as lead)") % {"name": c.name}) for c in consortia
         ]
         capacity = self.fields["capacity_mtpa"]
         capacity.widget.attrs.update(
@@ -204,11 +221,18 @@ class BidForm(forms.Form):
                 "step": rules.capacity_step_mtpa,
             }
         )
-        capacity.help_text = (
-            f"{rules.min_capacity_mtpa:,} to {rules.max_capacity_mtpa:,} MTPA in steps of "
-            f"{rules.capacity_step_mtpa} (rule set v{rules.version})."
-        )
-        self.fields["quoted_rate"].help_text += f" At most Rs {rules.sli_ceiling_rate:,}/kg."
+        capacity.help_text = gettext(
+            "%(low)s to %(high)s MTPA in steps of %(step)s (rule set v%(version)s)."
+        ) % {
+            "low": f"{rules.min_capacity_mtpa:,}",
+            "high": f"{rules.max_capacity_mtpa:,}",
+            "step": rules.capacity_step_mtpa,
+            "version": rules.version,
+        }
+        rate = self.fields["quoted_rate"]
+        rate.help_text = f"{rate.help_text} " + gettext("At most Rs %(ceiling)s/kg.") % {
+            "ceiling": f"{rules.sli_ceiling_rate:,}"
+        }
 
 
 class EvaluationForm(forms.Form):
@@ -216,12 +240,12 @@ class EvaluationForm(forms.Form):
         super().__init__(*args, **kwargs)
         for criterion in Criterion:
             self.fields[f"{criterion.value}_result"] = forms.ChoiceField(
-                label=criterion.label,
-                choices=[("pass", "Pass"), ("fail", "Fail")],
+                label=_(criterion.label),
+                choices=[("pass", _("Pass")), ("fail", _("Fail"))],
                 widget=forms.RadioSelect,
             )
             self.fields[f"{criterion.value}_reason"] = forms.CharField(
-                label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+                label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
             )
 
     def pairs(self):
@@ -237,33 +261,33 @@ class EvaluationForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), label="What must be looked at again"
+        widget=forms.Textarea(attrs={"rows": 2}), label=_("What must be looked at again")
     )
 
 
 class PbgForm(forms.Form):
-    amount = forms.DecimalField(label="Amount (Rs)", max_digits=18, decimal_places=2)
-    bank_name = forms.CharField(max_length=200, label="Issuing bank")
-    guarantee_number = forms.CharField(max_length=60)
-    issued_on = forms.DateField(widget=forms.DateInput(attrs=DATE))
-    valid_until = forms.DateField(widget=forms.DateInput(attrs=DATE))
+    amount = forms.DecimalField(label=_("Amount (Rs)"), max_digits=18, decimal_places=2)
+    bank_name = forms.CharField(max_length=200, label=_("Issuing bank"))
+    guarantee_number = forms.CharField(label=_("Guarantee number"), max_length=60)
+    issued_on = forms.DateField(label=_("Issued on"), widget=forms.DateInput(attrs=DATE))
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs=DATE))
 
 
 class PbgExtendForm(forms.Form):
-    valid_until = forms.DateField(label="New expiry date", widget=forms.DateInput(attrs=DATE))
-    amendment_reference = forms.CharField(max_length=100, label="Bank's amendment reference")
+    valid_until = forms.DateField(label=_("New expiry date"), widget=forms.DateInput(attrs=DATE))
+    amendment_reference = forms.CharField(max_length=100, label=_("Bank's amendment reference"))
 
 
 class PbgReleaseForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), label="Why the guarantee is released"
+        widget=forms.Textarea(attrs={"rows": 2}), label=_("Why the guarantee is released")
     )
 
 
 class PbgInvokeForm(forms.Form):
-    amount = forms.DecimalField(label="Amount invoked (Rs)", max_digits=18, decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount invoked (Rs)"), max_digits=18, decimal_places=2)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why the guarantee is invoked"
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Why the guarantee is invoked")
     )
 
 

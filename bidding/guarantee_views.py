@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidding import selectors, services
@@ -36,11 +37,11 @@ def pbg_form(request, award_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, "Performance bank guarantee recorded.")
+            messages.success(request, _("Performance bank guarantee recorded."))
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Performance bank guarantee for {award.label}",
-        "lead": f"At least Rs {award.pbg_amount_required:,} valid until {award.pbg_valid_until_required:%d %b %Y} (rule set v{award.rule_set.version}).",
+        "form": form, "tender": award.tender, "heading": _("Performance bank guarantee for %(award)s") % {"award": award.label},
+        "lead": _("At least Rs %(amount)s valid until %(date)s (rule set v%(version)s).") % {"amount": f"{award.pbg_amount_required:,}", "date": f"{award.pbg_valid_until_required:%d %b %Y}", "version": award.rule_set.version},
     })  # fmt: skip
 
 
@@ -71,11 +72,14 @@ def pbg_extend(request, award_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"Guarantee {guarantee.guarantee_number} extended.")
+            messages.success(
+                request,
+                _("Guarantee %(number)s extended.") % {"number": guarantee.guarantee_number},
+            )
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Extend guarantee {guarantee.guarantee_number}",
-        "lead": f"Valid until {guarantee.valid_until:%d %b %Y}; the earlier expiry is kept in the guarantee's history.",
+        "form": form, "tender": award.tender, "heading": _("Extend guarantee %(number)s") % {"number": guarantee.guarantee_number},
+        "lead": _("Valid until %(date)s; the earlier expiry is kept in the guarantee's history.") % {"date": f"{guarantee.valid_until:%d %b %Y}"},
     })  # fmt: skip
 
 
@@ -100,13 +104,13 @@ def pbg_release(request, award_id: int):
         else:
             messages.success(
                 request,
-                f"Release of guarantee {guarantee.guarantee_number} proposed; "
-                "a second official confirms it.",
+                _("Release of guarantee %(number)s proposed; a second official confirms it.")
+                % {"number": guarantee.guarantee_number},
             )
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Propose releasing guarantee {guarantee.guarantee_number}",
-        "lead": "A guarantee is released once the award owes nothing more: the scheme term is over and the plant commissioned. A second official confirms the release.",
+        "form": form, "tender": award.tender, "heading": _("Propose releasing guarantee %(number)s") % {"number": guarantee.guarantee_number},
+        "lead": _("A guarantee is released once the award owes nothing more: the scheme term is over and the plant commissioned. A second official confirms the release."),
     })  # fmt: skip
 
 
@@ -132,13 +136,13 @@ def pbg_invoke(request, award_id: int):
         else:
             messages.success(
                 request,
-                f"Invocation of guarantee {guarantee.guarantee_number} proposed; "
-                "a second official confirms it.",
+                _("Invocation of guarantee %(number)s proposed; a second official confirms it.")
+                % {"number": guarantee.guarantee_number},
             )
             return redirect("award_detail", award_id=award.pk)
     return render(request, "bidding/simple_form.html", {
-        "form": form, "tender": award.tender, "heading": f"Propose invoking guarantee {guarantee.guarantee_number}",
-        "lead": f"{guarantee.bank_name}, for {format_inr(guarantee.amount)} ({format_crore(guarantee.amount)}). Nothing happens until a second official confirms; the reason goes on record.",
+        "form": form, "tender": award.tender, "heading": _("Propose invoking guarantee %(number)s") % {"number": guarantee.guarantee_number},
+        "lead": _("%(bank)s, for %(amount)s (%(crore)s). Nothing happens until a second official confirms; the reason goes on record.") % {"bank": guarantee.bank_name, "amount": format_inr(guarantee.amount), "crore": format_crore(guarantee.amount)},
     })  # fmt: skip
 
 
@@ -160,7 +164,10 @@ def pbg_closure_confirm(request, award_id: int, closure_id: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, f"Confirmed: {closure.get_action_display().lower()}d.")
+        messages.success(
+            request,
+            _("Confirmed: released.") if closure.action == "release" else _("Confirmed: invoked."),
+        )
     return redirect("award_detail", award_id=award.pk)
 
 
@@ -175,5 +182,5 @@ def pbg_closure_cancel(request, award_id: int, closure_id: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "The proposal is cancelled; the guarantee stays active.")
+        messages.success(request, _("The proposal is cancelled; the guarantee stays active."))
     return redirect("award_detail", award_id=award.pk)

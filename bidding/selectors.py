@@ -18,6 +18,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+# Words the pages translate when they show them (gettext_noop marks them for the catalogue);
+# the CSV and XLSX statements and the API keep them in English.
+from django.utils.translation import gettext_noop
+
 from beneficiaries.models import User
 from bidding.models import (
     Award,
@@ -86,12 +90,12 @@ def phase(tender: Tender, *, now: dt.datetime | None = None) -> str:
     if tender.status != Tender.Status.PUBLISHED:
         return tender.get_status_display()
     if now <= tender.queries_due:
-        return "Open for bids and pre-bid queries"
+        return gettext_noop("Open for bids and pre-bid queries")
     if now < tender.bids_due:
-        return "Open for bids"
+        return gettext_noop("Open for bids")
     if now < tender.technical_opening_at:
-        return "Bids closed; awaiting the technical opening"
-    return "Bids closed; technical opening due"
+        return gettext_noop("Bids closed; awaiting the technical opening")
+    return gettext_noop("Bids closed; technical opening due")
 
 
 def is_open_for_bids(tender: Tender, *, now: dt.datetime | None = None) -> bool:
@@ -319,11 +323,11 @@ def commitments(tender: Tender, *, now: dt.datetime | None = None) -> list[Commi
         versions = list(bid.versions.all())
         for version in versions:
             if bid.status == Bid.Status.WITHDRAWN:
-                state = "withdrawn"
+                state = gettext_noop("withdrawn")
             elif version.number == versions[-1].number:
-                state = "counts"
+                state = gettext_noop("counts")
             else:
-                state = "superseded"
+                state = gettext_noop("superseded")
             rows.append(
                 CommitmentRow(
                     bid_id=bid.pk,
@@ -517,13 +521,18 @@ def comparative_statement(
         final = versions[-1]
         evaluation = getattr(bid, "evaluation", None)
         if evaluation is None:
-            technical, reasons = "pending", ""
-        else:
-            technical = ("qualified" if evaluation.qualified else "disqualified") + (
-                ""
-                if evaluation.status == TechnicalEvaluation.Status.APPROVED
-                else " (not yet approved)"
+            technical, reasons = gettext_noop("pending"), ""
+        elif evaluation.status == TechnicalEvaluation.Status.APPROVED:
+            technical = (
+                gettext_noop("qualified") if evaluation.qualified else gettext_noop("disqualified")
             )
+        else:
+            technical = (
+                gettext_noop("qualified (not yet approved)")
+                if evaluation.qualified
+                else gettext_noop("disqualified (not yet approved)")
+            )
+        if evaluation is not None:
             reasons = "; ".join(
                 f"{r.get_criterion_display()}: {r.reason}"
                 for r in evaluation.results.all()

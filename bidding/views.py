@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -71,7 +72,10 @@ def tender_create(request):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"Tender {tender.reference} drafted. Check it, then publish.")
+            messages.success(
+                request,
+                _("Tender %(ref)s drafted. Check it, then publish.") % {"ref": tender.reference},
+            )
             return redirect("tender_detail", tender_id=tender.pk)
     return render(request, "bidding/tender_form.html", {"form": form})
 
@@ -120,7 +124,8 @@ def tender_publish(request, tender_id: int):
         flash_errors(request, exc)
     else:
         messages.success(
-            request, f"{tender.reference} is published; registered firms are being told."
+            request,
+            _("%(ref)s is published; registered firms are being told.") % {"ref": tender.reference},
         )
     return redirect("tender_detail", tender_id=tender.pk)
 
@@ -136,7 +141,7 @@ def tender_cancel(request, tender_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{tender.reference} is cancelled.")
+        messages.success(request, _("%(ref)s is cancelled.") % {"ref": tender.reference})
     return redirect("tender_detail", tender_id=tender.pk)
 
 
@@ -156,12 +161,12 @@ def tender_document_add(request, tender_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, "Document attached.")
+            messages.success(request, _("Document attached."))
             return redirect("tender_detail", tender_id=tender.pk)
     return render(
         request,
         "bidding/simple_form.html",
-        {"form": form, "tender": tender, "heading": "Attach an RFP document", "multipart": True},
+        {"form": form, "tender": tender, "heading": _("Attach an RFP document"), "multipart": True},
     )
 
 
@@ -201,13 +206,14 @@ def corrigendum_new(request, tender_id: int):
         else:
             messages.success(
                 request,
-                f"Corrigendum {version.number - 1} issued; registered firms are being told.",
+                _("Corrigendum %(n)s issued; registered firms are being told.")
+                % {"n": version.number - 1},
             )
             return redirect("tender_detail", tender_id=tender.pk)
     return render(
         request,
         "bidding/simple_form.html",
-        {"form": form, "tender": tender, "heading": "Issue a corrigendum", "multipart": True},
+        {"form": form, "tender": tender, "heading": _("Issue a corrigendum"), "multipart": True},
     )
 
 
@@ -226,7 +232,10 @@ def query_ask(request, tender_id: int):
         else:
             messages.success(
                 request,
-                "Your query is recorded. The answer will be published to all bidders, without your name.",
+                _(
+                    "Your query is recorded. The answer will be published to all bidders, "
+                    "without your name."
+                ),
             )
     return redirect(reverse("tender_detail", args=[tender.pk]) + "#queries")
 
@@ -243,7 +252,7 @@ def query_answer(request, query_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, "Answer published to all bidders.")
+            messages.success(request, _("Answer published to all bidders."))
             return redirect(reverse("tender_detail", args=[query.tender_id]) + "#queries")
     return render(
         request,
@@ -251,7 +260,7 @@ def query_answer(request, query_id: int):
         {
             "form": form,
             "tender": query.tender,
-            "heading": "Answer a pre-bid query",
+            "heading": _("Answer a pre-bid query"),
             "lead": query.question,
         },
     )
@@ -318,7 +327,8 @@ def bid_form(request, tender_id: int):
             else:
                 messages.success(
                     request,
-                    f"Bid version {version.number} received and sealed. Keep your receipt {version.receipt_number}.",
+                    _("Bid version %(n)s received and sealed. Keep your receipt %(receipt)s.")
+                    % {"n": version.number, "receipt": version.receipt_number},
                 )
                 return redirect("receipt_page", version_id=version.pk)
     context = {"form": form, "tender": tender, "bid": bid, "previous": previous,
@@ -355,7 +365,9 @@ def bid_withdraw(request, bid_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, "Your bid is withdrawn. It cannot be resubmitted on this tender.")
+        messages.success(
+            request, _("Your bid is withdrawn. It cannot be resubmitted on this tender.")
+        )
     return redirect("bid_detail", bid_id=bid.pk)
 
 
@@ -424,12 +436,14 @@ def opening(request, tender_id: int):
         else:
             if done is None:
                 messages.success(
-                    request, "Your confirmation is recorded; another committee member must confirm."
+                    request,
+                    _("Your confirmation is recorded; another committee member must confirm."),
                 )
             else:
                 messages.success(
                     request,
-                    f"Quorum reached: the {done.get_stage_display().lower()} covers are open.",
+                    _("Quorum reached: the %(stage)s covers are open.")
+                    % {"stage": _(done.get_stage_display()).lower()},
                 )
         return redirect("opening", tender_id=tender.pk)
     context = {
@@ -479,7 +493,9 @@ def evaluation_form(request, bid_id: int):
             attach_errors(form, exc)
         else:
             messages.success(
-                request, f"Evaluation of bid {bid.pk} recorded; a second official must approve it."
+                request,
+                _("Evaluation of bid %(bid)s recorded; a second official must approve it.")
+                % {"bid": bid.pk},
             )
             return redirect("evaluation_list", tender_id=bid.tender_id)
     final = selectors.final_version(bid)
@@ -509,11 +525,15 @@ def evaluation_decide(request, evaluation_id: int):
                 actor=request.user, evaluation=evaluation, reason=request.POST.get("reason", "")
             )
             messages.success(
-                request, f"Evaluation of bid {evaluation.bid_id} returned to the evaluator."
+                request,
+                _("Evaluation of bid %(bid)s returned to the evaluator.")
+                % {"bid": evaluation.bid_id},
             )
         else:
             services.approve_evaluation(actor=request.user, evaluation=evaluation)
-            messages.success(request, f"Evaluation of bid {evaluation.bid_id} approved.")
+            messages.success(
+                request, _("Evaluation of bid %(bid)s approved.") % {"bid": evaluation.bid_id}
+            )
     except ValidationError as exc:
         flash_errors(request, exc)
     return redirect("evaluation_list", tender_id=evaluation.bid.tender_id)
@@ -612,7 +632,7 @@ def statement_xlsx(request, tender_id: int):
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([safe_cell(v) for v in _statement_values(row)])
-    for index, (key, _) in enumerate(STATEMENT_COLUMNS, start=1):
+    for index, (key, _label) in enumerate(STATEMENT_COLUMNS, start=1):
         if key in ("net_worth", "rate", "oxide"):
             for (cell,) in sheet.iter_rows(min_row=4, min_col=index, max_col=index):
                 cell.number_format = "#,##0.00" if key != "oxide" else "#,##0.000"
@@ -637,7 +657,8 @@ def tender_award(request, tender_id: int):
         flash_errors(request, exc)
         return redirect("statement", tender_id=tender.pk)
     messages.success(
-        request, f"{len(awards)} award(s) made; the Letters of Award are being rendered."
+        request,
+        _("%(n)s award(s) made; the Letters of Award are being rendered.") % {"n": len(awards)},
     )
     return redirect("award_list")
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from repm_portal.models import MONEY, RuleSet
 from repm_portal.money import format_indian_number
@@ -67,6 +70,16 @@ class RuleSetAmendmentForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model's verbose names and help texts are in English (changing them would make
+        # migrations); the catalogue translates them for the page.
+        for name, field in self.fields.items():
+            model_field = RuleSet._meta.get_field(name)
+            field.label = capfirst(gettext(str(model_field.verbose_name)))
+            if field.help_text:
+                field.help_text = gettext(str(field.help_text))
+
     def changes_from(self, base: RuleSet) -> dict:
         return {
             f.name: self.cleaned_data[f.name]
@@ -76,16 +89,16 @@ class RuleSetAmendmentForm(forms.ModelForm):
 
 
 class SlabForm(forms.Form):
-    min_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="From (MTPA)")
-    max_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="To (MTPA)")
+    min_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label=_("From (MTPA)"))
+    max_capacity_mtpa = forms.IntegerField(min_value=1, max_value=2**31 - 1, label=_("To (MTPA)"))
     min_net_worth = IndianMoneyField(
-        max_digits=18, decimal_places=2, label="Minimum net worth (Rs)"
+        max_digits=18, decimal_places=2, label=_("Minimum net worth (Rs)")
     )
     capital_subsidy_cap = IndianMoneyField(
-        max_digits=18, decimal_places=2, label="Capital subsidy cap (Rs)"
+        max_digits=18, decimal_places=2, label=_("Capital subsidy cap (Rs)")
     )
     min_investment = IndianMoneyField(
-        max_digits=18, decimal_places=2, label="Minimum investment (Rs)"
+        max_digits=18, decimal_places=2, label=_("Minimum investment (Rs)")
     )
 
 

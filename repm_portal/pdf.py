@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 #: WeasyPrint's variant: tags, /Lang, DisplayDocTitle and XMP metadata saying PDF/UA-1.
 PDF_VARIANT = "pdf/ua-1"
@@ -73,7 +74,10 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     from weasyprint import HTML  # imported late: it loads Pango and fonts
 
     _devanagari_actual_text()
-    html = render_to_string(template_name, context)
+    # In the default language whatever the page's: a letter's text (and its hash) must not depend
+    # on the language the official who asked for it reads the portal in.
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(template_name, context)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant=PDF_VARIANT)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from repm_portal import scoping
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet
@@ -104,17 +105,23 @@ def rule_set_diff(old: RuleSet, new: RuleSet) -> list[ParameterChange]:
         before, after = getattr(old, field.attname), getattr(new, field.attname)
         if before != after:
             changes.append(
-                ParameterChange(field.name, str(field.verbose_name), before, after, _kind(field))
+                # In the active language: the pages' (the API answers in English).
+                ParameterChange(
+                    field.name, gettext(str(field.verbose_name)), before, after, _kind(field)
+                )
             )
     old_slabs, new_slabs = _slab_map(old), _slab_map(new)
     for bounds in sorted(set(old_slabs) | set(new_slabs)):
-        label = f"slab {bounds[0]:,}-{bounds[1]:,} MTPA"
+        label = gettext("slab %(low)s-%(high)s MTPA") % {
+            "low": f"{bounds[0]:,}",
+            "high": f"{bounds[1]:,}",
+        }
         a, b = old_slabs.get(bounds), new_slabs.get(bounds)
         for name in SLAB_FIELDS:
             before = getattr(a, name) if a else None
             after = getattr(b, name) if b else None
             if before != after:
-                verbose = _slab_field(name).verbose_name
+                verbose = gettext(str(_slab_field(name).verbose_name))
                 changes.append(
                     ParameterChange(
                         f"{label}:{name}", f"{label}: {verbose}", before, after, "money"

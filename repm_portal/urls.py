@@ -54,6 +54,8 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    # The language switch posts here (set_language), which keeps the choice in the language cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from repm_portal import selectors, services
@@ -55,7 +56,7 @@ def _version(version: int):
 def rule_set_detail(request, version: int):
     rule_set = _version(version)
     params = [
-        (f.verbose_name, getattr(rule_set, f.attname), selectors._kind(f))
+        (_(str(f.verbose_name)), getattr(rule_set, f.attname), selectors._kind(f))
         for f in selectors.parameter_fields()
     ]
     return render(request, "scheme/rule_set_detail.html", {"rule_set": rule_set, "params": params})
@@ -112,7 +113,8 @@ def rule_set_amend(request):
             else:
                 messages.success(
                     request,
-                    f"Version {new.version} issued; it takes effect on {new.effective_from:%d %b %Y}.",
+                    _("Version %(version)s issued; it takes effect on %(date)s.")
+                    % {"version": new.version, "date": f"{new.effective_from:%d %b %Y}"},
                 )
                 return redirect(f"{reverse('rule_set_compare')}?a={base.version}&b={new.version}")
     else:

@@ -4,7 +4,9 @@ cache of the test's own, and a real Celery worker for the tests that need one.""
 from __future__ import annotations
 
 import importlib
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -19,6 +21,21 @@ from tests.workers import start_worker, stop
 pytest_plugins = ["tests.status_guard"]
 
 _loader = importlib.import_module("repm_portal.migrations.0003_load_repm_scheme")
+
+LOCALE_ROOT = Path(__file__).resolve().parent.parent / "locale"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session) -> None:
+    """Compile the translation catalogues (.po -> .mo) that are missing or older than their .po,
+    as `make messages` does, so `pytest` alone serves Hindi pages. xdist workers leave it to the
+    controller, which runs this before it starts them."""
+    if hasattr(session.config, "workerinput"):
+        return
+    for po in sorted(LOCALE_ROOT.glob("*/*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture

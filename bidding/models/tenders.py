@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from beneficiaries.models import Firm
 from repm_portal.models import RuleSet
@@ -25,13 +26,14 @@ TIMELINE_FIELDS = (
     "technical_opening_at",
     "financial_opening_at",
 )
+# In English here (OCDS and the API use them); the pages translate them (gettext_noop marks them).
 TIMELINE_LABELS = {
-    "queries_due": "Pre-bid queries due",
-    "prebid_meeting_at": "Pre-bid meeting",
-    "replies_due": "Replies and corrigenda by",
-    "bids_due": "Bids due",
-    "technical_opening_at": "Technical opening",
-    "financial_opening_at": "Financial opening",
+    "queries_due": gettext_noop("Pre-bid queries due"),
+    "prebid_meeting_at": gettext_noop("Pre-bid meeting"),
+    "replies_due": gettext_noop("Replies and corrigenda by"),
+    "bids_due": gettext_noop("Bids due"),
+    "technical_opening_at": gettext_noop("Technical opening"),
+    "financial_opening_at": gettext_noop("Financial opening"),
 }
 
 

@@ -496,9 +496,13 @@ def notify_firms_of_tender_version(*, version_id: int) -> int:
         if version.is_corrigendum
         else f"[REPM] Tender published: {version.tender.reference}"
     )
-    body = render_to_string(
-        "bidding/email/tender_version.txt",
-        {"version": version, "tender": version.tender, "site_url": settings.SITE_URL},
-    )
+    from django.utils import translation
+
+    # The e-mail is in the default language, whatever the page the official published from.
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "bidding/email/tender_version.txt",
+            {"version": version, "tender": version.tender, "site_url": settings.SITE_URL},
+        )
     messages = [(subject, body, None, [email]) for email in recipients]
     return send_mass_mail(messages, fail_silently=False) if messages else 0

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # LocaleMiddleware, after sessions and before common (Django's order); the API stays English.
+    "repm_portal.i18n.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -121,6 +123,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "repm_portal.context_processors.navigation",
@@ -329,6 +332,19 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-in"
 TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
+# English and Hindi: the page's language from the switch (language cookie), else Accept-Language.
+# LANGUAGE_CODE "en-in" falls back to "en" here. Numbers keep the Indian grouping in both: the
+# money filters (repm_portal.money) group by hand, and no thousand separator is localised.
+LANGUAGES = [("en", "English"), ("hi", "हिन्दी")]
+USE_THOUSAND_SEPARATOR = False
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# One catalogue per part (locale/<part>/hi/LC_MESSAGES/django.po), so translators of different
+# parts never edit one file; the .mo files are compiled at install time (`make messages`).
+_LOCALE_ROOT = BASE_DIR / "locale"
+LOCALE_PATHS = (
+    sorted(p for p in _LOCALE_ROOT.iterdir() if p.is_dir()) if _LOCALE_ROOT.is_dir() else []
+)
 USE_TZ = True
 
 STATIC_URL = "static/"
