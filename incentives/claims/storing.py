@@ -65,11 +65,23 @@ def _matrix(values: np.ndarray) -> np.ndarray:
     return values.view(np.uint8).reshape(len(values), values.dtype.itemsize)
 
 
+def utf8_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as UTF-8 in a fixed-width bytes array; ASCII text (the usual) without a call per value."""
+    values = pd.Series(values, dtype=object)
+    if values.empty:
+        return np.zeros(0, dtype="S1")
+    try:
+        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
+        return values.to_numpy(dtype=object).astype("U").astype("S")
+    except UnicodeEncodeError:
+        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+
+
 def _escaped_bytes(values: pd.Series) -> np.ndarray:
     """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
     if values.empty:
         return np.zeros(0, dtype="S1")
-    encoded = values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    encoded = utf8_bytes(values)
     special = np.isin(_matrix(encoded), _SPECIAL).any(axis=1)
     if not special.any():
         return encoded
@@ -79,7 +91,7 @@ def _escaped_bytes(values: pd.Series) -> np.ndarray:
     for character, replacement in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         picked = picked.str.replace(character, replacement, regex=False)
     escaped[special] = picked
-    return escaped.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    return utf8_bytes(escaped)
 
 
 class _Factorised:

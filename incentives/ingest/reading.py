@@ -563,17 +563,15 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop rows whose every cell is blank or spaces, keeping the other rows' labels."""
     if frame.empty:
         return frame
-    empty = pd.Series(True, index=frame.index)
-    for name in HEADER:
-        empty &= frame[name] == ""
-    # Cells of only spaces are rare; look at them only where the invoice number is blank.
+    # Only a row whose invoice number is blank or spaces can be blank throughout (rare):
+    # the other cells are looked at only there.
     candidates = frame.index[frame["invoice_number"].str.strip() == ""]
-    if len(candidates):
-        subset = frame.loc[candidates]
-        spaces = pd.Series(True, index=candidates)
-        for name in HEADER:
-            spaces &= subset[name].str.strip() == ""
-        empty.loc[candidates] |= spaces
-    if empty.any():
-        frame = frame.loc[~empty]
+    if not len(candidates):
+        return frame
+    subset = frame.loc[candidates]
+    spaces = pd.Series(True, index=candidates)
+    for name in HEADER:
+        spaces &= subset[name].str.strip() == ""
+    if spaces.any():
+        frame = frame.loc[~frame.index.isin(candidates[spaces.to_numpy()])]
     return frame

@@ -361,7 +361,7 @@ def _too_long(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     findings = []
     for column, limit in MAX_TEXT_CHARS.items():
         label = COLUMN_BY_NAME[column].label
-        lengths = lines.text[column].str.len().to_numpy()
+        lengths = lines.lengths(column)
         findings.append(
             _Finding(
                 "too_long",
@@ -391,7 +391,7 @@ def _plant(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     keys = lines.distinct["plant"].str.replace(r"\s+", " ", regex=True).str.casefold()
     other = (keys != plant_key(registered)).to_numpy()[lines.codes["plant"]]
     # A blank or over-long cell has its own error already.
-    fits = lines.text["plant"].str.len().to_numpy() <= MAX_TEXT_CHARS["plant"]
+    fits = lines.lengths("plant") <= MAX_TEXT_CHARS["plant"]
     name = " ".join(registered.split())
     return [
         _Finding(

@@ -31,7 +31,11 @@ def _as_bytes(keys: pd.Series | np.ndarray) -> np.ndarray:
     values = pd.Series(keys, dtype=object)
     if values.empty:
         return np.zeros(0, dtype="S1")
-    return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    try:
+        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
+        return values.to_numpy(dtype=object).astype("U").astype("S")
+    except UnicodeEncodeError:
+        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
 
 
 class StreamCheck:
