@@ -5,13 +5,15 @@
     .venv/bin/python -m bench.ingest_store --sizes 1000000 --repeat 3   # best and median
 
 For each size, in a fresh process (so its peak resident memory is its own):
-  full path  services.process_upload, what the Celery worker runs: read the stored file,
-             validate every line, total, and store the lines by COPY in one transaction
-             (with the claim, the upload's report and the audit rows);
+  full path  services.process_upload, what the Celery worker runs: read the stored CSV a
+             chunk at a time, check each chunk (the file-wide rules across chunks), and COPY
+             it while the next is read and checked, all in one transaction (with the claim,
+             the totals, the upload's report and the audit rows);
   bare COPY  the same CSV file loaded by PostgreSQL COPY (FORMAT csv) into a table with the
              same typed columns and the same two indexes (primary key, unique invoice number).
-Runs against a database of its own (test_<name>_bench, kept between runs) on the configured
-PostgreSQL (embedded unless DATABASE_URL). Prints figures; never passes or fails.
+Runs against a database of its own (test_<name><REPM_TEST_DB_SUFFIX>_bench, made afresh each
+run) on the configured PostgreSQL (embedded unless DATABASE_URL). Prints figures, with
+--repeat the best and median of several runs; never passes or fails.
 """
 
 from __future__ import annotations
