@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 
 from incentives.claims.models import ClaimLine
 from incentives.ingest.columns import QUANTITY_DECIMALS, VALUE_DECIMALS
@@ -51,6 +52,7 @@ TEXT_COLUMNS = (
 )
 BOOLEAN_COLUMNS = ("is_export", "is_credit_note", "related_party", "unit_value_outlier")
 CHUNK_BYTES = 32 * 1024 * 1024
+_SEND_BYTES = 1024 * 1024  # read from a chunk's text per message to the server
 
 _TAB, _NEWLINE, _POINT, _MINUS, _ZERO = (ord(c) for c in "\t\n.-0")
 _TRUE, _FALSE = ord("t"), ord("f")
@@ -63,11 +65,23 @@ def _matrix(values: np.ndarray) -> np.ndarray:
     return values.view(np.uint8).reshape(len(values), values.dtype.itemsize)
 
 
+def utf8_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as UTF-8 in a fixed-width bytes array; ASCII text (the usual) without a call per value."""
+    values = pd.Series(values, dtype=object)
+    if values.empty:
+        return np.zeros(0, dtype="S1")
+    try:
+        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
+        return values.to_numpy(dtype=object).astype("U").astype("S")
+    except UnicodeEncodeError:
+        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+
+
 def _escaped_bytes(values: pd.Series) -> np.ndarray:
     """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
     if values.empty:
         return np.zeros(0, dtype="S1")
-    encoded = values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    encoded = utf8_bytes(values)
     special = np.isin(_matrix(encoded), _SPECIAL).any(axis=1)
     if not special.any():
         return encoded
@@ -77,7 +91,7 @@ def _escaped_bytes(values: pd.Series) -> np.ndarray:
     for character, replacement in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         picked = picked.str.replace(character, replacement, regex=False)
     escaped[special] = picked
-    return escaped.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    return utf8_bytes(escaped)
 
 
 class _Factorised:
@@ -222,17 +236,30 @@ def copy_lines(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> int:
     """COPY the clean lines into the claim-line table inside the caller's transaction; return the count."""
+    chunks = copy_chunks(clean, claim_id=claim_id, award_id=award_id, chunk_bytes=chunk_bytes)
+    return copy_texts(cursor, chunks, on_chunk=on_chunk)
+
+
+def copy_texts(
+    cursor, chunks: Iterator[tuple[bytes, int]], *, on_chunk: Callable[[int], None] | None = None
+) -> int:
+    """COPY each (COPY text, line count) the iterator gives, in order; return the lines stored.
+
+    The next chunk is made in a thread while PostgreSQL takes in the current one (psycopg2
+    releases the GIL while it sends, and the server works in a process of its own), so
+    making and storing overlap. An exception raised while making a chunk is raised here,
+    inside the caller's transaction, after the chunks before it were sent.
+    """
     statement = f"COPY {ClaimLine._meta.db_table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
     stored = 0
-    chunks = copy_chunks(clean, claim_id=claim_id, award_id=award_id, chunk_bytes=chunk_bytes)
-    # The next chunk is built in a thread while PostgreSQL takes in the current one
-    # (psycopg2 and numpy release the GIL while they wait or compute), so the two overlap.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-text") as builder:
         pending = builder.submit(next, chunks, None)
         while (chunk := pending.result()) is not None:
             pending = builder.submit(next, chunks, None)
             text, size = chunk
-            cursor.copy_expert(statement, io.BytesIO(text))
+            # As Django's own errors (an IntegrityError, say), which cursor.execute raises too.
+            with connection.wrap_database_errors:
+                cursor.copy_expert(statement, io.BytesIO(text), size=_SEND_BYTES)
             stored += size
             if on_chunk is not None:
                 on_chunk(stored)

@@ -69,9 +69,10 @@ class _Lines:
                 distinct = pd.Series(uniques, dtype=object).str.strip()
                 self.codes[name], self.distinct[name] = codes, distinct
                 self.text[name] = pd.Series(distinct.to_numpy(dtype=object)[codes], dtype=object)
+                self.blank[name] = (distinct == "").to_numpy()[codes]
             else:
                 self.text[name] = series.str.strip()
-            self.blank[name] = (self.text[name] == "").to_numpy()
+                self.blank[name] = (self.text[name] == "").to_numpy()
 
         text = self.text
         self.date_matched, self.date_real, self.dates = self._per_distinct(
@@ -113,6 +114,12 @@ class _Lines:
             values = np.asarray(result)[codes]
             spread.append(pd.Series(values, dtype=object) if values.dtype == object else values)
         return spread
+
+    def lengths(self, column: str) -> np.ndarray:
+        """Each stripped cell's length in characters (counted once per distinct value where it can be)."""
+        if column in self.codes:
+            return self.distinct[column].str.len().to_numpy(dtype=np.int64)[self.codes[column]]
+        return self.text[column].str.len().to_numpy(dtype=np.int64)
 
     def shown(self, column: str) -> Callable[[np.ndarray], np.ndarray]:
         """The stripped cell text at given positions, for messages (long text shortened)."""

@@ -186,33 +186,9 @@ def _size(count: int) -> str:
 
 def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     """The whole file as strings, header included as row 0, columns numbered from 0."""
-    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
-    _require_text(body, name, offset_base=len(data) - len(body))
-    end = body.find(b"\n")
-    header_line = (body if end < 0 else body[:end]).rstrip(b"\r").decode("utf-8")
-    if not header_line.strip():
-        raise FileRejected(f"The first line of '{name}' is blank: it must be the header row.")
-    if "\t" in header_line and "," not in header_line and ";" not in header_line:
-        raise FileRejected(
-            f"'{name}' is separated by tabs. Save the sheet as 'CSV UTF-8 (comma delimited)' "
-            "and upload that."
-        )
-    delimiter = _sniff_delimiter(header_line)
+    body, delimiter = _csv_layout(data, name)
     try:
-        table = pd.read_csv(
-            io.BytesIO(body),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            encoding="utf-8",
-            engine="c",
-            quotechar='"',
-            doublequote=True,
-            index_col=False,
-        )
+        table = pd.read_csv(io.BytesIO(body), **_csv_options(delimiter))
     except pd.errors.ParserError as error:
         found = _PANDAS_FIELD_COUNT.search(str(error))
         if found:
@@ -226,6 +202,40 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise FileRejected(f"'{name}' holds no header row.", rule="no_lines") from None
     return table
+
+
+def _csv_options(delimiter: str) -> dict:
+    """How pandas reads a sales file: every cell as the text given, nothing guessed."""
+    return {
+        "sep": delimiter,
+        "header": None,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "encoding": "utf-8",
+        "engine": "c",
+        "quotechar": '"',
+        "doublequote": True,
+        "index_col": False,
+    }
+
+
+def _csv_layout(data: bytes, name: str, *, checked: bool = False) -> tuple[bytes, str]:
+    """The CSV text after any BOM, checked to be text (unless `checked`), and its delimiter."""
+    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
+    if not checked:
+        _require_text(body, name, offset_base=len(data) - len(body))
+    end = body.find(b"\n")
+    header_line = (body if end < 0 else body[:end]).rstrip(b"\r").decode("utf-8")
+    if not header_line.strip():
+        raise FileRejected(f"The first line of '{name}' is blank: it must be the header row.")
+    if "\t" in header_line and "," not in header_line and ";" not in header_line:
+        raise FileRejected(
+            f"'{name}' is separated by tabs. Save the sheet as 'CSV UTF-8 (comma delimited)' "
+            "and upload that."
+        )
+    return body, _sniff_delimiter(header_line)
 
 
 def _require_text(body: bytes, name: str, *, offset_base: int) -> None:
@@ -484,6 +494,12 @@ def _apply_header(table: pd.DataFrame, name: str) -> pd.DataFrame:
     """Match row 0 against the dictionary; return the data rows under the dictionary's names."""
     header = [str(value) for value in table.iloc[0].tolist()]
     body = table.iloc[1:]
+    found = _match_header(header, body, name)
+    return _named_lines(body, found)
+
+
+def _match_header(header: list[str], body: pd.DataFrame, name: str) -> dict[str, int]:
+    """Each dictionary column's position in the header, or FileRejected; `body` holds data rows."""
     found: dict[str, int] = {}
     unknown: list[str] = []
     duplicated: list[str] = []
@@ -491,7 +507,7 @@ def _apply_header(table: pd.DataFrame, name: str) -> pd.DataFrame:
         key = header_key(text)
         if not key:
             # A nameless column is harmless when empty (Excel often leaves a few).
-            if (body[table.columns[position]].str.strip() != "").any():
+            if (body[body.columns[position]].str.strip() != "").any():
                 unknown.append(
                     f"an unnamed column {get_column_letter(position + 1)} holding values"
                 )
@@ -523,10 +539,15 @@ def _apply_header(table: pd.DataFrame, name: str) -> pd.DataFrame:
             "columns are " + ", ".join(HEADER) + ".",
             rule="columns",
         )
+    return found
+
+
+def _named_lines(body: pd.DataFrame, found: dict[str, int]) -> pd.DataFrame:
+    """The data rows under the dictionary's names, labelled from 0, wholly blank rows dropped."""
     frame = pd.DataFrame(
         {
             column.name: (
-                body[table.columns[found[column.name]]]
+                body[body.columns[found[column.name]]]
                 if column.name in found
                 else pd.Series("", index=body.index, dtype=object)
             )
@@ -542,17 +563,15 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop rows whose every cell is blank or spaces, keeping the other rows' labels."""
     if frame.empty:
         return frame
-    empty = pd.Series(True, index=frame.index)
-    for name in HEADER:
-        empty &= frame[name] == ""
-    # Cells of only spaces are rare; look at them only where the invoice number is blank.
+    # Only a row whose invoice number is blank or spaces can be blank throughout (rare):
+    # the other cells are looked at only there.
     candidates = frame.index[frame["invoice_number"].str.strip() == ""]
-    if len(candidates):
-        subset = frame.loc[candidates]
-        spaces = pd.Series(True, index=candidates)
-        for name in HEADER:
-            spaces &= subset[name].str.strip() == ""
-        empty.loc[candidates] |= spaces
-    if empty.any():
-        frame = frame.loc[~empty]
+    if not len(candidates):
+        return frame
+    subset = frame.loc[candidates]
+    spaces = pd.Series(True, index=candidates)
+    for name in HEADER:
+        spaces &= subset[name].str.strip() == ""
+    if spaces.any():
+        frame = frame.loc[~frame.index.isin(candidates[spaces.to_numpy()])]
     return frame

@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,17 @@ class ValidationContext:
     def credit_targets(self) -> frozenset[str]:
         chosen = self.prior_invoice_numbers_for_credit
         return self.prior_invoice_numbers if chosen is None else chosen
+
+    # Normalised once, however many chunks of a file are checked against them.
+    @cached_property
+    def prior_keys(self) -> frozenset[str]:
+        """The earlier claims' invoice numbers as compared: trimmed, in capitals."""
+        return frozenset(number.strip().upper() for number in self.prior_invoice_numbers)
+
+    @cached_property
+    def credit_target_keys(self) -> frozenset[str]:
+        """The invoices a credit note may reverse besides the file's, trimmed, in capitals."""
+        return frozenset(number.strip().upper() for number in self.credit_targets)
 
 
 @dataclass(frozen=True, eq=False)

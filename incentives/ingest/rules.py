@@ -175,7 +175,7 @@ def _sign(lines: _Lines, context: ValidationContext) -> list[_Finding]:
 def _credit_note_target(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     # A credit note reverses an invoice: an invoice line of this file, or one claimed before.
     invoices_here = lines.invoice_key[~lines.blank["invoice_number"] & ~lines.credit]
-    earlier = {number.strip().upper() for number in context.credit_targets}
+    earlier = context.credit_target_keys
     reference = lines.distinct["credit_note_ref"].str.upper()
     hits_per_distinct = (
         reference.isin(invoices_here).to_numpy() | reference.isin(earlier).to_numpy()
@@ -302,7 +302,7 @@ def _duplicates(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     first = given & ~repeated
     first_row = pd.Series(lines.rows[first], index=key[first].to_numpy())
     shown = lines.shown("invoice_number")
-    earlier = {number.strip().upper() for number in context.prior_invoice_numbers}
+    earlier = context.prior_keys
     return [
         _Finding(
             "duplicate_in_file",
@@ -361,7 +361,7 @@ def _too_long(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     findings = []
     for column, limit in MAX_TEXT_CHARS.items():
         label = COLUMN_BY_NAME[column].label
-        lengths = lines.text[column].str.len().to_numpy()
+        lengths = lines.lengths(column)
         findings.append(
             _Finding(
                 "too_long",
@@ -391,7 +391,7 @@ def _plant(lines: _Lines, context: ValidationContext) -> list[_Finding]:
     keys = lines.distinct["plant"].str.replace(r"\s+", " ", regex=True).str.casefold()
     other = (keys != plant_key(registered)).to_numpy()[lines.codes["plant"]]
     # A blank or over-long cell has its own error already.
-    fits = lines.text["plant"].str.len().to_numpy() <= MAX_TEXT_CHARS["plant"]
+    fits = lines.lengths("plant") <= MAX_TEXT_CHARS["plant"]
     name = " ".join(registered.split())
     return [
         _Finding(

@@ -25,18 +25,6 @@ def _pair(grams: int, paise: int) -> dict[str, Decimal]:
     return {"kg": _kg(grams), "value": _rupees(paise)}
 
 
-def _grouped(
-    clean: pd.DataFrame, keys: pd.Series, *, str_keys: bool = True
-) -> dict[object, dict[str, Decimal]]:
-    sums = _exact_sums(clean, keys)
-    return {
-        (str(key) if str_keys else int(key)): _pair(grams, paise)
-        for key, grams, paise in zip(
-            sums.index, sums["quantity_g"], sums["net_sales_value_paise"], strict=True
-        )
-    }
-
-
 def _exact_sums(clean: pd.DataFrame, keys: pd.Series | np.ndarray) -> pd.DataFrame:
     """Group sums of grams and paise that cannot overflow: int64 while safe, Python ints beyond."""
     amounts = clean[["quantity_g", "net_sales_value_paise"]]
@@ -52,6 +40,78 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
     return _DECIMAL.divide(part, whole).quantize(_SHARE, rounding=ROUND_HALF_UP, context=_DECIMAL)
 
 
+# The breakdowns, by name: each line's key in a frame of clean lines.
+def _breakdown_keys(clean: pd.DataFrame) -> dict[str, pd.Series | np.ndarray]:
+    dates = clean["invoice_date"].dt
+    export = clean["is_export"].to_numpy(dtype=bool)
+    buyer = clean["buyer_gstin"].copy()
+    if export.any():
+        buyer[export] = clean["buyer_name"][export] + " (" + clean["export_country"][export] + ")"
+    return {
+        "net": np.zeros(len(clean), dtype=np.int8),
+        "by_month": dates.year * 100 + dates.month,
+        "by_grade": clean["magnet_grade"],
+        "by_buyer": buyer,
+        "trade": pd.Series(np.where(export, "export", "domestic"), index=clean.index),
+        "related": pd.Series(clean["related_party"].to_numpy(), index=clean.index),
+    }
+
+
+class RunningTotals:
+    """The totals of clean lines given a chunk at a time; `result()` equals totals() of them all."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[pd.DataFrame]] = {}
+
+    def add(self, clean: pd.DataFrame) -> None:
+        for name, keys in _breakdown_keys(clean).items():
+            self._parts.setdefault(name, []).append(_exact_sums(clean, keys))
+
+    def _sums(self, name: str) -> pd.DataFrame:
+        parts = self._parts.get(name, [])
+        if not parts:
+            return pd.DataFrame({"quantity_g": [], "net_sales_value_paise": []}, dtype=object)
+        if len(parts) == 1:
+            return parts[0]
+        # Python integers across chunks: exact however many lines are added up.
+        return pd.concat(parts).astype(object).groupby(level=0, sort=True).sum()
+
+    def _grouped(self, name: str, *, str_keys: bool = True) -> dict[object, dict[str, Decimal]]:
+        sums = self._sums(name)
+        return {
+            (str(key) if str_keys else int(key)): _pair(grams, paise)
+            for key, grams, paise in zip(
+                sums.index, sums["quantity_g"], sums["net_sales_value_paise"], strict=True
+            )
+        }
+
+    def result(self) -> dict[str, object]:
+        net_sums = self._sums("net")
+        net_g = int(net_sums["quantity_g"].sum()) if len(net_sums) else 0
+        net_p = int(net_sums["net_sales_value_paise"].sum()) if len(net_sums) else 0
+        by_month = {
+            f"{key // 100:04d}-{key % 100:02d}": pair
+            for key, pair in self._grouped("by_month", str_keys=False).items()
+        }
+        by_trade = self._grouped("trade")
+        related_pair = self._grouped("related").get("True", _pair(0, 0))
+        net = _pair(net_g, net_p)
+        return {
+            "net_kg": net["kg"],
+            "net_value": net["value"],
+            "by_month": by_month,
+            "by_grade": self._grouped("by_grade"),
+            "by_buyer": self._grouped("by_buyer"),
+            "domestic": by_trade.get("domestic", _pair(0, 0)),
+            "export": by_trade.get("export", _pair(0, 0)),
+            "related_party": {
+                **related_pair,
+                "kg_share": _share(related_pair["kg"], net["kg"]),
+                "value_share": _share(related_pair["value"], net["value"]),
+            },
+        }
+
+
 def totals(clean: pd.DataFrame) -> dict[str, object]:
     """Eligible net kg and net sales value of clean lines (credit notes netted), and breakdowns.
 
@@ -61,34 +121,6 @@ def totals(clean: pd.DataFrame) -> dict[str, object]:
     domestic and export, and related-party lines with their shares of the net kg and
     value (fractions to 4 places, half up; 0 when the net is 0).
     """
-    grams = _exact_sums(clean, np.zeros(len(clean), dtype=np.int8))
-    net_g = int(grams["quantity_g"].sum()) if len(grams) else 0
-    net_p = int(grams["net_sales_value_paise"].sum()) if len(grams) else 0
-    dates = clean["invoice_date"].dt
-    by_month = {
-        f"{key // 100:04d}-{key % 100:02d}": pair
-        for key, pair in _grouped(clean, dates.year * 100 + dates.month, str_keys=False).items()
-    }
-    export = clean["is_export"].to_numpy(dtype=bool)
-    buyer = clean["buyer_gstin"].copy()
-    if export.any():
-        buyer[export] = clean["buyer_name"][export] + " (" + clean["export_country"][export] + ")"
-    trade = pd.Series(np.where(clean["is_export"], "export", "domestic"), index=clean.index)
-    by_trade = _grouped(clean, trade)
-    related = _grouped(clean, pd.Series(clean["related_party"].to_numpy(), index=clean.index))
-    related_pair = related.get("True", _pair(0, 0))
-    net = _pair(net_g, net_p)
-    return {
-        "net_kg": net["kg"],
-        "net_value": net["value"],
-        "by_month": by_month,
-        "by_grade": _grouped(clean, clean["magnet_grade"]),
-        "by_buyer": _grouped(clean, buyer),
-        "domestic": by_trade.get("domestic", _pair(0, 0)),
-        "export": by_trade.get("export", _pair(0, 0)),
-        "related_party": {
-            **related_pair,
-            "kg_share": _share(related_pair["kg"], net["kg"]),
-            "value_share": _share(related_pair["value"], net["value"]),
-        },
-    }
+    running = RunningTotals()
+    running.add(clean)
+    return running.result()

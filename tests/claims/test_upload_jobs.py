@@ -56,12 +56,12 @@ def test_an_upload_whose_job_fails_for_good_is_failed_with_the_reason_and_can_be
     upload = receive(award, firm_user)
     assert job_of(upload).state == Job.State.QUEUED and upload.progress.status == "queued"
 
-    read_upload = processing.read_upload
+    open_stored = processing._open_stored
 
     def broken(*args, **kwargs):
         raise OSError("the file store is unreachable")
 
-    monkeypatch.setattr(processing, "read_upload", broken)
+    monkeypatch.setattr(processing, "_open_stored", broken)
     # when the worker tries three times (the job's max_attempts for this task)
     for attempt in (1, 2):
         assert tasks.process_upload(upload.pk) is None
@@ -80,7 +80,7 @@ def test_an_upload_whose_job_fails_for_good_is_failed_with_the_reason_and_can_be
     assert services.can_rerun(firm_user, upload)
 
     # when the firm re-runs it, once the file store is back
-    monkeypatch.setattr(processing, "read_upload", read_upload)
+    monkeypatch.setattr(processing, "_open_stored", open_stored)
     rerun = services.rerun_upload(actor=firm_user, upload=upload)
     # then it is received again, its job queued with fresh attempts, and it is stored
     assert (rerun.status, rerun.message, rerun.progress.status) == ("received", "", "queued")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from incentives.claims import storing
 from incentives.claims.models import Claim, ClaimLine, ClaimUpload
 from incentives.claims.periods import ClaimPeriod
 from incentives.claims.services.lifecycle import move
+from incentives.ingest.streaming import StreamCheck
 from incentives.ingest.validate import ValidationResult
 from repm_portal import audit, clock
 from repm_portal.models import RuleSet
@@ -103,11 +104,130 @@ def _store(
     progress: Reporter,
     now: dt.datetime,
 ) -> ClaimUpload:
-    award = upload.award
     count = len(clean)
     eligible_kg = _decimal(summed, "net_kg")
     net_value = _decimal(summed, "net_value")
-    report = _totals_json(clean, summed)
+    parts = _ReportParts()
+    parts.add(clean)
+    opened = _open(
+        upload, period=period, rule_set=rule_set, now=now, initial=(count, eligible_kg, net_value)
+    )
+    if isinstance(opened, ClaimUpload):
+        return opened
+    locked, claim, previous, created = opened
+    with connection.cursor() as cursor:
+        storing.copy_lines(
+            cursor,
+            clean,
+            claim_id=claim.pk,
+            award_id=upload.award.pk,
+            on_chunk=lambda stored: progress(Phase.STORING, 60 + 38 * stored // max(count, 1)),
+        )
+    return _close(
+        locked, claim, previous, created=created, count=count, eligible_kg=eligible_kg,
+        net_value=net_value, report=parts.json(summed), summary_by_rule=result.summary_by_rule,
+        flag_summary=result.flag_summary, progress=progress, now=now,
+    )  # fmt: skip
+
+
+class Unfinished(Exception):
+    """The streamed lines could not all be stored as they came (a line breaks a rule, say);
+    nothing of them was kept, and the file is to be checked whole."""
+
+
+def store_streamed(
+    upload: ClaimUpload,
+    chunks: Iterable[pd.DataFrame],
+    check: StreamCheck,
+    *,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
+    progress: Reporter,
+    now: dt.datetime,
+    expected_lines: int,
+) -> ClaimUpload:
+    """Check and store the file's lines a chunk at a time, in one transaction; accept the upload.
+
+    Each chunk is checked, then written by COPY while the next is read and checked, so
+    reading, checking and storing overlap. The lines become the claim's only if every
+    chunk passes and the file-wide checks pass at the end; otherwise (or if the claim was
+    closed meanwhile, or the database finds an invoice number twice) the transaction is
+    rolled back and Unfinished raised: nothing is kept. `expected_lines` only paces the
+    progress shown.
+    """
+    try:
+        with transaction.atomic():
+            return _store_streamed(
+                upload, chunks, check, period=period, rule_set=rule_set, progress=progress,
+                now=now, expected_lines=expected_lines,
+            )  # fmt: skip
+    except IntegrityError as error:
+        if "claim_line_invoice_once_per_award" not in str(error):
+            raise
+        raise Unfinished from None
+
+
+def _store_streamed(
+    upload: ClaimUpload,
+    chunks: Iterable[pd.DataFrame],
+    check: StreamCheck,
+    *,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
+    progress: Reporter,
+    now: dt.datetime,
+    expected_lines: int,
+) -> ClaimUpload:
+    try:
+        opened = _open(
+            upload, period=period, rule_set=rule_set, now=now, initial=(0, Decimal(0), Decimal(0))
+        )
+    except Refused:
+        raise Unfinished from None  # the whole file's check says whether its lines or this comes first
+    if isinstance(opened, ClaimUpload):
+        return opened
+    locked, claim, previous, created = opened
+    parts = _ReportParts()
+
+    def texts() -> Iterator[tuple[bytes, int]]:
+        for frame in chunks:
+            clean = check.check(frame)
+            del frame  # the chunk's cells go before the next chunk is read
+            if clean is None:
+                raise Unfinished
+            parts.add(clean)
+            yield from storing.copy_chunks(clean, claim_id=claim.pk, award_id=upload.award.pk)
+            del clean
+
+    pace = max(expected_lines, 1)
+    with connection.cursor() as cursor:
+        storing.copy_texts(
+            cursor,
+            texts(),
+            on_chunk=lambda stored: progress(Phase.STORING, min(98, 30 + 68 * stored // pace)),
+        )
+    if not check.finish():
+        raise Unfinished
+    summed = check.totals.result()
+    return _close(
+        locked, claim, previous, created=created, count=check.count,
+        eligible_kg=_decimal(summed, "net_kg"), net_value=_decimal(summed, "net_value"),
+        report=parts.json(summed), summary_by_rule=check.summary_by_rule,
+        flag_summary=check.flag_summary, progress=progress, now=now,
+    )  # fmt: skip
+
+
+def _open(
+    upload: ClaimUpload,
+    *,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
+    now: dt.datetime,
+    initial: tuple[int, Decimal, Decimal],
+) -> ClaimUpload | tuple[ClaimUpload, Claim, ClaimUpload | None, bool]:
+    """Lock the claim and the upload, make the claim or clear its lines; or the upload if decided."""
+    award = upload.award
+    count, eligible_kg, net_value = initial
     # Locks in a fixed order: the claim's (advisory), the upload, the claim, the upload it replaces.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -150,19 +270,34 @@ def _store(
                 f"DELETE FROM {ClaimLine._meta.db_table} WHERE claim_id = %s",  # noqa: S608 - a model's table
                 [claim.pk],
             )
+    return locked, claim, previous, created
 
-    with connection.cursor() as cursor:
-        storing.copy_lines(
-            cursor,
-            clean,
-            claim_id=claim.pk,
-            award_id=award.pk,
-            on_chunk=lambda stored: progress(Phase.STORING, 60 + 38 * stored // max(count, 1)),
-        )
+
+def _close(
+    locked: ClaimUpload,
+    claim: Claim,
+    previous: ClaimUpload | None,
+    *,
+    created: bool,
+    count: int,
+    eligible_kg: Decimal,
+    net_value: Decimal,
+    report: dict[str, Any],
+    summary_by_rule: dict[str, int],
+    flag_summary: dict[str, int],
+    progress: Reporter,
+    now: dt.datetime,
+) -> ClaimUpload:
+    """The lines are written: set the claim's figures, keep the report, move and audit; return the upload."""
     progress(Phase.STORING, 99, force=True)
     _pause_before_commit()
 
     old_claim = None
+    figures = (count, eligible_kg, net_value)
+    if created and (claim.line_count, claim.eligible_kg, claim.net_sales_value) != figures:
+        # Made before its lines were counted (they were checked as they were stored).
+        claim.line_count, claim.eligible_kg, claim.net_sales_value = figures
+        claim.save(update_fields=["line_count", "eligible_kg", "net_sales_value"])
     if not created:
         old_claim = {
             "current_upload": previous.pk if previous else None,
@@ -184,8 +319,8 @@ def _store(
     # the audit trail's lock is held until commit, so the long work above never makes other
     # writers wait.
     ClaimUpload.objects.filter(pk=locked.pk).update(
-        summary_by_rule=result.summary_by_rule,
-        flag_summary=result.flag_summary,
+        summary_by_rule=summary_by_rule,
+        flag_summary=flag_summary,
         errors=[],
         totals=report,
     )
@@ -201,7 +336,7 @@ def _store(
             "claim": claim, "line_count": count, "error_count": 0, "eligible_kg": eligible_kg,
             "net_sales_value": net_value, "finished_at": clock.now(),
         },
-        audit_new={"claim": claim.pk, "sha256": locked.sha256, "flags": result.flag_summary},
+        audit_new={"claim": claim.pk, "sha256": locked.sha256, "flags": flag_summary},
     )  # fmt: skip
     audit.record(
         actor=locked.uploaded_by,
@@ -220,16 +355,32 @@ def _store(
     return locked
 
 
-def _totals_json(clean: pd.DataFrame, summed: Totals) -> dict[str, Any]:
-    """The totals for the pages, as JSON: Decimal as text, buyers with their names."""
-    domestic = clean.loc[~clean["is_export"].to_numpy(dtype=bool)]
-    names = domestic.groupby("buyer_gstin", sort=False)["buyer_name"].first().to_dict()
-    flagged = {
-        "related_party_lines": int(np.count_nonzero(clean["related_party"].to_numpy())),
-        "outlier_lines": int(np.count_nonzero(clean["unit_value_outlier"].to_numpy())),
-        "credit_note_lines": int(np.count_nonzero(clean["is_credit_note"].to_numpy())),
-    }
-    return audit.to_json({**summed, "buyer_names": names, "lines": len(clean), **flagged})
+class _ReportParts:
+    """What the totals report adds to the totals, gathered a chunk of clean lines at a time."""
+
+    def __init__(self) -> None:
+        self.buyer_names: dict[str, str] = {}
+        self.counts = {"related_party_lines": 0, "outlier_lines": 0, "credit_note_lines": 0}
+        self.lines = 0
+
+    def add(self, clean: pd.DataFrame) -> None:
+        domestic = clean.loc[~clean["is_export"].to_numpy(dtype=bool)]
+        names = domestic.groupby("buyer_gstin", sort=False)["buyer_name"].first()
+        for gstin, name in names.items():
+            self.buyer_names.setdefault(gstin, name)
+        for key, column in (
+            ("related_party_lines", "related_party"),
+            ("outlier_lines", "unit_value_outlier"),
+            ("credit_note_lines", "is_credit_note"),
+        ):
+            self.counts[key] += int(np.count_nonzero(clean[column].to_numpy()))
+        self.lines += len(clean)
+
+    def json(self, summed: Totals) -> dict[str, Any]:
+        """The totals for the pages, as JSON: Decimal as text, buyers with their names."""
+        return audit.to_json(
+            {**summed, "buyer_names": self.buyer_names, "lines": self.lines, **self.counts}
+        )
 
 
-__all__ = ["Refused", "store"]
+__all__ = ["Refused", "Unfinished", "store", "store_streamed"]

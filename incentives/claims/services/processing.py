@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 from django.core.files.base import ContentFile
@@ -12,12 +12,15 @@ from django.db import transaction
 
 from incentives.claims import selectors
 from incentives.claims.models import ClaimUpload
+from incentives.claims.periods import ClaimPeriod
 from incentives.claims.services import accepting
-from incentives.claims.services.accepting import Refused, Reporter
+from incentives.claims.services.accepting import Refused, Reporter, Unfinished
 from incentives.claims.services.lifecycle import move
 from incentives.claims.services.limits import max_rows, max_upload_bytes
 from incentives.ingest import annotate
-from incentives.ingest.reading import FILE_RULES, FileRejected, read_upload
+from incentives.ingest.chunks import Unstreamable, csv_chunks, is_streamable, scan_text
+from incentives.ingest.reading import FILE_RULES, ROW_OFFSET, FileRejected, read_upload
+from incentives.ingest.streaming import StreamCheck
 from incentives.ingest.validate import (
     ERROR_RULES,
     ValidationContext,
@@ -26,6 +29,7 @@ from incentives.ingest.validate import (
     validate,
 )
 from repm_portal import audit, clock
+from repm_portal.models import RuleSet
 
 Status = ClaimUpload.Status
 Phase = ClaimUpload.Phase
@@ -79,17 +83,6 @@ def _process(upload: ClaimUpload, progress: Reporter, *, now: dt.datetime) -> Cl
     rule_set = selectors.rule_set_for(period, award=award)
 
     progress(Phase.READING, 2)
-    with upload.file.open("rb") as handle:
-        data = handle.read()
-    try:
-        frame, row_offset = read_upload(
-            data, upload.original_name, max_rows=max_rows(), max_bytes=max_upload_bytes()
-        )
-    except FileRejected as rejected:
-        return _finish_rejected(upload, rule=rejected.rule, message=rejected.message, now=now)
-    del data
-
-    progress(Phase.CHECKING, 30)
     firm_gstin, partners = selectors.partner_gstins(award)
     context = ValidationContext(
         period_start=period.starts_on,
@@ -103,8 +96,28 @@ def _process(upload: ClaimUpload, progress: Reporter, *, now: dt.datetime) -> Cl
             award, period_start=period.starts_on
         ),
         registered_plant=plant.name if (plant := selectors.plant_of(award)) else None,
-        row_offset=row_offset,
+        row_offset=ROW_OFFSET,
     )
+    if is_streamable(upload.original_name):
+        # The usual case, a CSV file whose every line passes: read from the file store,
+        # checked and stored a chunk at a time, never held whole. Any other outcome is
+        # learnt by checking the file whole, below.
+        stored = _stream(
+            upload, context, period=period, rule_set=rule_set, progress=progress, now=now
+        )
+        if stored is not None:
+            return stored
+
+    data = _read_stored(upload)
+    try:
+        frame, row_offset = read_upload(
+            data, upload.original_name, max_rows=max_rows(), max_bytes=max_upload_bytes()
+        )
+    except FileRejected as rejected:
+        return _finish_rejected(upload, rule=rejected.rule, message=rejected.message, now=now)
+    del data
+
+    progress(Phase.CHECKING, 30)
     result = validate(frame, context)
     if not result.ok:
         return _finish_invalid(upload, frame, result, row_offset=row_offset, now=now)
@@ -119,6 +132,43 @@ def _process(upload: ClaimUpload, progress: Reporter, *, now: dt.datetime) -> Cl
         )  # fmt: skip
     except Refused as refused:
         return _finish_rejected(upload, rule=refused.rule, message=refused.message, now=now)
+
+
+def _stream(
+    upload: ClaimUpload,
+    context: ValidationContext,
+    *,
+    period: ClaimPeriod,
+    rule_set: RuleSet,
+    progress: Reporter,
+    now: dt.datetime,
+) -> ClaimUpload | None:
+    """Check and store a CSV file a chunk at a time; None if it must be checked whole."""
+    with _open_stored(upload) as handle:
+        try:
+            feeds = scan_text(handle)
+            return accepting.store_streamed(
+                upload,
+                csv_chunks(
+                    handle, upload.original_name, max_rows=max_rows(), max_bytes=max_upload_bytes()
+                ),
+                StreamCheck(context),
+                period=period, rule_set=rule_set, progress=progress, now=now,
+                expected_lines=feeds,
+            )  # fmt: skip
+        except (Unfinished, Unstreamable):
+            return None
+
+
+def _open_stored(upload: ClaimUpload) -> BinaryIO:
+    """The upload's file as received, open for reading from the file store."""
+    return upload.file.open("rb")
+
+
+def _read_stored(upload: ClaimUpload) -> bytes:
+    """The upload's file as received, from the file store."""
+    with _open_stored(upload) as handle:
+        return handle.read()
 
 
 def _finish_rejected(
