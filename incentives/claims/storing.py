@@ -259,7 +259,8 @@ def copy_texts(
             text, size = chunk
             # As Django's own errors (an IntegrityError, say), which cursor.execute raises too.
             with connection.wrap_database_errors:
-                cursor.copy_expert(statement, io.BytesIO(text), size=_SEND_BYTES)
+                # Positional: Django's debug cursor wrapper (DEBUG on, `make dev`, the seed) takes no keywords.
+                cursor.copy_expert(statement, io.BytesIO(text), _SEND_BYTES)
             stored += size
             if on_chunk is not None:
                 on_chunk(stored)
