@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 from beneficiaries import api as beneficiaries_api
 from beneficiaries import views as beneficiaries_views
 from repm_portal import api as core_api
-from repm_portal import auth_api
+from repm_portal import auth_api, site_pages
 from repm_portal import views as core_views
 from repm_portal.routers import RootRouter
 
@@ -39,14 +39,16 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("me/", core_api.me, name="api-me"),
     path("register/", beneficiaries_api.register_firm, name="api-register"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The split view serves Swagger UI's start-up script as a file (?script), not inline, for the
-    # CSP; its page keeps one small <style> block, hence 'unsafe-inline' styles here only.
+    # The operations as a plain, accessible page; Swagger UI beside it. The split view serves
+    # Swagger UI's start-up script as a file (?script), not inline, for the CSP; its page keeps
+    # one small <style> block, hence 'unsafe-inline' styles there only.
+    path("docs/", site_pages.api_docs, name="api-docs"),
     path(
-        "docs/",
+        "docs/swagger/",
         csp_update({"style-src": ["'unsafe-inline'"]})(
             SpectacularSwaggerSplitView.as_view(url_name="api-schema")
         ),
-        name="api-docs",
+        name="api-docs-swagger",
     ),
     path("", include(router.urls)),
 ]
@@ -56,6 +58,11 @@ urlpatterns = [
     path("health/", core_views.health, name="health"),
     # The language switch posts here (set_language), which keeps the choice in the language cookie.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accessibility/", site_pages.accessibility, name="accessibility"),
+    path("help/", site_pages.help_page, name="help"),
+    path("contact/", site_pages.contact, name="contact"),
+    path("terms/", site_pages.terms, name="terms"),
+    path("privacy/", site_pages.privacy, name="privacy"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

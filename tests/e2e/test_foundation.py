@@ -70,7 +70,12 @@ def test_a_firm_registers_after_fixing_a_bad_gstin(live_server, page, rules):
     field(page, "Password again").fill("a-long-demo-passphrase")
     page.get_by_role("button", name="Register").click()
     # then the GSTIN error is specific and nothing was created
-    expect(page.get_by_text(f"Check character should be '{good[-1]}'")).to_be_visible()
+    expect(
+        page.get_by_role("alert").get_by_role("link", name="GSTIN: Check character")
+    ).to_have_text(f"GSTIN: Check character should be '{good[-1]}', not '{bad[-1]}'")
+    expect(field(page, "GSTIN")).to_have_accessible_description(
+        f"Check character should be '{good[-1]}', not '{bad[-1]}'"
+    )
     assert not Firm.objects.filter(pan=pan).exists()
     # when the firm corrects it (passwords are not echoed back, so type them again)
     field(page, "GSTIN").fill(good)

@@ -25,9 +25,16 @@ def test_schema_is_valid_openapi_3(api_client):
 
 @pytest.mark.django_db
 def test_interactive_docs_are_served(client):
-    response = client.get("/api/docs/")
+    response = client.get("/api/docs/swagger/")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+@pytest.mark.django_db
+def test_the_docs_page_lists_every_operation_with_the_schema_link(client):
+    page = client.get("/api/docs/").content.decode()
+    assert 'href="/api/schema/"' in page and 'href="/api/docs/swagger/"' in page
+    assert "/api/rule-sets/{version}/diff/{other}/" in page and "register_create" in page
 
 
 @pytest.mark.django_db
