@@ -132,6 +132,7 @@ def test_the_api_stays_english(client, official):
 # is translated and whose every message the Hindi catalogue translates. It must grow to everything.
 COVERED = [
     "base.html",
+    "incentives/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
 NOT_PAGES = (
@@ -169,7 +170,7 @@ VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-descrip
 # Python modules whose lazily translated strings the catalogue must translate.
 COVERED_PYTHON: list[str] = []
 # Apps whose models' choice labels the pages show (translated at display time).
-COVERED_CHOICES: list[str] = []
+COVERED_CHOICES: list[str] = ["claims", "incentives", "sli"]
 
 TEMPLATES_DIR = settings.BASE_DIR / "templates"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
