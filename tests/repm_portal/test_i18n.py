@@ -132,7 +132,9 @@ def test_the_api_stays_english(client, official):
 # is translated and whose every message the Hindi catalogue translates. It must grow to everything.
 COVERED = [
     "base.html",
+    "claims/",
     "incentives/",
+    "sli/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
 NOT_PAGES = (
@@ -155,6 +157,7 @@ SAME_IN_HINDI = {
     "MTPA",
     "PDF",
     "CSV",
+    "XLSX",
     "CIN",
     "GSTIN",
     "PAN",
