@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from incentives.claims import feedstock, selectors
@@ -52,8 +53,8 @@ def start_verification(*, actor: User, claim: Claim, now: dt.datetime | None = N
     claim = _locked(claim)
     if claim.status != S.SUBMITTED:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; only a submitted "
-            "claim is taken up for verification."
+            gettext("%(claim)s is %(status)s; only a submitted claim is taken up for verification.")
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     pipeline.transition(
         claim, S.UNDER_VERIFICATION, pipeline=CLAIM_PIPELINE, actor=actor, now=now,
@@ -108,7 +109,14 @@ def adjust_line(
     reason = _reason(reason, f"row {row} is adjusted")
     line = ClaimLine.objects.filter(claim=claim, row=row).first()
     if line is None:
-        raise ValidationError({"row": [f"Row {row} is not a line of this claim's current upload."]})
+        raise ValidationError(
+            {
+                "row": [
+                    gettext("Row %(row)s is not a line of this claim's current upload.")
+                    % {"row": row}
+                ]
+            }
+        )
     kg = _amount(
         quantity_kg, field="quantity_kg", places=KG["decimal_places"], digits=KG["max_digits"]
     )
@@ -120,7 +128,11 @@ def adjust_line(
     if kind == Kind.CORRECT:
         if kg is None and value is None:
             raise ValidationError(
-                {"quantity_kg": ["Give the corrected kg, the corrected net value, or both."]}
+                {
+                    "quantity_kg": [
+                        gettext("Give the corrected kg, the corrected net value, or both.")
+                    ]
+                }
             )
         sign, what = (
             (-1, "negative on a credit note")
@@ -142,7 +154,12 @@ def adjust_line(
         )
     if kind == Kind.RESTORE and (previous is None or previous.kind == Kind.RESTORE):
         raise ValidationError(
-            {"row": [f"Row {row} is counted as filed; there is nothing to undo."]}
+            {
+                "row": [
+                    gettext("Row %(row)s is counted as filed; there is nothing to undo.")
+                    % {"row": row}
+                ]
+            }
         )
     adjustment = LineAdjustment.objects.create(
         claim=claim, upload_id=claim.current_upload_id, row=row, kind=kind, quantity_kg=kg,
@@ -223,8 +240,11 @@ def verify_claim(
     check = feedstock.check_of(claim, verified_kg=kg)
     if not check.declared:
         raise ValidationError(
-            f"{label_of(claim)} has no feedstock declaration; return it to the firm to declare "
-            "the oxide it used."
+            gettext(
+                "%(claim)s has no feedstock declaration; return it to the firm to declare the "
+                "oxide it used."
+            )
+            % {"claim": label_of(claim)}
         )
     note = (feedstock_note or "").strip()
     if check.within:
