@@ -174,6 +174,7 @@ VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-descrip
 COVERED_PYTHON: list[str] = [
     "incentives/claims",
     "incentives/forms.py",
+    "incentives/sanctions.py",
     "incentives/sli",
     "incentives/views.py",
 ]

@@ -40,8 +40,12 @@ def _locked(claim: Claim) -> Claim:
 def _require_verification(claim: Claim, what: str) -> None:
     if claim.status != S.UNDER_VERIFICATION:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; {what} only while "
-            "it is under verification."
+            gettext("%(claim)s is %(status)s; %(what)s only while it is under verification.")
+            % {
+                "claim": label_of(claim),
+                "status": gettext(claim.get_status_display()).lower(),
+                "what": what,
+            }
         )
 
 
@@ -103,7 +107,7 @@ def adjust_line(
     require_role(actor, Role.VERIFIER, action="adjust a sales claim's lines")
     now = clock.now(now)
     claim = _locked(claim)
-    _require_verification(claim, "its lines are adjusted")
+    _require_verification(claim, gettext("its lines are adjusted"))
     if kind not in Kind.values:
         raise ValidationError({"kind": [f"'{kind}' is not one of exclude, correct, restore."]})
     reason = _reason(reason, f"row {row} is adjusted")
@@ -134,20 +138,26 @@ def adjust_line(
                     ]
                 }
             )
-        sign, what = (
-            (-1, "negative on a credit note")
+        sign, must = (
+            (
+                -1,
+                gettext(
+                    "Row %(row)s: %(amount)s must be negative on a credit note; exclude the line "
+                    "to count nothing."
+                ),
+            )
             if line.is_credit_note
-            else (1, "positive on an invoice")
+            else (
+                1,
+                gettext(
+                    "Row %(row)s: %(amount)s must be positive on an invoice; exclude the line to "
+                    "count nothing."
+                ),
+            )
         )
         for field, amount in (("quantity_kg", kg), ("net_sales_value", value)):
             if amount is not None and amount * sign <= 0:
-                raise ValidationError(
-                    {
-                        field: [
-                            f"Row {row}: {amount} must be {what}; exclude the line to count nothing."
-                        ]
-                    }
-                )
+                raise ValidationError({field: [must % {"row": row, "amount": amount}]})
     elif kg is not None or value is not None:
         raise ValidationError(
             {"kind": [f"An adjustment that will {kind} a line takes no amounts; choose correct."]}
@@ -192,7 +202,7 @@ def return_claim(
     now = clock.now(now)
     reason = _reason(reason, "the claim is returned")
     claim = _locked(claim)
-    _require_verification(claim, "it is returned")
+    _require_verification(claim, gettext("it is returned"))
     pipeline.transition(
         claim, S.RETURNED, pipeline=CLAIM_PIPELINE, actor=actor, now=now, label=label_of(claim),
         reason=reason, extra={"decision_reason": reason, "updated_at": now},
@@ -208,7 +218,7 @@ def reject_claim(
     now = clock.now(now)
     reason = _reason(reason, "the claim is rejected")
     claim = _locked(claim)
-    _require_verification(claim, "it is rejected")
+    _require_verification(claim, gettext("it is rejected"))
     pipeline.transition(
         claim, S.REJECTED, pipeline=CLAIM_PIPELINE, actor=actor, now=now, label=label_of(claim),
         reason=reason, extra={"decision_reason": reason, "updated_at": now},
@@ -235,7 +245,7 @@ def verify_claim(
     require_role(actor, Role.VERIFIER, action="verify a sales claim")
     now = clock.now(now)
     claim = _locked(claim)
-    _require_verification(claim, "it is verified")
+    _require_verification(claim, gettext("it is verified"))
     kg, value = selectors.verified_totals(claim)
     check = feedstock.check_of(claim, verified_kg=kg)
     if not check.declared:
