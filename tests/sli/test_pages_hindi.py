@@ -44,6 +44,12 @@ def test_the_firm_reads_its_claims_incentive_and_letter_in_hindi(client, award, 
     assert "सत्यापन: दाखिल और सत्यापित योग" in claim
     claims = _hindi_page(client, reverse("claim_list"))
     assert "बिक्री दावे" in claims
+    columns = _hindi_page(client, reverse("claim_columns"))
+    assert "बिक्री दावा फ़ाइल: स्तंभ शब्दकोश" in columns
+    upload = booked.q2.uploads.first()
+    assert upload is not None
+    shown = _hindi_page(client, reverse("claim_upload_detail", args=[upload.pk]))
+    assert "मूल फ़ाइल" in shown and "Raw file" not in shown
     letter = _hindi_page(client, reverse("sanction_detail", args=[booked.letter.pk]))
     assert f"स्वीकृति पत्र {booked.letter.number}" in letter
     assert "खाता-बही प्रविष्टियां" in letter and "Ledger entries" not in letter
