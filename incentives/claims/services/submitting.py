@@ -44,7 +44,12 @@ def sentence(text: str, *, field: str, what: str) -> str:
     text = (text or "").strip()
     if len(text) < SENTENCE_MIN_CHARS or len(text.split()) < SENTENCE_MIN_WORDS:
         raise ValidationError(
-            {field: [f"Say in a full sentence (at least {SENTENCE_MIN_WORDS} words) why {what}."]}
+            {
+                field: [
+                    gettext("Say in a full sentence (at least %(words)s words) why %(what)s.")
+                    % {"words": SENTENCE_MIN_WORDS, "what": what}
+                ]
+            }
         )
     return text
 
@@ -207,7 +212,7 @@ def reopen_claim(
     """An official reopens a lapsed claim once, with a reason: a new window from today."""
     require_role(actor, Role.OFFICIAL, action="reopen a lapsed sales claim")
     now = clock.now(now)
-    reason = sentence(reason, field="reason", what="the claim is reopened")
+    reason = sentence(reason, field="reason", what=gettext("the claim is reopened"))
     claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
     if claim.status != S.LAPSED:
         raise ValidationError(

@@ -260,14 +260,22 @@ def verify_claim(
     if check.within:
         conclusion = FeedstockConclusion.CONSISTENT
     else:
-        deviation = "nothing sold" if check.deviation_pct is None else f"{check.deviation_pct} %"
+        deviation = (
+            gettext("nothing sold") if check.deviation_pct is None else f"{check.deviation_pct} %"
+        )
         note = sentence(
             note, field="feedstock_note",
             what=(
-                f"the feedstock mismatch is accepted: the declared {check.oxide_tonnes} t of "
-                f"oxide make {check.magnet_equivalent_tonnes} t of magnet against "
-                f"{check.sold_tonnes} t sold ({deviation}, beyond the {check.tolerance_pct} % "
-                "tolerance); or return the claim"
+                gettext(
+                    "the feedstock mismatch is accepted: the declared %(oxide)s t of oxide make "
+                    "%(magnet)s t of magnet against %(sold)s t sold (%(deviation)s, beyond the "
+                    "%(tolerance)s %% tolerance); or return the claim"
+                )
+                % {
+                    "oxide": check.oxide_tonnes, "magnet": check.magnet_equivalent_tonnes,
+                    "sold": check.sold_tonnes, "deviation": deviation,
+                    "tolerance": check.tolerance_pct,
+                }
             ),
         )  # fmt: skip
         conclusion = FeedstockConclusion.MISMATCH_ACCEPTED
