@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from tests.sli.pages import NOW, books, figures, firm_user
 
@@ -14,6 +15,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def clock(time_machine):
     time_machine.move_to(NOW)
+
+
+@pytest.fixture(autouse=True)
+def back_to_english():
+    """LocaleMiddleware leaves the last page's language active in the thread: later tests that
+    call services directly would read Hindi refusals."""
+    yield
+    translation.deactivate()
 
 
 def _hindi_page(client, url: str) -> str:
