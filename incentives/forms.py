@@ -2,40 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incentives.models import EntryKind, Pool
 
 
+def _translated(choices: Iterable[tuple[str, str]]) -> list[tuple[str, Any]]:
+    """Model choices with their labels in the page's language (the catalogue has them)."""
+    return [(value, _(label)) for value, label in choices]
+
+
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(label="Amount paid (Rs)", max_digits=18, decimal_places=2)
-    paid_on = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount paid (Rs)"), max_digits=18, decimal_places=2)
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
     utr = forms.CharField(
-        label="UTR reference", max_length=22, help_text="The bank's unique transaction reference"
+        label=_("UTR reference"),
+        max_length=22,
+        help_text=_("The bank's unique transaction reference"),
     )
-    remarks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remarks = forms.CharField(
+        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CorrectionForm(forms.Form):
     reason = forms.CharField(
-        label="Why is the letter corrected?", widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why is the letter corrected?"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class VerifyLetterForm(forms.Form):
-    pdf = forms.FileField(label="The sanction letter PDF you hold")
+    pdf = forms.FileField(label=_("The sanction letter PDF you hold"))
 
 
 class LedgerFilterForm(forms.Form):
-    pool = forms.ChoiceField(choices=[("", "Any pool"), *Pool.choices], required=False)
+    pool = forms.ChoiceField(
+        label=_("Pool"), choices=[("", _("Any pool")), *_translated(Pool.choices)], required=False
+    )
     account = forms.ChoiceField(
-        label="Account",
-        choices=[("", "Any account"), *[c for c in EntryKind.choices if c[0] != "reversal"]],
+        label=_("Account"),
+        choices=[
+            ("", _("Any account")),
+            *_translated(c for c in EntryKind.choices if c[0] != "reversal"),
+        ],
         required=False,
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *EntryKind.choices], required=False)
-    award = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    claim_type = forms.CharField(required=False, max_length=40)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("", _("Any kind")), *_translated(EntryKind.choices)],
+        required=False,
+    )
+    award = forms.IntegerField(label=_("Award"), required=False, min_value=1, max_value=2**63 - 1)
+    claim_type = forms.CharField(label=_("Claim type"), required=False, max_length=40)
 
     def apply(self, query):
         if not self.is_valid():

@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -157,15 +158,21 @@ def request_correction(
     letter = SanctionLetter.objects.select_for_update().get(pk=letter.pk)
     reason = clean_reason(reason, what="reason the letter is corrected")
     if letter.status != SanctionLetter.Status.ISSUED:
-        raise ValidationError("Only an issued letter can be corrected.")
+        raise ValidationError(gettext("Only an issued letter can be corrected."))
     if (
         SanctionLetter.objects.filter(reverses=letter).exists()
         or letter.correction_requests.exists()
     ):
-        raise ValidationError(f"Letter {letter.number} has already been corrected.")
+        raise ValidationError(
+            gettext("Letter %(number)s has already been corrected.") % {"number": letter.number}
+        )
     if letter.payments.exists():
         raise ValidationError(
-            f"Letter {letter.number} has payments against it; recover the excess instead of correcting it."
+            gettext(
+                "Letter %(number)s has payments against it; recover the excess instead of "
+                "correcting it."
+            )
+            % {"number": letter.number}
         )
     n = SanctionRequest.objects.filter(
         claim_type=letter.claim_type, claim_id=letter.claim_id

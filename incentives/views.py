@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incentives import ledger, sanctions, selectors, services
@@ -71,7 +72,7 @@ def sanction_detail(request, letter_id: int):
             except ValidationError as exc:
                 attach_errors(payment_form, exc)
             else:
-                messages.success(request, f"Payment {payment.utr} recorded.")
+                messages.success(request, _("Payment %(utr)s recorded.") % {"utr": payment.utr})
                 return redirect("sanction_detail", letter_id=letter.pk)
     elif request.method == "POST" and request.POST.get("action") == "correct":
         correction_form = CorrectionForm(request.POST)
@@ -84,7 +85,7 @@ def sanction_detail(request, letter_id: int):
                 attach_errors(correction_form, exc)
             else:
                 messages.success(
-                    request, "A correcting letter is being issued; it will reverse this one."
+                    request, _("A correcting letter is being issued; it will reverse this one.")
                 )
                 return redirect("sanction_detail", letter_id=letter.pk)
     kind = sanctions.registered(letter.claim_type)
@@ -228,5 +229,5 @@ def sanction_retry(request, letter_id: int):
     from incentives import tasks
 
     tasks.render_sanction_letter.delay(letter.pk)
-    messages.info(request, f"Rendering of {letter.number} queued again.")
+    messages.info(request, _("Rendering of %(number)s queued again.") % {"number": letter.number})
     return redirect("sanction_detail", letter_id=letter.pk)

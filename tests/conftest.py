@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from repm_portal.celery import app
@@ -110,3 +111,10 @@ def sanction_queue(media_for_both, worker):
     app.conf.task_routes = routes
     app.amqp.flush_routes()
     app.amqp.__dict__.pop("router", None)
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A Hindi request leaves Hindi active in the thread; the next test starts in English."""
+    yield
+    translation.deactivate()

@@ -5,36 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incentives.claims.models import KG, MONEY, FeedstockDeclaration, LineAdjustment
 
 
+def _translated(choices: Any) -> list[tuple[str, Any]]:
+    """Model choices with their labels in the page's language (the catalogue has them)."""
+    return [(value, _(label)) for value, label in choices]
+
+
 class SubmitForm(forms.Form):
     certificate = forms.FileField(
-        label="Chartered accountant's certificate (PDF)",
-        help_text="The CA's certificate of these sales; at most 20 MB.",
+        label=_("Chartered accountant's certificate (PDF)"),
+        help_text=_("The CA's certificate of these sales; at most 20 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
     )
     declaration = forms.BooleanField(
-        label=(
+        label=_(
             "I declare that these lines are true and complete, each a sale of sintered NdFeB "
             "magnets made in the award's registered plant, and that no invoice is claimed twice."
         ),
-        error_messages={"required": "Tick the declaration: the lines are true and complete."},
+        error_messages={"required": _("Tick the declaration: the lines are true and complete.")},
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
 
 
 class VerifyForm(forms.Form):
     remarks = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
-    )
+        label=_("Remarks"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        max_length=4000,
+    )  # fmt: skip
     feedstock_note = forms.CharField(
-        label="Feedstock mismatch accepted because",
-        help_text="Only if the feedstock check is flagged: why you accept it (else return the claim).",
+        label=_("Feedstock mismatch accepted because"),
+        help_text=_("Only if the feedstock check is flagged: why you accept it (else return the claim)."),
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
     )  # fmt: skip
 
@@ -43,14 +52,16 @@ class FeedstockRowForm(forms.Form):
     """One row of the feedstock declaration; the service checks the rows (the API's are checked alike)."""
 
     source = forms.ChoiceField(
-        choices=[("", "—"), *FeedstockDeclaration.Source.choices], required=False, label="Source"
+        choices=[("", "—"), *_translated(FeedstockDeclaration.Source.choices)],
+        required=False,
+        label=_("Source"),
     )
     country = forms.CharField(
-        max_length=2, required=False, label="Country (imports, ISO 3166 alpha-2)",
+        max_length=2, required=False, label=_("Country (imports, ISO 3166 alpha-2)"),
         widget=forms.TextInput(attrs={"size": 3, "autocomplete": "off"}),
     )  # fmt: skip
     tonnes = forms.CharField(
-        max_length=20, required=False, label="NdPr oxide (t)",
+        max_length=20, required=False, label=_("NdPr oxide (t)"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )  # fmt: skip
 
@@ -82,14 +93,18 @@ class AdjustForm(forms.Form):
         kwargs.setdefault("auto_id", "adjust_%s")
         super().__init__(*args, **kwargs)
 
-    row = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="Row in the file")
-    kind = forms.ChoiceField(choices=LineAdjustment.Kind.choices, label="Adjustment")
+    row = forms.IntegerField(min_value=1, max_value=2**31 - 1, label=_("Row in the file"))
+    kind = forms.ChoiceField(
+        choices=_translated(LineAdjustment.Kind.choices), label=_("Adjustment")
+    )
     quantity_kg = forms.DecimalField(
-        required=False, label="Corrected kg", max_digits=KG["max_digits"],
+        required=False, label=_("Corrected kg"), max_digits=KG["max_digits"],
         decimal_places=KG["decimal_places"],
     )  # fmt: skip
     net_sales_value = forms.DecimalField(
-        required=False, label="Corrected net value (Rs)", max_digits=MONEY["max_digits"],
+        required=False, label=_("Corrected net value (Rs)"), max_digits=MONEY["max_digits"],
         decimal_places=MONEY["decimal_places"],
     )  # fmt: skip
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )

@@ -12,6 +12,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incentives.claims import feedstock, reports, selectors, services
@@ -94,13 +96,20 @@ def upload_form(request, award_id: int, period: str):
             if received.recognised:
                 messages.info(
                     request,
-                    f"This exact file (SHA-256 {upload.sha256[:12]}…) was already uploaded on "
-                    f"{timezone.localtime(upload.uploaded_at):%d %b %Y at %H:%M}: "
-                    f"{upload.progress.status_label.lower()}. Nothing new was stored.",
+                    _(
+                        "This exact file (SHA-256 %(sha)s…) was already uploaded on %(when)s: "
+                        "%(status)s. Nothing new was stored."
+                    )
+                    % {
+                        "sha": upload.sha256[:12],
+                        "when": f"{timezone.localtime(upload.uploaded_at):%d %b %Y at %H:%M}",
+                        "status": _(upload.progress.status_label).lower(),
+                    },
                 )
             else:
                 messages.success(
-                    request, f"'{upload.original_name}' received; it is being checked."
+                    request,
+                    _("'%(name)s' received; it is being checked.") % {"name": upload.original_name},
                 )
             return redirect("claim_upload_detail", upload_id=upload.pk)
     return render(
@@ -155,7 +164,7 @@ def upload_rerun(request, upload_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, "The check was queued again.")
+        messages.success(request, _("The check was queued again."))
     return redirect("claim_upload_detail", upload_id=upload.pk)
 
 
@@ -276,14 +285,14 @@ CLAIM_ACTIONS = (
     "feedstock", "submit", "reopen", "start_verification", "adjust", "return", "reject", "verify", "approve",
 )  # fmt: skip
 DONE = {
-    "feedstock": "its feedstock declaration is kept",
-    "submit": "submitted for verification; its lines are frozen",
-    "reopen": "reopened with a new window",
-    "start_verification": "taken up for verification",
-    "return": "returned to the firm for correction",
-    "reject": "rejected",
-    "verify": "verified; it waits for approval",
-    "approve": "approved; its sanction letter is being issued",
+    "feedstock": gettext_lazy("its feedstock declaration is kept"),
+    "submit": gettext_lazy("submitted for verification; its lines are frozen"),
+    "reopen": gettext_lazy("reopened with a new window"),
+    "start_verification": gettext_lazy("taken up for verification"),
+    "return": gettext_lazy("returned to the firm for correction"),
+    "reject": gettext_lazy("rejected"),
+    "verify": gettext_lazy("verified; it waits for approval"),
+    "approve": gettext_lazy("approved; its sanction letter is being issued"),
 }
 
 
@@ -335,7 +344,9 @@ def claim_action(request, claim_id: int, action: str):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{claim}: {DONE[action]}.")
+        messages.success(
+            request, _("%(claim)s: %(done)s.") % {"claim": claim, "done": DONE[action]}
+        )
     return redirect("claim_detail", claim_id=claim.pk)
 
 
@@ -343,7 +354,11 @@ def _declare(request, claim: Claim) -> None:
     """The feedstock formset's filled rows, numbered as the page shows them, go to the service whole."""
     formset = feedstock_formset(data=request.POST)
     if not formset.is_valid():
-        errors = [f"Row {n}: {e}" for n, f in enumerate(formset.forms, 1) for e in _form_errors(f)]
+        errors = [
+            _("Row %(row)s: %(error)s") % {"row": n, "error": e}
+            for n, f in enumerate(formset.forms, 1)
+            for e in _form_errors(f)
+        ]
         raise ValidationError(errors + list(formset.non_form_errors()))
     rows = [
         {**form.cleaned_data, "row": number}
@@ -379,7 +394,7 @@ def _adjust(request, claim: Claim):
         for message in errors:
             messages.error(request, message)
     else:
-        messages.success(request, f"{claim}: the line's adjustment is kept.")
+        messages.success(request, _("%(claim)s: the line's adjustment is kept.") % {"claim": claim})
     return redirect("claim_detail", claim_id=claim.pk)
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -45,10 +46,21 @@ def _label(true_up: TrueUp) -> str:
     return f"SLI true-up {true_up.financial_year} of {true_up.award}"
 
 
+def _shown(true_up: TrueUp) -> str:
+    """The label in the reader's language, for refusals (the audit keeps `_label`)."""
+    return gettext("SLI true-up %(year)s of %(award)s") % {
+        "year": true_up.financial_year,
+        "award": true_up.award,
+    }
+
+
 def _scope(true_up: TrueUp) -> selectors.TrueUpScope:
     scope = selectors.true_up_scope(true_up.award, selectors.financial_year(true_up.financial_year))
     if scope is None:
-        raise ValidationError(f"{_label(true_up)} has no approved claim left to true up.")
+        raise ValidationError(
+            gettext("%(true_up)s has no approved claim left to true up.")
+            % {"true_up": _shown(true_up)}
+        )
     return scope
 
 
@@ -91,7 +103,8 @@ def compute_true_up(
     scope = selectors.true_up_scope(award, year)
     if scope is None:
         raise ValidationError(
-            f"No claim of {award} for {year.label} was approved: nothing to true up."
+            gettext("No claim of %(award)s for %(year)s was approved: nothing to true up.")
+            % {"award": award, "year": year.label}
         )
     mark = selectors.ledger_mark()
     figure = figures.figure_of(selectors.true_up_input(scope, as_of=mark))
@@ -188,9 +201,14 @@ def approve_true_up(*, true_up: TrueUp, actor: User, now: dt.datetime | None = N
         .get(pk=true_up.pk)
     )
     if true_up.status != T.COMPUTED:
-        raise ValidationError(f"{_label(true_up)} is {true_up.get_status_display().lower()}.")
+        raise ValidationError(
+            gettext("%(true_up)s is %(status)s.")
+            % {"true_up": _shown(true_up), "status": gettext(true_up.get_status_display()).lower()}
+        )
     if true_up.computed_by_id is not None and true_up.computed_by_id == actor.pk:
-        raise PermissionDenied("Whoever computed a true-up may not approve it (maker-checker).")
+        raise PermissionDenied(
+            gettext("Whoever computed a true-up may not approve it (maker-checker).")
+        )
     transition(
         true_up, T.APPROVED, pipeline=PIPELINE, actor=actor, now=now, label=_label(true_up),
         extra={"approved_by_id": actor.pk, "approved_at": now},
@@ -246,7 +264,10 @@ def compute(true_up_id: str) -> sanctions.Computation:
         pk=int(true_up_id)
     )
     if true_up.status not in (T.APPROVED, T.SANCTIONED):
-        raise ValidationError(f"{_label(true_up)} is not approved; it cannot be sanctioned.")
+        raise ValidationError(
+            gettext("%(true_up)s is not approved; it cannot be sanctioned.")
+            % {"true_up": _shown(true_up)}
+        )
     mark = selectors.ledger_mark()
     figure, scope = figure_for(true_up, as_of=mark)
     result = figure.result

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from beneficiaries.models import User
@@ -188,8 +189,11 @@ def preview_request(request: HttpRequest) -> HttpResponse:
     run = services.request_quarter_preview(period_end=period_end, actor=_person(request))
     messages.success(
         request,
-        f"The preview of the quarter ending {period_end:%d %b %Y} was asked for at "
-        f"{timezone.localtime(run.requested_at):%H:%M}; the figures appear here once it has run.",
+        _(
+            "The preview of the quarter ending %(end)s was asked for at %(at)s; the figures "
+            "appear here once it has run."
+        )
+        % {"end": f"{period_end:%d %b %Y}", "at": f"{timezone.localtime(run.requested_at):%H:%M}"},
     )
     return redirect(f"{reverse('sli_queue')}?quarter={period_end.isoformat()}")
 
@@ -295,13 +299,19 @@ def true_up_approve(request: HttpRequest, true_up_id: int) -> HttpResponse:
         true_up.refresh_from_db()
         messages.success(
             request,
-            f"The {true_up.financial_year} true-up of {true_up.award.label} is approved "
-            f"({true_up.get_status_display().lower()})"
-            + (
-                "; its balance goes for its sanction letter."
+            (
+                _(
+                    "The %(year)s true-up of %(award)s is approved (%(state)s); its balance goes "
+                    "for its sanction letter."
+                )
                 if true_up.status == TrueUp.Status.APPROVED
-                else "."
-            ),
+                else _("The %(year)s true-up of %(award)s is approved (%(state)s).")
+            )
+            % {
+                "year": true_up.financial_year,
+                "award": true_up.award.label,
+                "state": _(true_up.get_status_display()).lower(),
+            },
         )
     return redirect("sli_true_up_detail", true_up_id=true_up.pk)
 

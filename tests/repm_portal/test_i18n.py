@@ -141,6 +141,9 @@ COVERED = [
     "audit/",
     "beneficiaries/",
     "bidding/",
+    "claims/",
+    "incentives/",
+    "sli/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
 # The PDFs' templates (any pdf/ directory) are rendered in the default language
@@ -149,18 +152,15 @@ NOT_PAGES = {"pdf", "email"}
 # What is left to translate; an entry moves to COVERED when its part is done, until this is empty.
 NOT_YET = [
     "capital/",
-    "claims/",
     "evidence/",
     "forecast/",
     "gestation/",
-    "incentives/",
     "monitor/",
     "opendata/",
     "oversight/",
     "payments/",
     "recovery/",
     "sampling/",
-    "sli/",
 ]
 # Words that are the same in Hindi pages: proper names, codes and units.
 SAME_IN_HINDI = {
@@ -174,6 +174,7 @@ SAME_IN_HINDI = {
     "MTPA",
     "PDF",
     "CSV",
+    "XLSX",
     "CIN",
     "GSTIN",
     "PAN",
@@ -182,15 +183,30 @@ SAME_IN_HINDI = {
     "PBG",
     "UTC",
     "JSON",
-    "XLSX",
     "REPM_CLOCK_AS_OF",
 }
 # Attributes a reader sees or hears.
 VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
 # Python modules whose lazily translated strings the catalogue must translate.
-COVERED_PYTHON = ["repm_portal", "beneficiaries", "bidding"]
+COVERED_PYTHON: list[str] = [
+    "repm_portal",
+    "beneficiaries",
+    "bidding",
+    "incentives/claims",
+    "incentives/forms.py",
+    "incentives/sanctions.py",
+    "incentives/sli",
+    "incentives/views.py",
+]
 # Apps whose models' choice labels the pages show (translated at display time).
-COVERED_CHOICES = ["repm_portal", "beneficiaries", "bidding"]
+COVERED_CHOICES: list[str] = [
+    "repm_portal",
+    "beneficiaries",
+    "bidding",
+    "claims",
+    "incentives",
+    "sli",
+]
 
 TEMPLATES_DIR = settings.BASE_DIR / "templates"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
@@ -381,7 +397,8 @@ LAZY_CALLS = {
 def python_messages(package: str) -> list[tuple[str, str | None, str, str | None]]:
     """(where, context, msgid, plural) of every gettext call with literal arguments."""
     found = []
-    for path in sorted((settings.BASE_DIR / package).rglob("*.py")):
+    root = settings.BASE_DIR / package
+    for path in [root] if root.suffix == ".py" else sorted(root.rglob("*.py")):
         if "migrations" in path.parts:
             continue
         for call in ast.walk(ast.parse(path.read_text())):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from incentives import sanctions
@@ -28,8 +29,8 @@ def approve_claim(*, actor: User, claim: Claim, now: dt.datetime | None = None) 
     claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
     if claim.status != S.VERIFIED:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; only a verified claim "
-            "is approved."
+            gettext("%(claim)s is %(status)s; only a verified claim is approved.")
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     if selectors.took_part_in_verification(actor, claim):
         raise PermissionDenied("The verifier of a claim may not approve it (maker-checker).")

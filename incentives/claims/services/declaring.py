@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from incentives.claims.models import OXIDE_TONNES, Claim, FeedstockDeclaration
@@ -27,19 +28,35 @@ MAX_ROWS = 50
 
 def _tonnes(value: Any, where: str) -> Decimal:
     if value is None or str(value).strip() == "":
-        raise ValidationError(f"{where}: give the tonnes of oxide (0 if none).")
+        raise ValidationError(
+            gettext("%(where)s: give the tonnes of oxide (0 if none).") % {"where": where}
+        )
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError(f"{where}: '{value}' is not a number of tonnes.") from None
+        raise ValidationError(
+            gettext("%(where)s: '%(value)s' is not a number of tonnes.")
+            % {"where": where, "value": value}
+        ) from None
     if not amount.is_finite():
-        raise ValidationError(f"{where}: '{value}' is not a number of tonnes.")
+        raise ValidationError(
+            gettext("%(where)s: '%(value)s' is not a number of tonnes.")
+            % {"where": where, "value": value}
+        )
     if amount < 0:
-        raise ValidationError(f"{where}: {amount} t is negative; oxide used is 0 or more.")
+        raise ValidationError(
+            gettext("%(where)s: %(amount)s t is negative; oxide used is 0 or more.")
+            % {"where": where, "amount": amount}
+        )
     if amount != amount.quantize(TONNE):
-        raise ValidationError(f"{where}: {amount} t has more than {PLACES} decimals (kg).")
+        raise ValidationError(
+            gettext("%(where)s: %(amount)s t has more than %(places)s decimals (kg).")
+            % {"where": where, "amount": amount, "places": PLACES}
+        )
     if amount >= LIMIT:
-        raise ValidationError(f"{where}: {amount} t is too large.")
+        raise ValidationError(
+            gettext("%(where)s: %(amount)s t is too large.") % {"where": where, "amount": amount}
+        )
     return amount.quantize(TONNE)
 
 
@@ -52,45 +69,67 @@ def checked_rows(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, Deci
     """
     rows = list(rows)
     if not rows:
-        raise ValidationError("Declare the oxide used in the period: at least one source.")
+        raise ValidationError(gettext("Declare the oxide used in the period: at least one source."))
     if len(rows) > MAX_ROWS:
-        raise ValidationError(f"{len(rows)} rows: a declaration has at most {MAX_ROWS}.")
+        raise ValidationError(
+            gettext("%(rows)s rows: a declaration has at most %(max)s.")
+            % {"rows": len(rows), "max": MAX_ROWS}
+        )
     errors: list[str] = []
     found: list[tuple[str, str, Decimal]] = []
     seen: dict[tuple[str, str], str] = {}
     for number, row in enumerate(rows, start=1):
-        where = f"Row {row.get('row') or number}"  # a page numbers its rows as it shows them
+        where = gettext("Row %(row)s") % {
+            "row": row.get("row") or number
+        }  # a page numbers its rows as it shows them
         source = str(row.get("source") or "").strip().lower()
         country = str(row.get("country") or "").strip().upper()
         try:
             if source not in Source.values:
                 raise ValidationError(
-                    f"{where}: '{row.get('source') or ''}' is not a source; choose one of "
-                    + ", ".join(Source.values)
-                    + "."
+                    gettext("%(where)s: '%(source)s' is not a source; choose one of %(sources)s.")
+                    % {
+                        "where": where,
+                        "source": row.get("source") or "",
+                        "sources": ", ".join(Source.values),
+                    }
                 )
             if source == Source.IMPORTED:
                 if not country:
-                    raise ValidationError(f"{where}: an import names its country (e.g. CN).")
+                    raise ValidationError(
+                        gettext("%(where)s: an import names its country (e.g. CN).")
+                        % {"where": where}
+                    )
                 if country not in ISO_COUNTRY_CODES:
                     raise ValidationError(
-                        f"{where}: '{country}' is not an ISO 3166 alpha-2 country code."
+                        gettext("%(where)s: '%(country)s' is not an ISO 3166 alpha-2 country code.")
+                        % {"where": where, "country": country}
                     )
                 if country == "IN":
                     raise ValidationError(
-                        f"{where}: oxide from India is IREL or other domestic, not imported."
+                        gettext(
+                            "%(where)s: oxide from India is IREL or other domestic, not imported."
+                        )
+                        % {"where": where}
                     )
             elif country:
                 raise ValidationError(
-                    f"{where}: only an import names a country; leave it blank for "
-                    f"{Source(source).label}."
+                    gettext(
+                        "%(where)s: only an import names a country; leave it blank for %(source)s."
+                    )
+                    % {"where": where, "source": gettext(Source(source).label)}
                 )
             tonnes = _tonnes(row.get("tonnes"), where)
             key = (source, country)
             if key in seen:
-                what = f"imported from {country}" if country else Source(source).label
+                what = (
+                    gettext("imported from %(country)s") % {"country": country}
+                    if country
+                    else gettext(Source(source).label)
+                )
                 raise ValidationError(
-                    f"{where}: {what} is declared twice ({seen[key].lower()} too); one row each."
+                    gettext("%(where)s: %(what)s is declared twice (%(other)s too); one row each.")
+                    % {"where": where, "what": what, "other": seen[key].lower()}
                 )
             seen[key] = where
             found.append((source, country, tonnes))
@@ -136,8 +175,11 @@ def _replace(
     claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim_id)
     if claim.status not in Claim.OPEN_FOR_UPLOAD:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; its feedstock is "
-            "declared only while it is a draft or returned for correction."
+            gettext(
+                "%(claim)s is %(status)s; its feedstock is declared only while it is a draft or "
+                "returned for correction."
+            )
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     old = declaration_of(claim)
     FeedstockDeclaration.objects.filter(claim=claim).delete()

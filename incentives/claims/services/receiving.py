@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -47,26 +48,46 @@ def _open_period(award: Award, period_start: dt.date, *, now: dt.datetime) -> Pe
         plant = selectors.plant_of(award)
         if plant is None or plant.commissioned_on is None:
             raise ValidationError(
-                f"{award} has no commissioned plant yet: sales claims start at commissioning."
+                gettext(
+                    "%(award)s has no commissioned plant yet: sales claims start at commissioning."
+                )
+                % {"award": award}
             )
-        raise ValidationError(f"{period_start:%d %b %Y} does not start a claim period of {award}.")
+        raise ValidationError(
+            gettext("%(start)s does not start a claim period of %(award)s.")
+            % {"start": f"{period_start:%d %b %Y}", "award": award}
+        )
     period = row.period
     if row.claim is not None and row.claim.status == Claim.Status.RETURNED:
         return row  # returned for correction: the firm uploads again, whatever the window
     if row.state == "running":
         raise ValidationError(
-            f"The claim period {period.label} runs to {period.ends_on:%d %b %Y}; its sales may "
-            f"be uploaded from the day after, until {row.window_closes_on:%d %b %Y}."
+            gettext(
+                "The claim period %(period)s runs to %(end)s; its sales may be uploaded from the "
+                "day after, until %(closes)s."
+            )
+            % {
+                "period": period.label,
+                "end": f"{period.ends_on:%d %b %Y}",
+                "closes": f"{row.window_closes_on:%d %b %Y}",
+            }
         )
     if row.state == "closed":
         raise ValidationError(
-            f"The window for {period.label} closed on {row.window_closes_on:%d %b %Y} "
-            f"({row.rule_set.claim_window_days} days after the period ended)."
+            gettext(
+                "The window for %(period)s closed on %(closed)s (%(days)s days after the period "
+                "ended)."
+            )
+            % {
+                "period": period.label,
+                "closed": f"{row.window_closes_on:%d %b %Y}",
+                "days": row.rule_set.claim_window_days,
+            }
         )
     if row.claim is not None and row.claim.status not in Claim.OPEN_FOR_UPLOAD:
         raise ValidationError(
-            f"The claim for {period.label} is {row.claim.get_status_display().lower()}; "
-            "its lines can no longer be replaced."
+            gettext("The claim for %(period)s is %(status)s; its lines can no longer be replaced.")
+            % {"period": period.label, "status": gettext(row.claim.get_status_display()).lower()}
         )
     return row
 
@@ -100,13 +121,14 @@ def receive_upload(
     require_beneficiary(actor, award, "upload its sales claims")
     row = _open_period(award, period_start, now=now)
     if upload is None:
-        raise ValidationError("Attach the sales file (.csv or .xlsx).")
+        raise ValidationError(gettext("Attach the sales file (.csv or .xlsx)."))
     name = PurePath(getattr(upload, "name", "") or "sales.csv").name[:255]
     limit = max_upload_bytes()
     size = upload.size or 0
     if size > limit:
         raise ValidationError(
-            f"'{name}' is {size / MiB:,.1f} MB; the limit for one upload is {limit / MiB:,.0f} MB."
+            gettext("'%(name)s' is %(size)s MB; the limit for one upload is %(limit)s MB.")
+            % {"name": name, "size": f"{size / MiB:,.1f}", "limit": f"{limit / MiB:,.0f}"}
         )
     upload.seek(0)
     head = upload.read(4096)
@@ -129,8 +151,15 @@ def receive_upload(
     ).first()
     if busy is not None:
         raise ValidationError(
-            f"'{busy.original_name}' (uploaded {timezone.localtime(busy.uploaded_at):%d %b %Y %H:%M}) "
-            f"is still being checked for {row.period.label}; wait for it to finish."
+            gettext(
+                "'%(name)s' (uploaded %(when)s) is still being checked for %(period)s; wait for it "
+                "to finish."
+            )
+            % {
+                "name": busy.original_name,
+                "when": f"{timezone.localtime(busy.uploaded_at):%d %b %Y %H:%M}",
+                "period": row.period.label,
+            }
         )
 
     record = ClaimUpload(
@@ -149,8 +178,10 @@ def receive_upload(
             record.save()
     except IntegrityError:
         raise ValidationError(
-            f"Another file for {row.period.label} arrived at the same moment; "
-            "refresh the page to see it."
+            gettext(
+                "Another file for %(period)s arrived at the same moment; refresh the page to see it."
+            )
+            % {"period": row.period.label}
         ) from None
     audit.record(
         actor=actor,
@@ -184,8 +215,11 @@ def rerun_upload(
     locked = ClaimUpload.objects.select_for_update().get(pk=upload.pk)
     if not may_rerun(locked, now=now):
         raise ValidationError(
-            f"'{locked.original_name}' is {locked.progress.status_label.lower()}; only a failed "
-            "or stalled check can be re-run."
+            gettext("'%(name)s' is %(status)s; only a failed or stalled check can be re-run.")
+            % {
+                "name": locked.original_name,
+                "status": gettext(locked.progress.status_label).lower(),
+            }
         )
     if locked.status == Status.FAILED:
         try:
@@ -196,8 +230,11 @@ def rerun_upload(
                 )  # fmt: skip
         except IntegrityError:
             raise ValidationError(
-                f"Another file for this claim period is being checked, or these bytes were "
-                f"accepted since; '{locked.original_name}' cannot be checked again."
+                gettext(
+                    "Another file for this claim period is being checked, or these bytes were "
+                    "accepted since; '%(name)s' cannot be checked again."
+                )
+                % {"name": locked.original_name}
             ) from None
     else:  # still received: its job went silent; the lifecycle does not move
         audit.record(

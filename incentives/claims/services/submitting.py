@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from incentives.claims.models import Claim, ClaimDocument, ClaimUpload, FeedstockDeclaration
@@ -43,7 +44,12 @@ def sentence(text: str, *, field: str, what: str) -> str:
     text = (text or "").strip()
     if len(text) < SENTENCE_MIN_CHARS or len(text.split()) < SENTENCE_MIN_WORDS:
         raise ValidationError(
-            {field: [f"Say in a full sentence (at least {SENTENCE_MIN_WORDS} words) why {what}."]}
+            {
+                field: [
+                    gettext("Say in a full sentence (at least %(words)s words) why %(what)s.")
+                    % {"words": SENTENCE_MIN_WORDS, "what": what}
+                ]
+            }
         )
     return text
 
@@ -67,7 +73,7 @@ def submit_claim(
     require_beneficiary(actor, claim.award, "submit its sales claims")
     if declaration is not True:
         raise ValidationError(
-            {"declaration": ["Tick the declaration: the lines are true and complete."]}
+            {"declaration": [gettext("Tick the declaration: the lines are true and complete.")]}
         )
     try:
         checked = checked_upload(
@@ -91,13 +97,13 @@ def _submit(
     today = clock.today(now)
     if claim.status == S.DRAFT and today > claim.window_closes_on:
         raise ValidationError(
-            f"The window of {label_of(claim)} closed on {claim.window_closes_on:%d %b %Y}; "
-            "it can no longer be submitted."
+            gettext("The window of %(claim)s closed on %(closed)s; it can no longer be submitted.")
+            % {"claim": label_of(claim), "closed": f"{claim.window_closes_on:%d %b %Y}"}
         )
     if claim.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; only a draft or a "
-            "returned claim is submitted."
+            gettext("%(claim)s is %(status)s; only a draft or a returned claim is submitted.")
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     checking = ClaimUpload.objects.filter(
         award_id=claim.award_id,
@@ -106,8 +112,11 @@ def _submit(
     ).first()
     if checking is not None:
         raise ValidationError(
-            f"'{checking.original_name}' is still being checked for this claim; wait for it "
-            "to be accepted or refused, then submit."
+            gettext(
+                "'%(name)s' is still being checked for this claim; wait for it to be accepted "
+                "or refused, then submit."
+            )
+            % {"name": checking.original_name}
         )
     declared = list(
         FeedstockDeclaration.objects.filter(claim=claim).values_list("source", "country", "tonnes")
@@ -116,8 +125,11 @@ def _submit(
         raise ValidationError(
             {
                 "feedstock": [
-                    f"Declare the NdPr oxide {label_of(claim)} used, by source (IREL, other "
-                    "domestic, imported by country, recycled), before submitting it."
+                    gettext(
+                        "Declare the NdPr oxide %(claim)s used, by source (IREL, other domestic, "
+                        "imported by country, recycled), before submitting it."
+                    )
+                    % {"claim": label_of(claim)}
                 ]
             }
         )
@@ -200,17 +212,19 @@ def reopen_claim(
     """An official reopens a lapsed claim once, with a reason: a new window from today."""
     require_role(actor, Role.OFFICIAL, action="reopen a lapsed sales claim")
     now = clock.now(now)
-    reason = sentence(reason, field="reason", what="the claim is reopened")
+    reason = sentence(reason, field="reason", what=gettext("the claim is reopened"))
     claim = Claim.objects.select_for_update(of=("self",)).select_related("award").get(pk=claim.pk)
     if claim.status != S.LAPSED:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; only a lapsed claim "
-            "can be reopened."
+            gettext("%(claim)s is %(status)s; only a lapsed claim can be reopened.")
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     if claim.reopened_at is not None:
         raise ValidationError(
-            f"{label_of(claim)} was reopened once already, on {claim.reopened_at:%d %b %Y}; "
-            "a claim is reopened at most once."
+            gettext(
+                "%(claim)s was reopened once already, on %(on)s; a claim is reopened at most once."
+            )
+            % {"claim": label_of(claim), "on": f"{claim.reopened_at:%d %b %Y}"}
         )
     closes = clock.today(now) + dt.timedelta(days=reopen_days())
     pipeline.transition(

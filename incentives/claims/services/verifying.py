@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from incentives.claims import feedstock, selectors
@@ -39,8 +40,12 @@ def _locked(claim: Claim) -> Claim:
 def _require_verification(claim: Claim, what: str) -> None:
     if claim.status != S.UNDER_VERIFICATION:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; {what} only while "
-            "it is under verification."
+            gettext("%(claim)s is %(status)s; %(what)s only while it is under verification.")
+            % {
+                "claim": label_of(claim),
+                "status": gettext(claim.get_status_display()).lower(),
+                "what": what,
+            }
         )
 
 
@@ -52,8 +57,8 @@ def start_verification(*, actor: User, claim: Claim, now: dt.datetime | None = N
     claim = _locked(claim)
     if claim.status != S.SUBMITTED:
         raise ValidationError(
-            f"{label_of(claim)} is {claim.get_status_display().lower()}; only a submitted "
-            "claim is taken up for verification."
+            gettext("%(claim)s is %(status)s; only a submitted claim is taken up for verification.")
+            % {"claim": label_of(claim), "status": gettext(claim.get_status_display()).lower()}
         )
     pipeline.transition(
         claim, S.UNDER_VERIFICATION, pipeline=CLAIM_PIPELINE, actor=actor, now=now,
@@ -102,13 +107,20 @@ def adjust_line(
     require_role(actor, Role.VERIFIER, action="adjust a sales claim's lines")
     now = clock.now(now)
     claim = _locked(claim)
-    _require_verification(claim, "its lines are adjusted")
+    _require_verification(claim, gettext("its lines are adjusted"))
     if kind not in Kind.values:
         raise ValidationError({"kind": [f"'{kind}' is not one of exclude, correct, restore."]})
     reason = _reason(reason, f"row {row} is adjusted")
     line = ClaimLine.objects.filter(claim=claim, row=row).first()
     if line is None:
-        raise ValidationError({"row": [f"Row {row} is not a line of this claim's current upload."]})
+        raise ValidationError(
+            {
+                "row": [
+                    gettext("Row %(row)s is not a line of this claim's current upload.")
+                    % {"row": row}
+                ]
+            }
+        )
     kg = _amount(
         quantity_kg, field="quantity_kg", places=KG["decimal_places"], digits=KG["max_digits"]
     )
@@ -120,29 +132,44 @@ def adjust_line(
     if kind == Kind.CORRECT:
         if kg is None and value is None:
             raise ValidationError(
-                {"quantity_kg": ["Give the corrected kg, the corrected net value, or both."]}
+                {
+                    "quantity_kg": [
+                        gettext("Give the corrected kg, the corrected net value, or both.")
+                    ]
+                }
             )
-        sign, what = (
-            (-1, "negative on a credit note")
+        sign, must = (
+            (
+                -1,
+                gettext(
+                    "Row %(row)s: %(amount)s must be negative on a credit note; exclude the line "
+                    "to count nothing."
+                ),
+            )
             if line.is_credit_note
-            else (1, "positive on an invoice")
+            else (
+                1,
+                gettext(
+                    "Row %(row)s: %(amount)s must be positive on an invoice; exclude the line to "
+                    "count nothing."
+                ),
+            )
         )
         for field, amount in (("quantity_kg", kg), ("net_sales_value", value)):
             if amount is not None and amount * sign <= 0:
-                raise ValidationError(
-                    {
-                        field: [
-                            f"Row {row}: {amount} must be {what}; exclude the line to count nothing."
-                        ]
-                    }
-                )
+                raise ValidationError({field: [must % {"row": row, "amount": amount}]})
     elif kg is not None or value is not None:
         raise ValidationError(
             {"kind": [f"An adjustment that will {kind} a line takes no amounts; choose correct."]}
         )
     if kind == Kind.RESTORE and (previous is None or previous.kind == Kind.RESTORE):
         raise ValidationError(
-            {"row": [f"Row {row} is counted as filed; there is nothing to undo."]}
+            {
+                "row": [
+                    gettext("Row %(row)s is counted as filed; there is nothing to undo.")
+                    % {"row": row}
+                ]
+            }
         )
     adjustment = LineAdjustment.objects.create(
         claim=claim, upload_id=claim.current_upload_id, row=row, kind=kind, quantity_kg=kg,
@@ -175,7 +202,7 @@ def return_claim(
     now = clock.now(now)
     reason = _reason(reason, "the claim is returned")
     claim = _locked(claim)
-    _require_verification(claim, "it is returned")
+    _require_verification(claim, gettext("it is returned"))
     pipeline.transition(
         claim, S.RETURNED, pipeline=CLAIM_PIPELINE, actor=actor, now=now, label=label_of(claim),
         reason=reason, extra={"decision_reason": reason, "updated_at": now},
@@ -191,7 +218,7 @@ def reject_claim(
     now = clock.now(now)
     reason = _reason(reason, "the claim is rejected")
     claim = _locked(claim)
-    _require_verification(claim, "it is rejected")
+    _require_verification(claim, gettext("it is rejected"))
     pipeline.transition(
         claim, S.REJECTED, pipeline=CLAIM_PIPELINE, actor=actor, now=now, label=label_of(claim),
         reason=reason, extra={"decision_reason": reason, "updated_at": now},
@@ -218,26 +245,37 @@ def verify_claim(
     require_role(actor, Role.VERIFIER, action="verify a sales claim")
     now = clock.now(now)
     claim = _locked(claim)
-    _require_verification(claim, "it is verified")
+    _require_verification(claim, gettext("it is verified"))
     kg, value = selectors.verified_totals(claim)
     check = feedstock.check_of(claim, verified_kg=kg)
     if not check.declared:
         raise ValidationError(
-            f"{label_of(claim)} has no feedstock declaration; return it to the firm to declare "
-            "the oxide it used."
+            gettext(
+                "%(claim)s has no feedstock declaration; return it to the firm to declare the "
+                "oxide it used."
+            )
+            % {"claim": label_of(claim)}
         )
     note = (feedstock_note or "").strip()
     if check.within:
         conclusion = FeedstockConclusion.CONSISTENT
     else:
-        deviation = "nothing sold" if check.deviation_pct is None else f"{check.deviation_pct} %"
+        deviation = (
+            gettext("nothing sold") if check.deviation_pct is None else f"{check.deviation_pct} %"
+        )
         note = sentence(
             note, field="feedstock_note",
             what=(
-                f"the feedstock mismatch is accepted: the declared {check.oxide_tonnes} t of "
-                f"oxide make {check.magnet_equivalent_tonnes} t of magnet against "
-                f"{check.sold_tonnes} t sold ({deviation}, beyond the {check.tolerance_pct} % "
-                "tolerance); or return the claim"
+                gettext(
+                    "the feedstock mismatch is accepted: the declared %(oxide)s t of oxide make "
+                    "%(magnet)s t of magnet against %(sold)s t sold (%(deviation)s, beyond the "
+                    "%(tolerance)s %% tolerance); or return the claim"
+                )
+                % {
+                    "oxide": check.oxide_tonnes, "magnet": check.magnet_equivalent_tonnes,
+                    "sold": check.sold_tonnes, "deviation": deviation,
+                    "tolerance": check.tolerance_pct,
+                }
             ),
         )  # fmt: skip
         conclusion = FeedstockConclusion.MISMATCH_ACCEPTED
