@@ -473,7 +473,10 @@ def flag_expired_guarantees(*, now: dt.datetime | None = None) -> int:
     now = clock.now(now)
     officials = _official_emails()
     flagged = 0
-    for guarantee, owed in expired_guarantees_with_obligations(now=now):
+    # The obligations are stored with the note (the audit trail): in English, whoever runs it.
+    with translation.override(settings.LANGUAGE_CODE):
+        expired = expired_guarantees_with_obligations(now=now)
+    for guarantee, owed in expired:
         new = {"valid_until": guarantee.valid_until, "obligations": owed}
         if not _note_once(guarantee, 0, now, new):
             continue
