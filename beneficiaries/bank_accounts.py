@@ -16,6 +16,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from beneficiaries.models import BankAccount, Firm, User
 from repm_portal import audit, clock, pipeline
@@ -60,13 +63,23 @@ def notify_bank_change(account: BankAccount, what: str) -> None:
     recipients = _recipients(account.firm)
     if not recipients:
         return
-    subject = f"[REPM] Payout bank account {what}: {account}"
-    body = (
-        f"The bank account {account} (holder: {account.account_holder}) of "
-        f"{account.firm.legal_name} was {what} on the REPM Portal. If your firm did not ask "
-        "for this, tell the Ministry of Heavy Industries at once: no incentive is paid to an "
-        "account the ministry has not verified."
-    )
+    # In the e-mails' language (the default: no user keeps a language preference), never the
+    # language of the page the change was made from; `what` is marked with gettext_noop.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[REPM] Payout bank account %(what)s: %(account)s") % {
+            "what": _(what),
+            "account": account,
+        }
+        body = _(
+            "The bank account %(account)s (holder: %(holder)s) of %(firm)s was %(what)s on the "
+            "REPM Portal. If your firm did not ask for this, tell the Ministry of Heavy "
+            "Industries at once: no incentive is paid to an account the ministry has not verified."
+        ) % {
+            "account": account,
+            "holder": account.account_holder,
+            "firm": account.firm.legal_name,
+            "what": _(what),
+        }
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
 
 
@@ -76,7 +89,7 @@ def _require_firm_actor(actor: User, firm: Firm) -> None:
     if has_role(actor, Role.FIRM_USER) and actor.firm_id == firm.pk:
         return
     raise PermissionDenied(
-        "Only the firm's own users or an administrator may change its bank accounts."
+        _("Only the firm's own users or an administrator may change its bank accounts.")
     )
 
 
@@ -130,16 +143,16 @@ def add_bank_account(
         _store_evidence(account, evidence, meta)
     account.save()
     audit.record(actor=actor, action="bank_account.added", obj=account, new=audit.snapshot(account))
-    notify_bank_change(account, "added (awaiting the ministry's verification)")
+    notify_bank_change(account, gettext_noop("added (awaiting the ministry's verification)"))
     return account
 
 
 def _require_verifier(actor: User, account: BankAccount) -> None:
     if not has_role(actor, *VERIFIER_ROLES):
-        raise PermissionDenied("Only a ministry official verifies a payout account.")
+        raise PermissionDenied(_("Only a ministry official verifies a payout account."))
     if account.created_by_id == actor.pk:
         raise PermissionDenied(
-            "The person who added an account cannot verify it; a second official must."
+            _("The person who added an account cannot verify it; a second official must.")
         )
 
 
@@ -202,7 +215,10 @@ def verify_bank_account(
         },
         action="bank_account.verified",
     )
-    notify_bank_change(account, "verified" + (" and now receives payouts" if promote else ""))
+    notify_bank_change(
+        account,
+        gettext_noop("verified and now receives payouts") if promote else gettext_noop("verified"),
+    )
     return account
 
 
@@ -229,7 +245,7 @@ def reject_bank_account(*, actor: User, account: BankAccount, note: str) -> Bank
         reason=reason,
         action="bank_account.rejected",
     )
-    notify_bank_change(account, "rejected")
+    notify_bank_change(account, gettext_noop("rejected"))
     return account
 
 

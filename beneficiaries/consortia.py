@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import Consortium, ConsortiumMember, Firm, User
 from repm_portal import audit, clock, pipeline
@@ -78,7 +80,7 @@ def _partner(member: Firm | str) -> Partner:
 def _require_lead_user(actor: User, lead: Firm) -> None:
     if has_role(actor, Role.FIRM_USER) and actor.firm_id == lead.pk:
         return
-    raise PermissionDenied("A consortium is proposed by a user of the firm that leads it.")
+    raise PermissionDenied(_("A consortium is proposed by a user of the firm that leads it."))
 
 
 @transaction.atomic
@@ -166,26 +168,30 @@ def _invite(consortium: Consortium, firms: list[Firm]) -> None:
     recipients = sorted({u.email for f in firms for u in f.users.filter(is_active=True) if u.email})
     if not recipients:
         return
-    subject = f"[REPM] {consortium.lead.legal_name} invites your firm to a consortium"
-    body = (
-        f'{consortium.lead.legal_name} proposes the consortium "{consortium.name}" with your '
-        "firm as a partner. It cannot bid until every partner accepts. Sign in to the REPM "
-        "Portal and open Consortia to accept or decline; if your firm did not agree to this, "
-        "decline it."
-    )
+    # In the e-mails' language (the default: no user keeps a language preference), never the
+    # language of the page the lead proposed from.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[REPM] %(lead)s invites your firm to a consortium") % {
+            "lead": consortium.lead.legal_name
+        }
+        body = _(
+            '%(lead)s proposes the consortium "%(name)s" with your firm as a partner. It cannot '
+            "bid until every partner accepts. Sign in to the REPM Portal and open Consortia to "
+            "accept or decline; if your firm did not agree to this, decline it."
+        ) % {"lead": consortium.lead.legal_name, "name": consortium.name}
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
 
 
 def _member_for(actor: User, consortium: Consortium) -> ConsortiumMember:
     if not has_role(actor, Role.FIRM_USER) or actor.firm_id is None:
-        raise PermissionDenied("Only a user of the partner firm may answer for it.")
+        raise PermissionDenied(_("Only a user of the partner firm may answer for it."))
     member = (
         ConsortiumMember.objects.select_for_update()
         .filter(consortium=consortium, firm_id=actor.firm_id)
         .first()
     )
     if member is None:
-        raise PermissionDenied("Your firm is not a partner in this consortium.")
+        raise PermissionDenied(_("Your firm is not a partner in this consortium."))
     return member
 
 
@@ -196,11 +202,14 @@ def respond(*, actor: User, consortium: Consortium, accept: bool) -> Consortium:
     member = _member_for(actor, consortium)
     if consortium.status != Consortium.Status.PROPOSED:
         raise ValidationError(
-            f"{consortium.name} is {consortium.get_status_display().lower()}; "
-            "it no longer waits for an answer."
+            _("%(name)s is %(status)s; it no longer waits for an answer.")
+            % {"name": consortium.name, "status": _(consortium.get_status_display()).lower()}
         )
     if member.status != ConsortiumMember.Status.PENDING:
-        raise ValidationError(f"Your firm has already {member.get_status_display().lower()}.")
+        raise ValidationError(
+            _("Your firm has already %(status)s.")
+            % {"status": _(member.get_status_display()).lower()}
+        )
     now = clock.now()
     to = ConsortiumMember.Status.ACCEPTED if accept else ConsortiumMember.Status.DECLINED
     pipeline.transition(

@@ -8,6 +8,8 @@ from typing import Any, ParamSpec, TypedDict
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from beneficiaries import validators
 from beneficiaries.bank_accounts import add_bank_account, notify_bank_change
@@ -198,7 +200,11 @@ def register_firm(
     except IntegrityError as exc:
         # Two registrations of the same identity at the same moment: the database decided.
         raise ValidationError(
-            {"__all__": ["This firm or username was registered a moment ago; check and try again."]}
+            {
+                "__all__": [
+                    _("This firm or username was registered a moment ago; check and try again.")
+                ]
+            }
         ) from exc
     audit.record(
         actor=new_user, action="firm.registered", obj=new_firm, new=audit.snapshot(new_firm)
@@ -212,7 +218,7 @@ def register_firm(
     audit.record(
         actor=new_user, action="bank_account.added", obj=account, new=audit.snapshot(account)
     )
-    notify_bank_change(account, "added (awaiting the ministry's verification)")
+    notify_bank_change(account, gettext_noop("added (awaiting the ministry's verification)"))
     return new_firm, new_user
 
 
@@ -221,7 +227,9 @@ def _require_firm_actor(actor: User, firm: Firm, action: str) -> None:
         return
     if has_role(actor, Role.FIRM_USER) and actor.firm_id == firm.pk:
         return
-    raise PermissionDenied(f"Only the firm's own users or an administrator may {action}.")
+    raise PermissionDenied(
+        _("Only the firm's own users or an administrator may %(action)s.") % {"action": _(action)}
+    )
 
 
 @transaction.atomic
@@ -232,11 +240,11 @@ def create_staff_user(
     """An administrator adds a ministry, agency or audit user."""
     require_role(actor, Role.ADMIN, action="create users")
     if role == Role.FIRM_USER:
-        raise ValidationError({"role": "Firm users join through their firm's registration."})
+        raise ValidationError({"role": _("Firm users join through their firm's registration.")})
     if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role '{role}'."})
+        raise ValidationError({"role": _("Unknown role '%(role)s'.") % {"role": role}})
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "This username is taken."})
+        raise ValidationError({"username": _("This username is taken.")})
     user = User(
         username=username, email=email, role=role, first_name=first_name,
         last_name=last_name, designation=designation,
@@ -255,7 +263,7 @@ def create_staff_user(
 def set_user_active(*, actor: User, user: User, active: bool) -> User:
     require_role(actor, Role.ADMIN, action="activate or deactivate users")
     if actor.pk == user.pk and not active:
-        raise ValidationError("You cannot deactivate your own account.")
+        raise ValidationError(_("You cannot deactivate your own account."))
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.is_active == active:
         return locked

@@ -31,7 +31,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from repm_portal import audit
 from repm_portal.models import AuditEvent
@@ -312,13 +313,18 @@ def mail_alert(findings: list[str]) -> int:
     recipients = auditor_emails()
     if not recipients:
         return 0
-    body = (
-        "The portal's audit trail or ledger no longer agrees with checkpoints signed earlier. "
-        "Compare with the checkpoint mails you have kept.\n\n- " + "\n- ".join(findings) + "\n"
-    )
-    return send_mail(
-        "REPM audit checkpoints CONTRADICTED", body, settings.DEFAULT_FROM_EMAIL, recipients
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
+        body = (
+            _(
+                "The portal's audit trail or ledger no longer agrees with checkpoints signed "
+                "earlier. Compare with the checkpoint mails you have kept."
+            )
+            + "\n\n- "
+            + "\n- ".join(findings)
+            + "\n"
+        )
+        subject = _("REPM audit checkpoints CONTRADICTED")
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
 def _mail_auditors(line: dict[str, Any]) -> int:
@@ -326,21 +332,29 @@ def _mail_auditors(line: dict[str, Any]) -> int:
     if not recipients:
         return 0
     cp = line["checkpoint"]
-    body = (
-        f"Audit checkpoint #{cp['seq']} was signed at {cp['signed_at']} ({cp['reason']}).\n\n"
-        f"Audit chain head: row {cp['audit']['id']}, hash {cp['audit']['hash']}, "
-        f"{cp['audit']['rows']} rows.\n"
-        f"Ledger: {cp['ledger']['entries']} entries audited, digest {cp['ledger']['digest']}.\n\n"
-        "Keep this message. If the portal's history is ever rewritten, this signed line shows "
-        "what it said. The line, its Ed25519 signature and the public key:\n\n"
-        f"{json.dumps(line, sort_keys=True, separators=(',', ':'))}\n"
-    )
-    return send_mail(
-        f"REPM audit checkpoint #{cp['seq']}",
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
+        body = (
+            _(
+                "Audit checkpoint #%(seq)s was signed at %(signed_at)s (%(reason)s).\n\n"
+                "Audit chain head: row %(row)s, hash %(hash)s, %(rows)s rows.\n"
+                "Ledger: %(entries)s entries audited, digest %(digest)s.\n\n"
+                "Keep this message. If the portal's history is ever rewritten, this signed line "
+                "shows what it said. The line, its Ed25519 signature and the public key:"
+            )
+            % {
+                "seq": cp["seq"],
+                "signed_at": cp["signed_at"],
+                "reason": cp["reason"],
+                "row": cp["audit"]["id"],
+                "hash": cp["audit"]["hash"],
+                "rows": cp["audit"]["rows"],
+                "entries": cp["ledger"]["entries"],
+                "digest": cp["ledger"]["digest"],
+            }
+            + f"\n\n{json.dumps(line, sort_keys=True, separators=(',', ':'))}\n"
+        )
+        subject = _("REPM audit checkpoint #%(seq)s") % {"seq": cp["seq"]}
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
 # --- verifying -----------------------------------------------------------------------------

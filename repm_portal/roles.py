@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     # Type-only: the one user model (AUTH_USER_MODEL) is the only one with a role.
@@ -47,5 +48,9 @@ def has_role(user: AnyUser, *roles: str) -> TypeGuard[User]:
 def require_role(user: AnyUser, *roles: str, action: str = "do this") -> None:
     """Raise PermissionDenied unless the user holds one of the roles; services call this first."""
     if not has_role(user, *roles):
-        names = ", ".join(Role(r).label for r in roles)
-        raise PermissionDenied(f"Only {names} may {action}.")
+        # In the page's language (the API's is English); `action` is translated if the
+        # catalogue has it (locale/services), else left as the caller wrote it.
+        names = ", ".join(gettext(str(Role(r).label)) for r in roles)
+        raise PermissionDenied(
+            gettext("Only %(roles)s may %(action)s.") % {"roles": names, "action": gettext(action)}
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 MIN_CHARS = 15
 MIN_WORDS = 3
@@ -30,8 +31,11 @@ def control_problems(text: str, *, what: str = "reason") -> list[str]:
     if not bad:
         return []
     return [
-        f"The {what} holds characters that are not text ({', '.join(bad[:5])}); "
-        "type it again without them."
+        _(
+            "The %(what)s holds characters that are not text (%(chars)s); "
+            "type it again without them."
+        )
+        % {"what": _(what), "chars": ", ".join(bad[:5])}
     ]
 
 
@@ -39,12 +43,15 @@ def reason_problems(text: str, *, what: str = "reason") -> list[str]:
     """What is wrong with `text` as an audited reason, in plain words (empty if nothing)."""
     stripped = (text or "").strip()
     if not stripped:
-        return [f"Give the {what}."]
+        return [_("Give the %(what)s.") % {"what": _(what)}]
     problems = control_problems(stripped, what=what)
     if len(stripped) < MIN_CHARS or len(stripped.split()) < MIN_WORDS:
         problems.append(
-            f"Write the {what} as at least a sentence ({MIN_WORDS} words, {MIN_CHARS} characters), "
-            "so the audit trail says why."
+            _(
+                "Write the %(what)s as at least a sentence (%(words)s words, %(chars)s "
+                "characters), so the audit trail says why."
+            )
+            % {"what": _(what), "words": MIN_WORDS, "chars": MIN_CHARS}
         )
     return problems
 

@@ -205,7 +205,7 @@ def audit_verify(request):
     task_id = request.GET.get("task", "")
     if not task_id:
         return render(
-            request, "audit/_verify.html", {"error": "No verification was started."}, status=400
+            request, "audit/_verify.html", {"error": _("No verification was started.")}, status=400
         )
     result = AsyncResult(task_id)
     context = {"task_id": task_id, "state": result.state}

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import (
@@ -88,12 +89,19 @@ def award_tender(*, actor: User, tender: Tender, now: dt.datetime | None = None)
     now = clock.now(now)
     if tender.status != Tender.Status.FINANCIAL_OPENED:
         raise ValidationError(
-            f"Tender {tender.reference} is {tender.get_status_display().lower()}; it can be awarded only after the financial opening and ranking."
+            _(
+                "Tender %(reference)s is %(status)s; it can be awarded only after the "
+                "financial opening and ranking."
+            )
+            % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
         )
     rankings = list(tender.rankings.select_related("bid__firm", "bid__consortium").order_by("rank"))
     if not any(r.outcome == BidRanking.Outcome.ALLOCATED for r in rankings):
         raise ValidationError(
-            "No bid was allocated capacity; there is nothing to award. Cancel or re-tender instead."
+            _(
+                "No bid was allocated capacity; there is nothing to award. Cancel or "
+                "re-tender instead."
+            )
         )
     bids = {
         b.pk: b

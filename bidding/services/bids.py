@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from beneficiaries.models import Consortium, Firm, User
@@ -38,19 +39,21 @@ def parse_rate(value: Any) -> Decimal:
     """A rate as a Decimal of at most two decimals; the error never repeats what was typed."""
     if isinstance(value, float | bool):
         raise ValidationError(
-            {"quoted_rate": "Give the rate as a decimal number of rupees per kg."}
+            {"quoted_rate": _("Give the rate as a decimal number of rupees per kg.")}
         )
     try:
         rate = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
         raise ValidationError(
-            {"quoted_rate": "The quoted rate must be a number of rupees per kg."}
+            {"quoted_rate": _("The quoted rate must be a number of rupees per kg.")}
         ) from None
     if not rate.is_finite():
-        raise ValidationError({"quoted_rate": "The quoted rate must be a number of rupees per kg."})
+        raise ValidationError(
+            {"quoted_rate": _("The quoted rate must be a number of rupees per kg.")}
+        )
     if rate != rate.quantize(Decimal("0.01")):
         raise ValidationError(
-            {"quoted_rate": "Quote the rate in rupees and paise (at most two decimals)."}
+            {"quoted_rate": _("Quote the rate in rupees and paise (at most two decimals).")}
         )
     return rate
 
@@ -61,8 +64,11 @@ def validate_quoted_rate(rate: Decimal, rules: RuleSet, errors: dict[str, list[s
         _add_error(
             errors,
             "quoted_rate",
-            f"The quoted rate must be above zero and at most the ceiling of "
-            f"{format_inr(ceiling)}/kg (rule set v{rules.version}).",
+            _(
+                "The quoted rate must be above zero and at most the ceiling of "
+                "%(ceiling)s/kg (rule set v%(version)s)."
+            )
+            % {"ceiling": format_inr(ceiling), "version": rules.version},
         )
 
 
@@ -72,8 +78,17 @@ def validate_capacity(capacity: int, rules: RuleSet, errors: dict[str, list[str]
         _add_error(
             errors,
             "capacity_mtpa",
-            f"Bid capacity must be {_mtpa(low)} to {_mtpa(high)} in steps of {_mtpa(step)} "
-            f"(rule set v{rules.version}); {_mtpa(capacity)} is not.",
+            _(
+                "Bid capacity must be %(low)s to %(high)s in steps of %(step)s (rule "
+                "set v%(version)s); %(capacity)s is not."
+            )
+            % {
+                "low": _mtpa(low),
+                "high": _mtpa(high),
+                "step": _mtpa(step),
+                "version": rules.version,
+                "capacity": _mtpa(capacity),
+            },
         )
 
 
@@ -88,9 +103,18 @@ def validate_net_worth(
         _add_error(
             errors,
             "net_worth",
-            f"Audited net worth {format_crore(net_worth)} is below the minimum of "
-            f"{format_crore(slab.min_net_worth)} for a {_mtpa(capacity)} bid "
-            f"(slab {slab}, rule set v{rules.version}).",
+            _(
+                "Audited net worth %(net_worth)s is below the minimum of "
+                "%(minimum)s for a %(capacity)s bid (slab %(slab)s, rule set "
+                "v%(version)s)."
+            )
+            % {
+                "net_worth": format_crore(net_worth),
+                "minimum": format_crore(slab.min_net_worth),
+                "capacity": _mtpa(capacity),
+                "slab": slab,
+                "version": rules.version,
+            },
         )
 
 
@@ -99,7 +123,7 @@ def _participants_for(
 ) -> list[tuple[Firm, str, Decimal | None]]:
     if consortium is None:
         if actor.firm is None:
-            raise PermissionDenied("Only a user of a registered firm may submit a bid.")
+            raise PermissionDenied(_("Only a user of a registered firm may submit a bid."))
         return [(actor.firm, BidParticipant.Role.SOLE, None)]
     members = list(consortium.members.select_related("firm").order_by("-equity_pct", "firm_id"))
     # Only a formed consortium bids, and every member of a formed one is a firm that accepted.
@@ -195,7 +219,7 @@ def technical_cover_of(version: BidVersion) -> dict[str, Any]:
 
 def _require_bid_lead(actor: User, bid: Bid) -> None:
     if not (has_role(actor, Role.FIRM_USER) and actor.firm_id == bid.firm_id):
-        raise PermissionDenied("Only the bidder (or the consortium's lead) may change this bid.")
+        raise PermissionDenied(_("Only the bidder (or the consortium's lead) may change this bid."))
 
 
 # A crash report (Django's debug page, an e-mailed traceback) must not print the rate either:
@@ -223,39 +247,52 @@ def submit_bid(
     """
     require_role(actor, Role.FIRM_USER, action="submit a bid")
     if actor.firm_id is None:
-        raise PermissionDenied("Only a user of a registered firm may submit a bid.")
+        raise PermissionDenied(_("Only a user of a registered firm may submit a bid."))
     tender = _lock_tender(tender)
     now = clock.now(now)
     rules = tender.rule_set
     if tender.status != Tender.Status.PUBLISHED:
         raise ValidationError(
-            f"Tender {tender.reference} is not open for bids ({tender.get_status_display().lower()})."
+            _("Tender %(reference)s is not open for bids (%(status)s).")
+            % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
         )
     if now >= tender.bids_due:
         raise ValidationError(
-            f"Bids were due at {_when(tender.bids_due)}; it is now {_when(now)} by the portal's "
-            "clock, so no bid can be submitted, modified or withdrawn."
+            _(
+                "Bids were due at %(bids_due)s; it is now %(now)s by the portal's "
+                "clock, so no bid can be submitted, modified or withdrawn."
+            )
+            % {"bids_due": _when(tender.bids_due), "now": _when(now)}
         )
     bid = Bid.objects.select_for_update().filter(tender=tender, firm_id=actor.firm_id).first()
     errors: dict[str, list[str]] = {}
     if bid is not None and bid.status == Bid.Status.WITHDRAWN:
         raise ValidationError(
-            "Your firm withdrew its bid on this tender; a withdrawn bid cannot be resubmitted."
+            _("Your firm withdrew its bid on this tender; a withdrawn bid cannot be resubmitted.")
         )
     if bid is not None and bid.consortium_id != (consortium.pk if consortium else None):
         _add_error(
             errors,
             "consortium",
-            "A modification cannot change who bids; the bidder is fixed by the first submission.",
+            _(
+                "A modification cannot change who bids; the bidder is fixed by the "
+                "first submission."
+            ),
         )
     if consortium is not None and consortium.lead_id != actor.firm_id:
-        raise PermissionDenied("Only the consortium's lead may bid for it.")
+        raise PermissionDenied(_("Only the consortium's lead may bid for it."))
     if consortium is not None and consortium.status != Consortium.Status.FORMED:
         raise ValidationError(
             {
                 "consortium": [
-                    f"{consortium.name} is {consortium.get_status_display().lower()}; a "
-                    "consortium may bid only once every partner has accepted it."
+                    _(
+                        "%(name)s is %(status)s; a consortium may bid only once every partner "
+                        "has accepted it."
+                    )
+                    % {
+                        "name": consortium.name,
+                        "status": _(consortium.get_status_display()).lower(),
+                    }
                 ]
             }
         )
@@ -274,8 +311,14 @@ def submit_bid(
             _add_error(
                 errors,
                 "consortium",
-                f"The lead must hold at least {rules.consortium_lead_min_pct.normalize()} % of the "
-                f"consortium (rule set v{rules.version}).",
+                _(
+                    "The lead must hold at least %(pct)s %% of the consortium (rule "
+                    "set v%(version)s)."
+                )
+                % {
+                    "pct": rules.consortium_lead_min_pct.normalize(),
+                    "version": rules.version,
+                },
             )
     if bid is None:
         taken = BidParticipant.objects.filter(
@@ -285,8 +328,11 @@ def submit_bid(
             _add_error(
                 errors,
                 "consortium",
-                f"{row.firm.legal_name} already takes part in another bid on this tender; "
-                "a firm may bid once, either alone or in one consortium.",
+                _(
+                    "%(legal_name)s already takes part in another bid on this tender; a "
+                    "firm may bid once, either alone or in one consortium."
+                )
+                % {"legal_name": row.firm.legal_name},
             )
     try:
         rate = parse_rate(quoted_rate)
@@ -300,7 +346,7 @@ def submit_bid(
     net_worth = to_money(net_worth)
     validate_net_worth(net_worth, capacity_mtpa, rules, errors)
     if net_worth_as_of > timezone.localdate(now):
-        _add_error(errors, "net_worth_as_of", "The audited net worth must be as of a past date.")
+        _add_error(errors, "net_worth_as_of", _("The audited net worth must be as of a past date."))
 
     previous = (
         bid.versions.order_by("-number").prefetch_related("documents").first() if bid else None
@@ -318,7 +364,7 @@ def submit_bid(
         except ValidationError as exc:
             _add_error(errors, "dpr", exc.messages[0])
     elif previous is None:
-        _add_error(errors, "dpr", "Attach the detailed project report (PDF).")
+        _add_error(errors, "dpr", _("Attach the detailed project report (PDF)."))
     for index, upload in enumerate(eligibility_documents):
         try:
             meta = checked_upload(
@@ -328,11 +374,16 @@ def submit_bid(
                 what="eligibility document",
             )
         except ValidationError as exc:
-            _add_error(errors, "eligibility_documents", f"Document {index + 1}: {exc.messages[0]}")
+            _add_error(
+                errors,
+                "eligibility_documents",
+                _("Document %(number)s: %(error)s")
+                % {"number": index + 1, "error": exc.messages[0]},
+            )
             continue
         uploads.append((BidDocument.Kind.ELIGIBILITY, upload, meta))
     if previous is None and not eligibility_documents:
-        _add_error(errors, "eligibility_documents", "Attach the eligibility documents.")
+        _add_error(errors, "eligibility_documents", _("Attach the eligibility documents."))
     if errors or rate is None:  # an unreadable rate is among the errors
         raise ValidationError(errors)
 
@@ -427,12 +478,16 @@ def withdraw_bid(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bi
     now = clock.now(now)
     if now >= tender.bids_due:
         raise ValidationError(
-            f"Bids were due at {_when(tender.bids_due)}; it is now {_when(now)} by the portal's "
-            "clock, so the bid can no longer be withdrawn."
+            _(
+                "Bids were due at %(bids_due)s; it is now %(now)s by the portal's "
+                "clock, so the bid can no longer be withdrawn."
+            )
+            % {"bids_due": _when(tender.bids_due), "now": _when(now)}
         )
     if bid.status != Bid.Status.SUBMITTED:
         raise ValidationError(
-            f"The bid is {bid.get_status_display().lower()}; it cannot be withdrawn."
+            _("The bid is %(status)s; it cannot be withdrawn.")
+            % {"status": _(bid.get_status_display()).lower()}
         )
     _transition_bid(bid, Bid.Status.WITHDRAWN, actor=actor, now=now, extra={"withdrawn_at": now})
     return bid

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import CommitteeMember, Tender
@@ -39,18 +40,22 @@ def change_committee(
     reason = clean_reason(reason, what="the committee change")
     if tender.status not in (Tender.Status.DRAFT, Tender.Status.PUBLISHED):
         raise ValidationError(
-            f"Tender {tender.reference} is {tender.get_status_display().lower()}; "
-            "its committee can no longer change."
+            _("Tender %(reference)s is %(status)s; its committee can no longer change.")
+            % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
         )
     if tender.status == Tender.Status.PUBLISHED:
         if now >= tender.bids_due:
             raise ValidationError(
-                f"Bids were due {_when(tender.bids_due)}; the committee can no longer change."
+                _("Bids were due %(bids_due)s; the committee can no longer change.")
+                % {"bids_due": _when(tender.bids_due)}
             )
         if tender.bids.exists():
             raise ValidationError(
-                "A bid is already sealed to this tender's key, so its committee is fixed: "
-                "the key could be split again only by rebuilding it, which only the opening does."
+                _(
+                    "A bid is already sealed to this tender's key, so its committee is "
+                    "fixed: the key could be split again only by rebuilding it, which only "
+                    "the opening does."
+                )
             )
     errors: dict[str, list[str]] = {}
     _validate_committee(committee, tender.opening_quorum, errors)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import (
@@ -60,21 +61,28 @@ def _check_criteria(results: dict[str, tuple[bool, str]]) -> dict[str, list[str]
     errors: dict[str, list[str]] = {}
     unknown = set(results) - set(Criterion.values)
     if unknown:
-        _add_error(errors, "results", f"Unknown criteria: {', '.join(sorted(unknown))}.")
+        _add_error(
+            errors,
+            "results",
+            _("Unknown criteria: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+        )
     for criterion in Criterion:
         if criterion.value not in results:
             _add_error(
-                errors, criterion.value, f"Record pass or fail on {criterion.label.lower()}."
+                errors,
+                criterion.value,
+                _("Record pass or fail on %(label)s.") % {"label": criterion.label.lower()},
             )
             continue
         passed, reason = results[criterion.value]
         if not isinstance(passed, bool):
-            _add_error(errors, criterion.value, "Record pass or fail.")
+            _add_error(errors, criterion.value, _("Record pass or fail."))
         if not (reason or "").strip():
             _add_error(
                 errors,
                 criterion.value,
-                f"Give the reason for the result on {criterion.label.lower()}.",
+                _("Give the reason for the result on %(label)s.")
+                % {"label": criterion.label.lower()},
             )
         elif passed is False:  # a failed criterion disqualifies the bid: the platform's rule
             for problem in reason_problems(
@@ -95,11 +103,15 @@ def record_evaluation(
     now = clock.now(now)
     if tender.status != Tender.Status.TECHNICAL_OPENED:
         raise ValidationError(
-            "Technical evaluation is recorded after the technical opening and before its approval is complete."
+            _(
+                "Technical evaluation is recorded after the technical opening and "
+                "before its approval is complete."
+            )
         )
     if bid.status != Bid.Status.SUBMITTED:
         raise ValidationError(
-            f"Bid {bid.pk} is {bid.get_status_display().lower()}; it is not under evaluation."
+            _("Bid %(bid)s is %(status)s; it is not under evaluation.")
+            % {"bid": bid.pk, "status": _(bid.get_status_display()).lower()}
         )
     errors = _check_criteria(results)
     if errors:
@@ -110,7 +122,7 @@ def record_evaluation(
     old = None
     if evaluation is not None:
         if evaluation.status == TechnicalEvaluation.Status.APPROVED:
-            raise ValidationError("This evaluation is approved; it can no longer change.")
+            raise ValidationError(_("This evaluation is approved; it can no longer change."))
         old = {"evaluated_by": evaluation.evaluated_by.get_username(), "qualified": evaluation.qualified,
                "results": {r.criterion: [r.passed, r.reason] for r in evaluation.results.all()}}  # fmt: skip
         evaluation.results.all().delete()
@@ -169,11 +181,12 @@ def approve_evaluation(
     now = clock.now(now)
     if evaluation.evaluated_by_id == actor.pk:
         raise ValidationError(
-            "You recorded this evaluation; a second official must approve it (four eyes)."
+            _("You recorded this evaluation; a second official must approve it (four eyes).")
         )
     if evaluation.status != TechnicalEvaluation.Status.RECORDED:
         raise ValidationError(
-            f"This evaluation is {evaluation.get_status_display().lower()}; only a recorded one can be approved."
+            _("This evaluation is %(status)s; only a recorded one can be approved.")
+            % {"status": _(evaluation.get_status_display()).lower()}
         )
     # `qualified` is saved unchanged, so the approval's audit row says what was approved.
     _transition_evaluation(
@@ -209,9 +222,9 @@ def return_evaluation(
     evaluation = TechnicalEvaluation.objects.select_for_update().get(pk=evaluation.pk)
     now = clock.now(now)
     if evaluation.evaluated_by_id == actor.pk:
-        raise ValidationError("You recorded this evaluation; a second official must review it.")
+        raise ValidationError(_("You recorded this evaluation; a second official must review it."))
     if evaluation.status != TechnicalEvaluation.Status.RECORDED:
-        raise ValidationError("Only a recorded evaluation can be returned.")
+        raise ValidationError(_("Only a recorded evaluation can be returned."))
     reason = clean_reason(reason, what="reason the evaluation is returned")
     _transition_evaluation(
         evaluation, TechnicalEvaluation.Status.RETURNED, actor=actor, now=now,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import PbgClosure, PerformanceBankGuarantee
@@ -42,14 +44,29 @@ def _tell_officials(closure: PbgClosure, proposer: User) -> None:
     if not recipients:
         return
     guarantee = closure.guarantee
-    what = closure.get_action_display().lower()
-    amount = f" for {format_inr(closure.amount)}" if closure.amount else ""
-    subject = f"[REPM] Confirm or cancel: {what} guarantee {guarantee.guarantee_number}"
-    body = (
-        f"{proposer} proposes to {what} the performance bank guarantee "
-        f"{guarantee.guarantee_number} of {guarantee.bank_name}{amount}: {closure.reason}\n"
-        "It is carried out only when a second official confirms it on the award's page."
-    )
+    # In the e-mails' language (the default: no user keeps a language preference), never the
+    # language of the proposer's page.
+    with translation.override(settings.LANGUAGE_CODE):
+        what = _(closure.get_action_display()).lower()
+        amount = (
+            _(" for %(amount)s") % {"amount": format_inr(closure.amount)} if closure.amount else ""
+        )
+        subject = _("[REPM] Confirm or cancel: %(what)s guarantee %(number)s") % {
+            "what": what,
+            "number": guarantee.guarantee_number,
+        }
+        body = _(
+            "%(proposer)s proposes to %(what)s the performance bank guarantee %(number)s of "
+            "%(bank)s%(amount)s: %(reason)s\n"
+            "It is carried out only when a second official confirms it on the award's page."
+        ) % {
+            "proposer": proposer,
+            "what": what,
+            "number": guarantee.guarantee_number,
+            "bank": guarantee.bank_name,
+            "amount": amount,
+            "reason": closure.reason,
+        }
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
 
 
@@ -74,7 +91,7 @@ def propose_pbg_closure(
         reason = _release_checks(guarantee, reason, timezone.localdate(now))
         closure_amount = None
     else:
-        raise ValidationError({"action": ["Choose to invoke or to release the guarantee."]})
+        raise ValidationError({"action": [_("Choose to invoke or to release the guarantee.")]})
     try:
         with transaction.atomic():
             closure = PbgClosure.objects.create(
@@ -87,8 +104,11 @@ def propose_pbg_closure(
             )
     except IntegrityError as exc:
         raise ValidationError(
-            f"Guarantee {guarantee.guarantee_number} already has a proposal waiting for a "
-            "second official; confirm or cancel that one first."
+            _(
+                "Guarantee %(guarantee_number)s already has a proposal waiting for a "
+                "second official; confirm or cancel that one first."
+            )
+            % {"guarantee_number": guarantee.guarantee_number}
         ) from exc
     audit.record(
         actor=actor,
@@ -112,7 +132,10 @@ def _lock(closure: PbgClosure) -> PbgClosure:
         .get(pk=closure.pk)
     )
     if locked.status != PbgClosure.Status.PROPOSED:
-        raise ValidationError(f"This proposal is {locked.get_status_display().lower()} already.")
+        raise ValidationError(
+            _("This proposal is %(status)s already.")
+            % {"status": _(locked.get_status_display()).lower()}
+        )
     return locked
 
 
@@ -125,7 +148,7 @@ def confirm_pbg_closure(
     closure = _lock(closure)
     if closure.proposed_by_id == actor.pk:
         raise PermissionDenied(
-            "The official who proposed it cannot confirm it; a second official must."
+            _("The official who proposed it cannot confirm it; a second official must.")
         )
     now = clock.now(now)
     if closure.action == PbgClosure.Action.INVOKE:

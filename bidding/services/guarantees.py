@@ -7,11 +7,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from beneficiaries.models import User
 from bidding.models import (
@@ -63,32 +66,56 @@ def record_pbg(
     """A winner records its performance bank guarantee; a replacement supersedes the active one."""
     if not can_record_pbg(actor, award):
         raise PermissionDenied(
-            "Only the winner or a ministry official may record this award's guarantee."
+            _("Only the winner or a ministry official may record this award's guarantee.")
         )
     award = Award.objects.select_for_update().select_related("bid").get(pk=award.pk)
     now = clock.now(now)
     errors: dict[str, list[str]] = {}
     amount = to_money(amount)
     if amount < award.pbg_amount_required:
-        _add_error(errors, "amount", f"The guarantee must be for at least {format_inr(award.pbg_amount_required)} "
-                   f"({format_crore(award.pbg_amount_required)}): {format_crore(award.rule_set.pbg_per_100_mtpa)} "
-                   f"per 100 MTPA of the {_mtpa(award.allocated_mtpa)} awarded.")  # fmt: skip
+        _add_error(
+            errors,
+            "amount",
+            _(
+                "The guarantee must be for at least %(amount)s "
+                "(%(crore)s): %(per_100)s per 100 MTPA of the "
+                "%(allocated_mtpa)s awarded."
+            )
+            % {
+                "amount": format_inr(award.pbg_amount_required),
+                "crore": format_crore(award.pbg_amount_required),
+                "per_100": format_crore(award.rule_set.pbg_per_100_mtpa),
+                "allocated_mtpa": _mtpa(award.allocated_mtpa),
+            },
+        )
     if valid_until < award.pbg_valid_until_required:
-        _add_error(errors, "valid_until", f"The guarantee must stay valid until at least "
-                   f"{award.pbg_valid_until_required:%d %b %Y} (award + term + "
-                   f"{award.rule_set.pbg_validity_extra_months} months).")  # fmt: skip
+        _add_error(
+            errors,
+            "valid_until",
+            _(
+                "The guarantee must stay valid until at least "
+                "%(date)s (award + term + "
+                "%(months)s months)."
+            )
+            % {
+                "date": format(award.pbg_valid_until_required, "%d %b %Y"),
+                "months": award.rule_set.pbg_validity_extra_months,
+            },
+        )
     if issued_on > timezone.localdate(now):
-        _add_error(errors, "issued_on", "The issue date cannot be in the future.")
+        _add_error(errors, "issued_on", _("The issue date cannot be in the future."))
     if issued_on < timezone.localdate(award.awarded_at):
-        _add_error(errors, "issued_on", "The guarantee must be issued on or after the award.")
+        _add_error(errors, "issued_on", _("The guarantee must be issued on or after the award."))
     if not bank_name.strip():
-        _add_error(errors, "bank_name", "Name the issuing bank.")
+        _add_error(errors, "bank_name", _("Name the issuing bank."))
     if not guarantee_number.strip():
-        _add_error(errors, "guarantee_number", "Give the guarantee's number.")
+        _add_error(errors, "guarantee_number", _("Give the guarantee's number."))
     elif PerformanceBankGuarantee.objects.filter(
         bank_name__iexact=bank_name.strip(), guarantee_number__iexact=guarantee_number.strip()
     ).exists():
-        _add_error(errors, "guarantee_number", "This bank's guarantee number is already recorded.")
+        _add_error(
+            errors, "guarantee_number", _("This bank's guarantee number is already recorded.")
+        )
     if errors:
         raise ValidationError(errors)
     previous = list(
@@ -142,7 +169,10 @@ def open_obligations(award: Award, today: dt.date) -> list[str]:
     owed = []
     term_end = obligations_end_on(award)
     if today <= term_end:
-        owed.append(f"The scheme term runs until {term_end:%d %b %Y}.")
+        owed.append(
+            _("The scheme term runs until %(term_end)s.")
+            % {"term_end": format(term_end, "%d %b %Y")}
+        )
     owed.extend(message for check in _OBLIGATION_CHECKS if (message := check(award, today)))
     return owed
 
@@ -155,8 +185,11 @@ def _lock_active_guarantee(guarantee: PerformanceBankGuarantee) -> PerformanceBa
     )
     if locked.status != PerformanceBankGuarantee.Status.ACTIVE:
         raise ValidationError(
-            f"Guarantee {locked.guarantee_number} is {locked.get_status_display().lower()}; "
-            "only the active guarantee can change."
+            _("Guarantee %(guarantee_number)s is %(status)s; only the active guarantee can change.")
+            % {
+                "guarantee_number": locked.guarantee_number,
+                "status": _(locked.get_status_display()).lower(),
+            }
         )
     return locked
 
@@ -173,16 +206,20 @@ def extend_pbg(
     """Record the bank's extension of the active guarantee: a later expiry, the old one kept."""
     if not can_record_pbg(actor, guarantee.award):
         raise PermissionDenied(
-            "Only the winner or a ministry official may record this award's guarantee."
+            _("Only the winner or a ministry official may record this award's guarantee.")
         )
     guarantee = _lock_active_guarantee(guarantee)
     now = clock.now(now)
     errors: dict[str, list[str]] = {}
     if valid_until is None or valid_until <= guarantee.valid_until:
-        _add_error(errors, "valid_until", f"The new expiry must be later than the current one, "
-                   f"{guarantee.valid_until:%d %b %Y}.")  # fmt: skip
+        _add_error(
+            errors,
+            "valid_until",
+            _("The new expiry must be later than the current one, %(valid_until)s.")
+            % {"valid_until": format(guarantee.valid_until, "%d %b %Y")},
+        )
     if not amendment_reference.strip():
-        _add_error(errors, "amendment_reference", "Give the reference of the bank's amendment.")
+        _add_error(errors, "amendment_reference", _("Give the reference of the bank's amendment."))
     if errors or valid_until is None:  # a missing date is among the errors
         raise ValidationError(errors)
     extension = PbgExtension.objects.create(
@@ -209,7 +246,11 @@ def extend_pbg(
 def _second_person(actor: User, proposed_by: User | None, what: str) -> None:
     if proposed_by is None or proposed_by.pk == actor.pk:
         raise PermissionDenied(
-            f"A guarantee is {what} only on a second official's confirmation of another's proposal."
+            _(
+                "A guarantee is %(what)s only on a second official's confirmation of "
+                "another's proposal."
+            )
+            % {"what": what}
         )
 
 
@@ -218,7 +259,7 @@ def _release_checks(guarantee: PerformanceBankGuarantee, reason: str, today: dt.
     owed = open_obligations(guarantee.award, today)
     if owed:
         raise ValidationError(
-            "The guarantee cannot be released while the award still owes: " + " ".join(owed)
+            _("The guarantee cannot be released while the award still owes: ") + " ".join(owed)
         )
     return reason
 
@@ -229,12 +270,13 @@ def _invoke_checks(
     errors: dict[str, list[str]] = {}
     amount = to_money(amount) if amount is not None else None
     if amount is None or amount <= 0:
-        _add_error(errors, "amount", "Give the amount invoked.")
+        _add_error(errors, "amount", _("Give the amount invoked."))
     elif amount > guarantee.amount:
         _add_error(
             errors,
             "amount",
-            f"At most the guarantee's {format_inr(guarantee.amount)} can be invoked.",
+            _("At most the guarantee's %(amount)s can be invoked.")
+            % {"amount": format_inr(guarantee.amount)},
         )
     for problem in reason_problems(reason, what="reason the guarantee is invoked"):
         _add_error(errors, "reason", problem)
@@ -258,7 +300,7 @@ def release_pbg(
     bidding.services.guarantee_closures.
     """
     require_role(actor, *TENDER_MANAGERS, action="release a performance bank guarantee")
-    _second_person(actor, proposed_by, "released")
+    _second_person(actor, proposed_by, pgettext("a guarantee is ...", "released"))
     guarantee = _lock_active_guarantee(guarantee)
     now = clock.now(now)
     reason = _release_checks(guarantee, reason, timezone.localdate(now))
@@ -287,7 +329,7 @@ def invoke_pbg(
     recovery that asks for invocation.
     """
     require_role(actor, *TENDER_MANAGERS, action="invoke a performance bank guarantee")
-    _second_person(actor, proposed_by, "invoked")
+    _second_person(actor, proposed_by, pgettext("a guarantee is ...", "invoked"))
     guarantee = _lock_active_guarantee(guarantee)
     now = clock.now(now)
     amount, reason = _invoke_checks(guarantee, amount, reason)
@@ -381,15 +423,26 @@ def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
         firm = guarantee.award.bid.firm
         recipients = _pbg_recipients(guarantee, officials)
         if recipients:
-            send_mail(
-                f"[REPM] Performance bank guarantee {guarantee.guarantee_number} expires in {days_left} days",
-                f"The performance bank guarantee {guarantee.guarantee_number} of {guarantee.bank_name} for "
-                f"{firm.legal_name} ({guarantee.award.tender.reference}, {guarantee.award.label}) expires on "
-                f"{guarantee.valid_until:%d %b %Y}. Renew or extend it before then; an expired guarantee "
-                "leaves the award unsecured.",
-                None,
-                recipients,
-            )
+            with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
+                send_mail(
+                    _("[REPM] Performance bank guarantee %(number)s expires in %(days)s days")
+                    % {"number": guarantee.guarantee_number, "days": days_left},
+                    _(
+                        "The performance bank guarantee %(number)s of %(bank)s for %(firm)s "
+                        "(%(tender)s, %(award)s) expires on %(date)s. Renew or extend it before "
+                        "then; an expired guarantee leaves the award unsecured."
+                    )
+                    % {
+                        "number": guarantee.guarantee_number,
+                        "bank": guarantee.bank_name,
+                        "firm": firm.legal_name,
+                        "tender": guarantee.award.tender.reference,
+                        "award": guarantee.award.label,
+                        "date": f"{guarantee.valid_until:%d %b %Y}",
+                    },
+                    None,
+                    recipients,
+                )
         sent += 1
     return sent
 
@@ -420,21 +473,36 @@ def flag_expired_guarantees(*, now: dt.datetime | None = None) -> int:
     now = clock.now(now)
     officials = _official_emails()
     flagged = 0
-    for guarantee, owed in expired_guarantees_with_obligations(now=now):
+    # The obligations are stored with the note (the audit trail): in English, whoever runs it.
+    with translation.override(settings.LANGUAGE_CODE):
+        expired = expired_guarantees_with_obligations(now=now)
+    for guarantee, owed in expired:
         new = {"valid_until": guarantee.valid_until, "obligations": owed}
         if not _note_once(guarantee, 0, now, new):
             continue
         firm = guarantee.award.bid.firm
         recipients = _pbg_recipients(guarantee, officials)
         if recipients:
-            send_mail(
-                f"[REPM] Performance bank guarantee {guarantee.guarantee_number} has expired",
-                f"The performance bank guarantee {guarantee.guarantee_number} of {guarantee.bank_name} for "
-                f"{firm.legal_name} ({guarantee.award.tender.reference}, {guarantee.award.label}) expired on "
-                f"{guarantee.valid_until:%d %b %Y}, while the award still owes: {' '.join(owed)} "
-                "Extend it or record a replacement now.",
-                None,
-                recipients,
-            )
+            with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
+                send_mail(
+                    _("[REPM] Performance bank guarantee %(number)s has expired")
+                    % {"number": guarantee.guarantee_number},
+                    _(
+                        "The performance bank guarantee %(number)s of %(bank)s for %(firm)s "
+                        "(%(tender)s, %(award)s) expired on %(date)s, while the award still "
+                        "owes: %(owed)s Extend it or record a replacement now."
+                    )
+                    % {
+                        "number": guarantee.guarantee_number,
+                        "bank": guarantee.bank_name,
+                        "firm": firm.legal_name,
+                        "tender": guarantee.award.tender.reference,
+                        "award": guarantee.award.label,
+                        "date": f"{guarantee.valid_until:%d %b %Y}",
+                        "owed": " ".join(owed),
+                    },
+                    None,
+                    recipients,
+                )
         flagged += 1
     return flagged

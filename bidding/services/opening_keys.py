@@ -36,6 +36,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from beneficiaries.models import User
@@ -61,10 +62,13 @@ def locked(key: MemberOpeningKey) -> threshold.LockedKey:
 def _check_new_passphrase(passphrase: str, again: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
         raise ValidationError(
-            {"passphrase": f"Choose a passphrase of at least {MIN_PASSPHRASE} characters."}
+            {
+                "passphrase": _("Choose a passphrase of at least %(n)s characters.")
+                % {"n": MIN_PASSPHRASE}
+            }
         )
     if passphrase != again:
-        raise ValidationError({"passphrase_again": "The two passphrases differ."})
+        raise ValidationError({"passphrase_again": _("The two passphrases differ.")})
 
 
 @transaction.atomic
@@ -85,7 +89,9 @@ def set_up_opening_key(
     are lost, and the tenders stay openable while k of their n members keep theirs.
     """
     if not has_role(actor, *COMMITTEE_ROLES):
-        raise PermissionDenied("Only ministry staff who may sit on an opening committee have one.")
+        raise PermissionDenied(
+            _("Only ministry staff who may sit on an opening committee have one.")
+        )
     now = clock.now(now)
     _check_new_passphrase(passphrase, passphrase_again)
     existing = MemberOpeningKey.objects.select_for_update().filter(user=actor).first()
@@ -157,8 +163,11 @@ def issue_tender_key(*, actor: User, tender: Tender, now: dt.datetime) -> Tender
     if missing:
         names = ", ".join(m.get_username() for m in missing)
         raise ValidationError(
-            f"Every committee member must first set up their opening key (on their own "
-            f"'Opening key' page); not yet: {names}."
+            _(
+                "Every committee member must first set up their opening key (on their "
+                "own 'Opening key' page); not yet: %(names)s."
+            )
+            % {"names": names}
         )
     previous = tender.opening_keys.order_by("-generation").first()
     generation = previous.generation + 1 if previous else 1

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from beneficiaries.models import User
@@ -40,18 +41,22 @@ def unlock_share(
     """The actor's share of the tender's key, opened with their passphrase (in memory only)."""
     if not passphrase:
         raise ValidationError(
-            {"passphrase": "Enter the passphrase of your opening key to confirm this opening."}
+            {"passphrase": _("Enter the passphrase of your opening key to confirm this opening.")}
         )
     share = KeyShare.objects.filter(opening_key=opening_key, member=actor).first()
     member_key = MemberOpeningKey.objects.filter(user=actor).first()
     if share is None or member_key is None:
         raise ValidationError(
-            f"You hold no share of the key of {tender.reference}; another member must confirm."
+            _("You hold no share of the key of %(reference)s; another member must confirm.")
+            % {"reference": tender.reference}
         )
     if share.member_key_id != threshold.fingerprint(bytes(member_key.public_key)):
         raise ValidationError(
-            "Your share of this tender's key was sealed to an opening key you have since "
-            "replaced, so it cannot be unlocked; the other members of the committee must confirm."
+            _(
+                "Your share of this tender's key was sealed to an opening key you have "
+                "since replaced, so it cannot be unlocked; the other members of the "
+                "committee must confirm."
+            )
         )
     try:
         private = threshold.unlock_member_key(actor.pk, locked(member_key), passphrase)
@@ -65,7 +70,9 @@ def unlock_share(
             aad=share_aad(tender, opening_key.generation, actor.pk),
         )
     except threshold.ThresholdError as exc:
-        raise ValidationError(f"Your key share does not open: {exc}") from None
+        raise ValidationError(
+            _("Your key share does not open: %(error)s") % {"error": exc}
+        ) from None
 
 
 def _session(tender: Tender, opening_key: TenderOpeningKey) -> dict[str, Any]:
@@ -125,12 +132,12 @@ def rebuild_key(tender: Tender, opening_key: TenderOpeningKey) -> X25519PrivateK
     ][: opening_key.threshold]
     forget(tender, opening_key)
     if len(shares) < opening_key.threshold:
-        raise ValidationError("Fewer key shares are held than the quorum needs.")
+        raise ValidationError(_("Fewer key shares are held than the quorum needs."))
     seed = threshold.combine_shares(shares)
     rebuilt = threshold.tender_private_key(seed, tender.reference)
     if threshold.public_bytes(rebuilt) != bytes(opening_key.public_key):
         raise ValidationError(
-            "The members' shares do not rebuild this tender's key; nothing was opened."
+            _("The members' shares do not rebuild this tender's key; nothing was opened.")
         )
     return rebuilt
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from beneficiaries.models import User
@@ -252,7 +253,8 @@ def _require_committee_member(actor: User, tender: Tender) -> None:
         or not tender.committee_members.filter(user_id=actor.pk).exists()
     ):
         raise PermissionDenied(
-            f"Only members of the bid-opening committee of {tender.reference} may confirm an opening."
+            _("Only members of the bid-opening committee of %(reference)s may confirm an opening.")
+            % {"reference": tender.reference}
         )
 
 
@@ -266,7 +268,7 @@ def _unlock_for_financial(
     ).exists()
     if confirmed and opening_shares.has_live_share(tender, opening_key, actor):
         raise ValidationError(
-            "You have already confirmed this opening; another committee member must confirm it."
+            _("You have already confirmed this opening; another committee member must confirm it.")
         )
     raw = opening_shares.unlock_share(
         actor=actor, tender=tender, opening_key=opening_key, passphrase=passphrase
@@ -308,29 +310,36 @@ def confirm_opening(
     tender = _lock_tender(tender)
     now = clock.now(now)
     if stage not in Stage.values:
-        raise ValidationError(f"Unknown opening '{stage}'.")
+        raise ValidationError(_("Unknown opening '%(stage)s'.") % {"stage": stage})
     if CoverOpening.objects.filter(tender=tender, stage=stage).exists():
-        raise ValidationError(f"The {stage} covers of {tender.reference} are already open.")
+        raise ValidationError(
+            _("The %(stage)s covers of %(reference)s are already open.")
+            % {"stage": stage, "reference": tender.reference}
+        )
     if stage == Stage.TECHNICAL:
         if tender.status != Tender.Status.PUBLISHED:
             raise ValidationError(
-                f"Tender {tender.reference} is {tender.get_status_display().lower()}; its technical covers cannot be opened."
+                _("Tender %(reference)s is %(status)s; its technical covers cannot be opened.")
+                % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
             )
         scheduled = tender.technical_opening_at
     else:
         if tender.status in (Tender.Status.DRAFT, Tender.Status.PUBLISHED, Tender.Status.CANCELLED):
             raise ValidationError(
-                "Financial covers are opened only after the technical covers, never before."
+                _("Financial covers are opened only after the technical covers, never before.")
             )
         if tender.status == Tender.Status.TECHNICAL_OPENED:
             raise ValidationError(
-                "Financial covers are opened only after every technical evaluation is approved."
+                _("Financial covers are opened only after every technical evaluation is approved.")
             )
         scheduled = tender.financial_opening_at
     if now < scheduled:
         raise ValidationError(
-            f"The {stage} opening is scheduled for {_when(scheduled)}; it is now {_when(now)}. "
-            "It can be confirmed only from that time."
+            _(
+                "The %(stage)s opening is scheduled for %(scheduled)s; it is now "
+                "%(now)s. It can be confirmed only from that time."
+            )
+            % {"stage": stage, "scheduled": _when(scheduled), "now": _when(now)}
         )
     opening_key = current_key(tender) if stage == Stage.FINANCIAL else None
     first, held = True, 0
@@ -340,7 +349,7 @@ def confirm_opening(
         )
     elif OpeningConfirmation.objects.filter(tender=tender, stage=stage, member=actor).exists():
         raise ValidationError(
-            "You have already confirmed this opening; another committee member must confirm it."
+            _("You have already confirmed this opening; another committee member must confirm it.")
         )
     if first:
         OpeningConfirmation.objects.create(

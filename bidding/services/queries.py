@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import (
@@ -24,17 +25,18 @@ def ask_query(
     """A firm asks before the query deadline; other firms and the public never learn who asked."""
     require_role(actor, Role.FIRM_USER, action="ask a pre-bid query")
     if actor.firm_id is None:
-        raise PermissionDenied("Only a user of a registered firm may ask a pre-bid query.")
+        raise PermissionDenied(_("Only a user of a registered firm may ask a pre-bid query."))
     tender = _lock_tender(tender)
     now = clock.now(now)
     if tender.status != Tender.Status.PUBLISHED:
-        raise ValidationError("Queries are taken only on a published tender.")
+        raise ValidationError(_("Queries are taken only on a published tender."))
     if now > tender.queries_due:
         raise ValidationError(
-            f"Pre-bid queries closed at {_when(tender.queries_due)}; it is now {_when(now)}."
+            _("Pre-bid queries closed at %(queries_due)s; it is now %(now)s.")
+            % {"queries_due": _when(tender.queries_due), "now": _when(now)}
         )
     if not question.strip():
-        raise ValidationError({"question": "Write the question."})
+        raise ValidationError({"question": _("Write the question.")})
     query = PreBidQuery.objects.create(
         tender=tender,
         firm_id=actor.firm_id,
@@ -62,14 +64,15 @@ def answer_query(
     now = clock.now(now)
     if query.answered_at is not None:
         raise ValidationError(
-            "This query is already answered; issue a corrigendum to change the answer."
+            _("This query is already answered; issue a corrigendum to change the answer.")
         )
     if now >= tender.bids_due:
         raise ValidationError(
-            f"Bids were due at {_when(tender.bids_due)}; queries can no longer be answered."
+            _("Bids were due at %(bids_due)s; queries can no longer be answered.")
+            % {"bids_due": _when(tender.bids_due)}
         )
     if not answer.strip():
-        raise ValidationError({"answer": "Write the answer."})
+        raise ValidationError({"answer": _("Write the answer.")})
     query.answer, query.answered_by, query.answered_at = answer.strip(), actor, now
     query.save(update_fields=["answer", "answered_by", "answered_at"])
     audit.record(

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import (
@@ -56,14 +57,16 @@ def validate_timeline(
     for name in TIMELINE_FIELDS:
         value = values.get(name)
         if value is None:
-            _add_error(errors, name, "Give this date and time.")
+            _add_error(errors, name, _("Give this date and time."))
         elif timezone.is_naive(value):
-            _add_error(errors, name, "The time must carry its time zone.")
+            _add_error(errors, name, _("The time must carry its time zone."))
     if any(name in errors for name in TIMELINE_FIELDS):
         return
     first = TIMELINE_FIELDS[0]
     if first_in_future and values[first] <= now:
-        _add_error(errors, first, f"The first date must be after now ({_when(now)}).")
+        _add_error(
+            errors, first, _("The first date must be after now (%(now)s).") % {"now": _when(now)}
+        )
     for earlier, later in itertools.pairwise(TIMELINE_FIELDS):
         before, after = values[earlier], values[later]
         strict = later == "financial_opening_at"
@@ -71,8 +74,12 @@ def validate_timeline(
             _add_error(
                 errors,
                 later,
-                f"{TIMELINE_LABELS[later]} must come after {TIMELINE_LABELS[earlier].lower()} "
-                f"({_when(before)}).",
+                _("%(date)s must come after %(earlier)s (%(before)s).")
+                % {
+                    "date": _(TIMELINE_LABELS[later]),
+                    "earlier": _(TIMELINE_LABELS[earlier]).lower(),
+                    "before": _when(before),
+                },
             )
 
 
@@ -91,41 +98,48 @@ def _validate_offer(
         _add_error(
             errors,
             "capacity_mtpa",
-            f"Capacity on offer must be at least {_mtpa(minimum)} and a multiple of {_mtpa(step)}.",
+            _("Capacity on offer must be at least %(minimum)s and a multiple of %(step)s.")
+            % {"minimum": _mtpa(minimum), "step": _mtpa(step)},
         )
     if capacity_mtpa > rules.target_capacity_mtpa:
         _add_error(
             errors,
             "capacity_mtpa",
-            f"Capacity on offer cannot exceed the scheme's target of {_mtpa(rules.target_capacity_mtpa)}.",
+            _("Capacity on offer cannot exceed the scheme's target of %(target_capacity_mtpa)s.")
+            % {"target_capacity_mtpa": _mtpa(rules.target_capacity_mtpa)},
         )
     if not 1 <= slots <= rules.max_beneficiaries:
         _add_error(
             errors,
             "slots",
-            f"Slots must be 1 to {rules.max_beneficiaries} (rule set v{rules.version}).",
+            _("Slots must be 1 to %(max_beneficiaries)s (rule set v%(version)s).")
+            % {"max_beneficiaries": rules.max_beneficiaries, "version": rules.version},
         )
     if oxide_mtpa < 0 or oxide_mtpa > rules.irel_oxide_mtpa:
         _add_error(
             errors,
             "oxide_mtpa",
-            f"Oxide on offer must be 0 to {rules.irel_oxide_mtpa} MTPA (rule set v{rules.version}).",
+            _("Oxide on offer must be 0 to %(irel_oxide_mtpa)s MTPA (rule set v%(version)s).")
+            % {"irel_oxide_mtpa": rules.irel_oxide_mtpa, "version": rules.version},
         )
     if kind == Tender.Kind.RETENDER:
         if parent is None:
-            _add_error(errors, "parent", "A re-tender names the tender whose capacity it offers.")
+            _add_error(
+                errors, "parent", _("A re-tender names the tender whose capacity it offers.")
+            )
         elif parent.status != Tender.Status.AWARDED:
             _add_error(
-                errors, "parent", "Only the capacity of an awarded tender can be re-tendered."
+                errors, "parent", _("Only the capacity of an awarded tender can be re-tendered.")
             )
         elif capacity_mtpa > parent.capacity_mtpa:
             _add_error(
                 errors,
                 "capacity_mtpa",
-                f"A re-tender cannot offer more than its tender's {_mtpa(parent.capacity_mtpa)}.",
+                _("A re-tender cannot offer more than its tender's %(capacity_mtpa)s.")
+                % {"capacity_mtpa": _mtpa(parent.capacity_mtpa)},
             )
     elif parent is not None:
-        _add_error(errors, "parent", "Only a re-tender names a parent tender.")
+        _add_error(errors, "parent", _("Only a re-tender names a parent tender."))
 
 
 def _validate_committee(members: Sequence[User], quorum: int, errors: dict[str, list[str]]) -> None:
@@ -134,15 +148,19 @@ def _validate_committee(members: Sequence[User], quorum: int, errors: dict[str, 
         _add_error(
             errors,
             "committee",
-            f"The bid-opening committee needs at least {quorum} different members.",
+            _("The bid-opening committee needs at least %(quorum)s different members.")
+            % {"quorum": quorum},
         )
     for member in members:
         if not has_role(member, *COMMITTEE_ROLES):
             _add_error(
                 errors,
                 "committee",
-                f"{member.get_username()} cannot sit on a bid-opening committee "
-                "(ministry officials, evaluators, approvers and administrators can).",
+                _(
+                    "%(user)s cannot sit on a bid-opening committee (ministry "
+                    "officials, evaluators, approvers and administrators can)."
+                )
+                % {"user": member.get_username()},
             )
 
 
@@ -193,13 +211,13 @@ def create_tender(
     errors: dict[str, list[str]] = {}
     reference, title = reference.strip(), title.strip()
     if not reference:
-        _add_error(errors, "reference", "Give the tender's reference number.")
+        _add_error(errors, "reference", _("Give the tender's reference number."))
     elif Tender.objects.filter(reference__iexact=reference).exists():
-        _add_error(errors, "reference", "A tender with this reference exists.")
+        _add_error(errors, "reference", _("A tender with this reference exists."))
     if not title:
-        _add_error(errors, "title", "Give the tender a title.")
+        _add_error(errors, "title", _("Give the tender a title."))
     if kind not in Tender.Kind.values:
-        _add_error(errors, "kind", f"Unknown kind '{kind}'.")
+        _add_error(errors, "kind", _("Unknown kind '%(kind)s'.") % {"kind": kind})
     if oxide_mtpa is None:
         oxide_mtpa = rules.irel_oxide_mtpa if kind == Tender.Kind.MAIN else Decimal(0)
     _validate_offer(
@@ -207,7 +225,7 @@ def create_tender(
         oxide_mtpa=oxide_mtpa, errors=errors,
     )  # fmt: skip
     if opening_quorum < 2:
-        _add_error(errors, "committee", "An opening needs at least two members to confirm it.")
+        _add_error(errors, "committee", _("An opening needs at least two members to confirm it."))
     _validate_committee(committee, opening_quorum, errors)
     validate_timeline(timeline, now=now, errors=errors)
     checked_docs = []
@@ -217,7 +235,12 @@ def create_tender(
                 upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document"
             )
         except ValidationError as exc:
-            _add_error(errors, "documents", f"Document {index + 1}: {exc.messages[0]}")
+            _add_error(
+                errors,
+                "documents",
+                _("Document %(number)s: %(error)s")
+                % {"number": index + 1, "error": exc.messages[0]},
+            )
             continue
         checked_docs.append((doc_title or meta["original_name"], upload, meta))
     if errors:
@@ -283,7 +306,7 @@ def add_tender_document(
     now = clock.now(now)
     if tender.status != Tender.Status.DRAFT:
         raise ValidationError(
-            "The tender is published: issue a corrigendum to add or revise documents."
+            _("The tender is published: issue a corrigendum to add or revise documents.")
         )
     meta = checked_upload(upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document")
     document = _store_tender_document(
@@ -313,14 +336,18 @@ def publish_tender(*, actor: User, tender: Tender, now: dt.datetime | None = Non
     now = clock.now(now)
     if tender.status != Tender.Status.DRAFT:
         raise ValidationError(
-            f"Tender {tender.reference} is already {tender.get_status_display().lower()}."
+            _("Tender %(reference)s is already %(status)s.")
+            % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
         )
     if not tender.documents.exists():
-        raise ValidationError("Attach at least one RFP document before publishing.")
+        raise ValidationError(_("Attach at least one RFP document before publishing."))
     if tender.queries_due <= now:
         raise ValidationError(
-            f"The pre-bid query deadline ({_when(tender.queries_due)}) has passed; "
-            "move the dates before publishing."
+            _(
+                "The pre-bid query deadline (%(queries_due)s) has passed; move the "
+                "dates before publishing."
+            )
+            % {"queries_due": _when(tender.queries_due)}
         )
     # The tender's key pair: covers are sealed to its public key, its private key only shared out.
     issue_tender_key(actor=actor, tender=tender, now=now)
@@ -360,27 +387,39 @@ def issue_corrigendum(
     now = clock.now(now)
     if tender.status != Tender.Status.PUBLISHED:
         raise ValidationError(
-            f"Tender {tender.reference} is {tender.get_status_display().lower()}: "
-            "corrigenda are issued only while it is published and unopened."
+            _(
+                "Tender %(reference)s is %(status)s: corrigenda are issued only while "
+                "it is published and unopened."
+            )
+            % {"reference": tender.reference, "status": _(tender.get_status_display()).lower()}
         )
     errors: dict[str, list[str]] = {}
     if not summary.strip():
-        _add_error(errors, "summary", "Say what the corrigendum changes and why.")
+        _add_error(errors, "summary", _("Say what the corrigendum changes and why."))
     proposed = {name: getattr(tender, name) for name in TIMELINE_FIELDS}
     changes: dict[str, dict[str, Any]] = {}
     for name, value in (timeline or {}).items():
         if name not in TIMELINE_FIELDS:
-            _add_error(errors, "timeline", f"'{name}' is not a date of the tender.")
+            _add_error(
+                errors, "timeline", _("'%(name)s' is not a date of the tender.") % {"name": name}
+            )
             continue
         old = getattr(tender, name)
         if value == old:
             continue
         if old <= now:
             _add_error(
-                errors, name, f"{TIMELINE_LABELS[name]} ({_when(old)}) has passed; it cannot move."
+                errors,
+                name,
+                _("%(date)s (%(old)s) has passed; it cannot move.")
+                % {"date": _(TIMELINE_LABELS[name]), "old": _when(old)},
             )
         elif value <= now:
-            _add_error(errors, name, f"{TIMELINE_LABELS[name]} must move to a time after now.")
+            _add_error(
+                errors,
+                name,
+                _("%(date)s must move to a time after now.") % {"date": _(TIMELINE_LABELS[name])},
+            )
         proposed[name] = value
         changes[name] = {"old": old, "new": value}
     if changes:
@@ -399,22 +438,30 @@ def issue_corrigendum(
                 upload, allowed=RFP_TYPES, max_bytes=RFP_MAX_BYTES, what="RFP document"
             )
         except ValidationError as exc:
-            _add_error(errors, "documents", f"Document {index + 1}: {exc.messages[0]}")
+            _add_error(
+                errors,
+                "documents",
+                _("Document %(number)s: %(error)s")
+                % {"number": index + 1, "error": exc.messages[0]},
+            )
             continue
         if supersedes is not None:
             if supersedes.tender_id != tender.pk:
-                _add_error(errors, "documents", "A revision must revise this tender's document.")
+                _add_error(errors, "documents", _("A revision must revise this tender's document."))
                 continue
             if TenderDocument.objects.filter(supersedes=supersedes).exists():
                 _add_error(
                     errors,
                     "documents",
-                    f"'{supersedes.title}' was already revised; revise its latest version.",
+                    _("'%(title)s' was already revised; revise its latest version.")
+                    % {"title": supersedes.title},
                 )
                 continue
         checked_docs.append((doc_title or meta["original_name"], upload, meta, supersedes))
     if not changes and not checked_docs and not errors:
-        _add_error(errors, "summary", "A corrigendum must change a date, the venue or a document.")
+        _add_error(
+            errors, "summary", _("A corrigendum must change a date, the venue or a document.")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -491,15 +538,18 @@ def notify_firms_of_tender_version(*, version_id: int) -> int:
         .values_list("email", flat=True)
         .distinct()
     )
-    subject = (
-        f"[REPM] Corrigendum {version.number - 1} to {version.tender.reference}"
-        if version.is_corrigendum
-        else f"[REPM] Tender published: {version.tender.reference}"
-    )
     from django.utils import translation
 
-    # The e-mail is in the default language, whatever the page the official published from.
+    # The e-mail is in the default language, whatever the page the official published from:
+    # no user keeps a language preference; its text is in the catalogue for when one does.
     with translation.override(settings.LANGUAGE_CODE):
+        subject = (
+            _("[REPM] Corrigendum %(n)s to %(reference)s")
+            % {"n": version.number - 1, "reference": version.tender.reference}
+            if version.is_corrigendum
+            else _("[REPM] Tender published: %(reference)s")
+            % {"reference": version.tender.reference}
+        )
         body = render_to_string(
             "bidding/email/tender_version.txt",
             {"version": version, "tender": version.tender, "site_url": settings.SITE_URL},

@@ -135,6 +135,8 @@ COVERED = [
     "dashboard.html",
     "_form_fields.html",
     "403.html",
+    "404.html",
+    "500.html",
     "panels/",
     "registration/",
     "scheme/",
@@ -271,7 +273,10 @@ class _VisibleText(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag not in VOID:
-            self.stack.append((tag, "lang" in attributes or tag in {"script", "style", "code"}))
+            # A literal lang= fixes the language; one the template fills in (<html lang="{{ ..."),
+            # empty here, is the page's own language and fixes nothing.
+            fixed = bool(attributes.get("lang")) or tag in {"script", "style", "code"}
+            self.stack.append((tag, fixed))
         if self._fixed_language():
             return
         shown = {k: v for k, v in attributes.items() if k in VISIBLE_ATTRIBUTES}
@@ -454,6 +459,7 @@ def test_the_scanner_finds_untranslated_text(tmp_path, monkeypatch):
         '{% load i18n %}{# a comment #}<p title="Hover text">{% translate "Fine" %} {{ value }}</p>'
         "{% blocktranslate %}Fine too {{ n }}{% endblocktranslate %}"
         '<span lang="en">Ministry</span><input type="submit" value="Send"><p>Rs {{ x }}/kg</p>'
+        '<div lang="{{ LANGUAGE_CODE }}"><h2>Under the page language</h2></div>'
         '<h1>Left in English</h1>{{ y|default:"never" }}{{ z|date:"j M Y" }}'
     )
     monkeypatch.setattr(sys.modules[__name__], "TEMPLATES_DIR", tmp_path)
@@ -461,6 +467,7 @@ def test_the_scanner_finds_untranslated_text(tmp_path, monkeypatch):
         "filter: 'never'",
         "p[title]: 'Hover text'",
         "input[value]: 'Send'",
+        "text: 'Under the page language'",
         "text: 'Left in English'",
     ]
 
@@ -505,3 +512,24 @@ def test_core_pages_render_in_hindi(client, users):
     for name in ("login", "register"):
         response = client.get(reverse(name))
         assert _html_lang(response) == "hi" and HINDI.search(response.content.decode()), name
+
+
+@pytest.mark.django_db
+def test_the_page_not_found_speaks_the_readers_language(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "hi"
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert _html_lang(response) == "hi"
+    assert "पृष्ठ नहीं मिला" in response.content.decode()
+
+
+def test_the_server_error_page_speaks_the_readers_language():
+    # Rendered as Django's server_error view does: no request, no context, no database.
+    from django.template import loader
+
+    with translation.override("hi"):
+        html = loader.get_template("500.html").render()
+    assert '<html lang="hi">' in html
+    assert "कुछ गड़बड़ हो गई" in html
+    with translation.override("en"):
+        assert '<html lang="en">' in loader.get_template("500.html").render()
