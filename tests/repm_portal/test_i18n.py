@@ -132,6 +132,7 @@ def test_the_api_stays_english(client, official):
 # is translated and whose every message the Hindi catalogue translates. It must grow to everything.
 COVERED = [
     "base.html",
+    "capital/",
     "gestation/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
