@@ -134,6 +134,8 @@ COVERED = [
     "base.html",
     "capital/",
     "gestation/",
+    "payments/",
+    "recovery/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
 NOT_PAGES = (
@@ -156,6 +158,8 @@ SAME_IN_HINDI = {
     "MTPA",
     "PDF",
     "CSV",
+    "XLSX",
+    "UTR",
     "CIN",
     "GSTIN",
     "PAN",
