@@ -133,9 +133,15 @@ def test_the_api_stays_english(client, official):
 COVERED = [
     "base.html",
     "capital/",
+    "evidence/",
+    "forecast/",
     "gestation/",
+    "monitor/",
+    "opendata/",
+    "oversight/",
     "payments/",
     "recovery/",
+    "sampling/",
 ]
 # The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
 NOT_PAGES = (
