@@ -181,7 +181,15 @@ VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-descrip
 # Python modules whose lazily translated strings the catalogue must translate.
 COVERED_PYTHON: list[str] = []
 # Apps whose models' choice labels the pages show (translated at display time).
-COVERED_CHOICES: list[str] = []
+COVERED_CHOICES: list[str] = [
+    "capital",
+    "evidence",
+    "gestation",
+    "oversight",
+    "payments",
+    "recovery",
+    "sampling",
+]
 
 TEMPLATES_DIR = settings.BASE_DIR / "templates"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
