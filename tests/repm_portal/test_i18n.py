@@ -179,7 +179,10 @@ SAME_IN_HINDI = {
 # Attributes a reader sees or hears.
 VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
 # Python modules whose lazily translated strings the catalogue must translate.
-COVERED_PYTHON: list[str] = []
+COVERED_PYTHON: list[str] = [
+    "incentives/evidence",
+    "incentives/forecast",
+]
 # Apps whose models' choice labels the pages show (translated at display time).
 COVERED_CHOICES: list[str] = [
     "capital",
