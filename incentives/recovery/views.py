@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incentives.recovery import selectors, services
@@ -59,7 +60,8 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Recovery {recovery.pk} is proposed; a second official must confirm it.",
+                    _("Recovery %(pk)s is proposed; a second official must confirm it.")
+                    % {"pk": recovery.pk},
                 )
                 return redirect("recovery_detail", recovery_id=recovery.pk)
     elif request.method == "POST":
@@ -111,13 +113,14 @@ def recovery_action(request: HttpRequest, recovery_id: int, action: str) -> Http
         if action == "confirm":
             services.confirm_recovery(actor=user, recovery=recovery)
             messages.success(
-                request, f"Recovery {recovery.pk} is confirmed and posted to the ledger."
+                request,
+                _("Recovery %(pk)s is confirmed and posted to the ledger.") % {"pk": recovery.pk},
             )
         elif action == "withdraw":
             services.withdraw_recovery(
                 actor=user, recovery=recovery, reason=request.POST.get("reason", "")
             )
-            messages.success(request, f"Recovery {recovery.pk} is withdrawn.")
+            messages.success(request, _("Recovery %(pk)s is withdrawn.") % {"pk": recovery.pk})
         else:
             form = RepaymentForm(request.POST)
             if not form.is_valid():
@@ -132,7 +135,7 @@ def recovery_action(request: HttpRequest, recovery_id: int, action: str) -> Http
                 paid_on=form.cleaned_data["paid_on"],
                 utr=form.cleaned_data["utr"],
             )
-            messages.success(request, f"Repayment {repayment.utr} recorded.")
+            messages.success(request, _("Repayment %(utr)s recorded.") % {"utr": repayment.utr})
     except ValidationError as exc:
         flash_errors(request, exc)
     return redirect("recovery_detail", recovery_id=recovery.pk)
