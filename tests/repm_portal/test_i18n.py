@@ -182,6 +182,7 @@ VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-descrip
 COVERED_PYTHON: list[str] = [
     "incentives/evidence",
     "incentives/forecast",
+    "incentives/gestation",
 ]
 # Apps whose models' choice labels the pages show (translated at display time).
 COVERED_CHOICES: list[str] = [
