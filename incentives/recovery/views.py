@@ -29,7 +29,7 @@ def _recovery(request: HttpRequest, recovery_id: int) -> Recovery:
 def recovery_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not has_role(user, Role.FIRM_USER, *selectors.READERS):
-        raise PermissionDenied("Recoveries are for the firm concerned, officials and auditors.")
+        raise PermissionDenied(_("Recoveries are for the firm concerned, officials and auditors."))
     recoveries = selectors.recoveries_visible_to(user)
     status = request.GET.get("status", "")
     if status in Recovery.Status.values:
@@ -65,7 +65,7 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("recovery_detail", recovery_id=recovery.pk)
     elif request.method == "POST":
-        raise PermissionDenied("Only a ministry official may propose a recovery.")
+        raise PermissionDenied(_("Only a ministry official may propose a recovery."))
     context = {
         "recoveries": list(recoveries[:200]),
         "statuses": Recovery.Status.choices,
@@ -108,7 +108,7 @@ def recovery_action(request: HttpRequest, recovery_id: int, action: str) -> Http
     if action not in ("confirm", "withdraw", "repay"):
         raise Http404("No such action.")
     if not has_role(user, *selectors.OFFICERS):
-        raise PermissionDenied("Only a ministry official acts on a recovery.")
+        raise PermissionDenied(_("Only a ministry official acts on a recovery."))
     try:
         if action == "confirm":
             services.confirm_recovery(actor=user, recovery=recovery)

@@ -183,6 +183,8 @@ COVERED_PYTHON: list[str] = [
     "incentives/evidence",
     "incentives/forecast",
     "incentives/gestation",
+    "incentives/recovery",
+    "incentives/sampling",
 ]
 # Apps whose models' choice labels the pages show (translated at display time).
 COVERED_CHOICES: list[str] = [
