@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -76,7 +77,9 @@ def _require_claimant(actor: User, award: Award) -> None:
     """Only a user of the firm the award was made to (the bid's lead firm) acts for its claims."""
     require_role(actor, Role.FIRM_USER, action="claim the capital subsidy")
     if actor.firm_id is None or actor.firm_id != award.bid.firm_id:
-        raise PermissionDenied("Only a user of the firm the award was made to may claim for it.")
+        raise PermissionDenied(
+            gettext("Only a user of the firm the award was made to may claim for it.")
+        )
 
 
 def _reason(text: str, what: str) -> str:
@@ -113,7 +116,10 @@ def upload_ledger(
     plant = selectors.plant_of(award)
     if plant is None or plant.commissioned_on is None:
         raise ValidationError(
-            "The plant is not commissioned yet: the capital subsidy is claimed after commissioning."
+            gettext(
+                "The plant is not commissioned yet: the capital subsidy is claimed after "
+                "commissioning."
+            )
         )
     checked_certificate = None
     if certificate_file is not None:
@@ -124,7 +130,7 @@ def upload_ledger(
             what="chartered accountant's certificate",
         )
     if ledger_file is None:
-        raise ValidationError({"ledger": ["Attach the investment ledger (CSV or XLSX)."]})
+        raise ValidationError({"ledger": [gettext("Attach the investment ledger (CSV or XLSX).")]})
     name = PurePath(getattr(ledger_file, "name", "") or "ledger").name[:300]
     size = ledger_file.size or 0
     if size > reading.MAX_BYTES:
@@ -210,13 +216,16 @@ def _store_ledger(
     )
     if claim is not None and claim.status not in (Status.DRAFT, Status.RETURNED):
         raise ValidationError(
-            f"Claim {claim.reference} is {claim.get_status_display().lower()}; a new ledger can "
-            "be uploaded only while a claim is a draft or returned for correction."
+            gettext(
+                "Claim %(reference)s is %(status)s; a new ledger can be uploaded only while a "
+                "claim is a draft or returned for correction."
+            )
+            % {"reference": claim.reference, "status": gettext(claim.get_status_display()).lower()}
         )
     if claim is None:
         if certificate is None:
             raise ValidationError(
-                {"certificate": ["Attach the chartered accountant's certificate (PDF)."]}
+                {"certificate": [gettext("Attach the chartered accountant's certificate (PDF).")]}
             )
         sequence = CapitalSubsidyClaim.objects.filter(award=award).count() + 1
         claim = CapitalSubsidyClaim.objects.create(
@@ -343,9 +352,11 @@ def submit_claim(
     claim = _locked(claim)
     _require_claimant(actor, claim.award)
     if claim.ledger_id is None or claim.line_count == 0:
-        raise ValidationError("Upload the investment ledger before submitting.")
+        raise ValidationError(gettext("Upload the investment ledger before submitting."))
     if claim.certificate_id is None:
-        raise ValidationError("Upload the chartered accountant's certificate before submitting.")
+        raise ValidationError(
+            gettext("Upload the chartered accountant's certificate before submitting.")
+        )
     transition(
         claim,
         Status.SUBMITTED,
@@ -376,7 +387,8 @@ def verify_claim(
     claim = _locked(claim)
     if claim.status != Status.SUBMITTED:
         raise ValidationError(
-            f"{_label(claim)} is {claim.get_status_display().lower()}; only a submitted claim is verified."
+            gettext("Claim %(reference)s is %(status)s; only a submitted claim is verified.")
+            % {"reference": claim.reference, "status": gettext(claim.get_status_display()).lower()}
         )
     exclusions = {int(k): (v or "").strip() for k, v in (exclusions or {}).items()}
     lines = {
@@ -389,9 +401,13 @@ def verify_claim(
     for line_id, why in exclusions.items():
         line = lines.get(line_id)
         if line is None:
-            errors.append(f"Line {line_id} is not a line of this claim's ledger.")
+            errors.append(
+                gettext("Line %(id)s is not a line of this claim's ledger.") % {"id": line_id}
+            )
         elif not line.eligible:
-            errors.append(f"Row {line.row_number} is already judged not eligible.")
+            errors.append(
+                gettext("Row %(row)s is already judged not eligible.") % {"row": line.row_number}
+            )
         else:
             errors.extend(reason_problems(why, what=f"reason row {line.row_number} is excluded"))
     if errors:
@@ -449,7 +465,10 @@ def return_claim(
     claim = _locked(claim)
     reason = _reason(reason, "returned")
     if claim.status != Status.SUBMITTED:
-        raise ValidationError(f"{_label(claim)} is not waiting for verification.")
+        raise ValidationError(
+            gettext("Claim %(reference)s is not waiting for verification.")
+            % {"reference": claim.reference}
+        )
     transition(
         claim,
         Status.RETURNED,
@@ -473,7 +492,10 @@ def send_back(
     claim = _locked(claim)
     reason = _reason(reason, "sent back")
     if claim.status != Status.VERIFIED:
-        raise ValidationError(f"{_label(claim)} is not waiting for approval.")
+        raise ValidationError(
+            gettext("Claim %(reference)s is not waiting for approval.")
+            % {"reference": claim.reference}
+        )
     transition(
         claim,
         Status.SUBMITTED,
@@ -501,7 +523,8 @@ def reject_claim(
         require_role(actor, Role.APPROVER, action="reject a verified claim")
     else:
         raise ValidationError(
-            f"{_label(claim)} is {claim.get_status_display().lower()}; it cannot be rejected."
+            gettext("Claim %(reference)s is %(status)s; it cannot be rejected.")
+            % {"reference": claim.reference, "status": gettext(claim.get_status_display()).lower()}
         )
     transition(
         claim,
@@ -529,10 +552,13 @@ def approve_claim(
     claim = _locked(claim)
     if claim.status != Status.VERIFIED:
         raise ValidationError(
-            f"{_label(claim)} is {claim.get_status_display().lower()}; only a verified claim is approved."
+            gettext("Claim %(reference)s is %(status)s; only a verified claim is approved.")
+            % {"reference": claim.reference, "status": gettext(claim.get_status_display()).lower()}
         )
     if claim.verified_by_id == actor.pk:
-        raise PermissionDenied("The verifier of a claim may not approve it (maker-checker).")
+        raise PermissionDenied(
+            gettext("The verifier of a claim may not approve it (maker-checker).")
+        )
     transition(
         claim,
         Status.APPROVED,
@@ -554,7 +580,10 @@ def compute(claim_id: str) -> sanctions.Computation:
         "award__tender", "award__bid", "rule_set"
     ).get(pk=int(claim_id))
     if claim.status not in (Status.APPROVED, Status.SANCTIONED) or claim.verified_eligible is None:
-        raise ValidationError(f"{_label(claim)} is not approved; it cannot be sanctioned.")
+        raise ValidationError(
+            gettext("Claim %(reference)s is not approved; it cannot be sanctioned.")
+            % {"reference": claim.reference}
+        )
     result = selectors.figure(claim, eligible=claim.verified_eligible)
     submitted = timezone.localdate(claim.submitted_at)
     return sanctions.Computation(

@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incentives.capital import columns, selectors, services
@@ -84,8 +86,11 @@ def upload(request, award_id: int):
             ineligible = claim.line_count - selectors.lines_of(claim).filter(eligible=True).count()
             messages.success(
                 request,
-                f"Ledger taken: {claim.line_count} lines, {ineligible} judged not eligible. "
-                "Check them, then submit the claim for verification.",
+                _(
+                    "Ledger taken: %(lines)s lines, %(ineligible)s judged not eligible. "
+                    "Check them, then submit the claim for verification."
+                )
+                % {"lines": claim.line_count, "ineligible": ineligible},
             )
             return redirect("capital_claim_detail", claim_id=claim.pk)
     report = ""
@@ -140,6 +145,12 @@ def claim_detail(request, claim_id: int):
 
 
 ACTIONS = ("submit", "verify", "return", "reject", "approve", "send_back")
+# How the flash message names a decision (English as before, Hindi from the catalogue).
+ACTION_WORDS = {
+    "return": gettext_lazy("return"),
+    "reject": gettext_lazy("reject"),
+    "send_back": gettext_lazy("send back"),
+}
 
 
 @login_required
@@ -152,7 +163,11 @@ def claim_action(request, claim_id: int, action: str):
     try:
         if action == "submit":
             services.submit_claim(actor=user, claim=claim)
-            messages.success(request, f"Claim {claim.reference} is submitted for verification.")
+            messages.success(
+                request,
+                _("Claim %(reference)s is submitted for verification.")
+                % {"reference": claim.reference},
+            )
         elif action == "verify":
             form = VerifyForm(request.POST)
             form.is_valid()
@@ -163,13 +178,16 @@ def claim_action(request, claim_id: int, action: str):
                 remarks=form.cleaned_data.get("remarks", ""),
             )
             messages.success(
-                request, f"Claim {claim.reference} is verified; it waits for approval."
+                request,
+                _("Claim %(reference)s is verified; it waits for approval.")
+                % {"reference": claim.reference},
             )
         elif action == "approve":
             services.approve_claim(actor=user, claim=claim)
             messages.success(
                 request,
-                f"Claim {claim.reference} is approved; its sanction letter is being issued.",
+                _("Claim %(reference)s is approved; its sanction letter is being issued.")
+                % {"reference": claim.reference},
             )
         else:
             reason = request.POST.get("reason", "")
@@ -180,7 +198,9 @@ def claim_action(request, claim_id: int, action: str):
             }[action]
             service(actor=user, claim=claim, reason=reason)
             messages.success(
-                request, f"Claim {claim.reference}: done ({action.replace('_', ' ')})."
+                request,
+                _("Claim %(reference)s: done (%(action)s).")
+                % {"reference": claim.reference, "action": ACTION_WORDS[action]},
             )
     except ValidationError as exc:
         flash_errors(request, exc)

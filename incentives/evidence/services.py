@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from incentives.evidence import collect, layout
@@ -41,7 +42,11 @@ def _valid_year(label: str) -> str:
     match = _YEAR.fullmatch(label.strip())
     if match is None or (int(match[1]) + 1) % 100 != int(match[2]):
         raise ValidationError(
-            {"financial_year": [f"{label!r} is not a financial year such as 2030-31."]}
+            {
+                "financial_year": [
+                    _("%(label)r is not a financial year such as 2030-31.") % {"label": label}
+                ]
+            }
         )
     return match[0]
 
@@ -54,7 +59,7 @@ def request_bundle(
     require_role(actor, *BUNDLE_MAKERS, action="produce an evidence bundle")
     year = _valid_year(financial_year)
     if pool not in BundleRun.Pool.values:
-        raise ValidationError({"pool": [f"{pool!r} is not a pool."]})
+        raise ValidationError({"pool": [_("%(pool)r is not a pool.") % {"pool": pool}]})
     run = BundleRun.objects.create(
         financial_year=year, pool=pool, requested_by=actor, requested_at=clock.now(now)
     )

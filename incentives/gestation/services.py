@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -90,7 +91,7 @@ def _open(
         Award.objects.select_for_update().select_related("bid__firm", "rule_set").get(pk=award.pk)
     )
     if Plant.objects.filter(award=award).exists():
-        raise ValidationError("Gestation is already open for this award.")
+        raise ValidationError(_("Gestation is already open for this award."))
     starts = timezone.localdate(award.awarded_at)
     months = award.rule_set.gestation_months
     plant = Plant.objects.create(
@@ -185,7 +186,9 @@ def _check_evidence(
 ) -> list[_CheckedEvidence]:
     checked: list[_CheckedEvidence] = []
     if len(files) > EVIDENCE_MAX_FILES:
-        _add_error(errors, "files", f"Attach at most {EVIDENCE_MAX_FILES} files at a time.")
+        _add_error(
+            errors, "files", _("Attach at most %(n)s files at a time.") % {"n": EVIDENCE_MAX_FILES}
+        )
         return checked
     for upload in files:
         name = PurePath(getattr(upload, "name", "") or "evidence").name
@@ -206,8 +209,23 @@ def _check_evidence(
             _add_error(
                 errors,
                 "files",
-                f"The evidence file {name} is a {kind} file but is named {extension or 'without an extension'}; "
-                f"rename it to {sorted(EVIDENCE_EXTENSIONS[info['content_type']])[0]} and attach it again.",
+                (
+                    _(
+                        "The evidence file %(name)s is a %(kind)s file but is named %(extension)s; "
+                        "rename it to %(right)s and attach it again."
+                    )
+                    if extension
+                    else _(
+                        "The evidence file %(name)s is a %(kind)s file but is named without an "
+                        "extension; rename it to %(right)s and attach it again."
+                    )
+                )
+                % {
+                    "name": name,
+                    "kind": kind,
+                    "extension": extension,
+                    "right": sorted(EVIDENCE_EXTENSIONS[info["content_type"]])[0],
+                },
             )
             continue
         checked.append(
@@ -254,25 +272,26 @@ def _check_dates(
     errors: dict[str, list[str]],
 ) -> None:  # fmt: skip
     if actual_on is None:
-        _add_error(errors, "actual_on", "Give the date the milestone was reached.")
+        _add_error(errors, "actual_on", _("Give the date the milestone was reached."))
         return
     if actual_on > today:
-        _add_error(errors, "actual_on", "The date cannot be in the future.")
+        _add_error(errors, "actual_on", _("The date cannot be in the future."))
     if actual_on < plant.gestation_starts_on:
         _add_error(
             errors,
             "actual_on",
-            f"The date cannot be before the award ({plant.gestation_starts_on:%d %b %Y}).",
+            _("The date cannot be before the award (%(date)s).")
+            % {"date": f"{plant.gestation_starts_on:%d %b %Y}"},
         )
     for other in plant.milestones.exclude(pk=milestone.pk).exclude(actual_on=None):
         if other.status == Milestone.Status.PLANNED or other.actual_on is None:
             continue
         if other.sequence < milestone.sequence and other.actual_on > actual_on:
-            _add_error(errors, "actual_on", f"The {other.get_kind_display().lower()} milestone was reached on "
-                       f"{other.actual_on:%d %b %Y}; this one comes after it.")  # fmt: skip
+            _add_error(errors, "actual_on", _("The %(kind)s milestone was reached on %(date)s; this one "
+                       "comes after it.") % {"kind": _(other.get_kind_display()).lower(), "date": f"{other.actual_on:%d %b %Y}"})  # fmt: skip
         if other.sequence > milestone.sequence and other.actual_on < actual_on:
-            _add_error(errors, "actual_on", f"The {other.get_kind_display().lower()} milestone was reached on "
-                       f"{other.actual_on:%d %b %Y}; this one comes before it.")  # fmt: skip
+            _add_error(errors, "actual_on", _("The %(kind)s milestone was reached on %(date)s; this one "
+                       "comes before it.") % {"kind": _(other.get_kind_display()).lower(), "date": f"{other.actual_on:%d %b %Y}"})  # fmt: skip
 
 
 def submit_milestone(
@@ -310,12 +329,15 @@ def _submit(
 ) -> Milestone:  # fmt: skip
     plant, milestone = _lock(milestone)
     if actor.firm_id != plant.award.bid.firm_id:
-        raise PermissionDenied("Only the winner's own people may report its milestones.")
+        raise PermissionDenied(_("Only the winner's own people may report its milestones."))
     now = clock.now(now)
     if milestone.status not in (Milestone.Status.PLANNED, Milestone.Status.RETURNED):
         raise ValidationError(
-            f"The {milestone.get_kind_display().lower()} milestone is "
-            f"{milestone.get_status_display().lower()}; it cannot be reported again now."
+            _("The %(kind)s milestone is %(status)s; it cannot be reported again now.")
+            % {
+                "kind": _(milestone.get_kind_display()).lower(),
+                "status": _(milestone.get_status_display()).lower(),
+            }
         )
     errors: dict[str, list[str]] = {}
     _check_dates(plant, milestone, actual_on, timezone.localdate(now), errors)
@@ -325,18 +347,18 @@ def _submit(
             _add_error(
                 errors,
                 "commissioned_mtpa",
-                "Give the capacity the commissioning certificate states.",
+                _("Give the capacity the commissioning certificate states."),
             )
         elif not 0 < commissioned_mtpa <= allocated:
-            _add_error(errors, "commissioned_mtpa", f"The commissioned capacity must be more than 0 and at most the "
-                       f"{format_indian_number(allocated)} MTPA awarded.")  # fmt: skip
+            _add_error(errors, "commissioned_mtpa", _("The commissioned capacity must be more than 0 and at most "
+                       "the %(mtpa)s MTPA awarded.") % {"mtpa": format_indian_number(allocated)})  # fmt: skip
     elif commissioned_mtpa is not None:
         _add_error(
-            errors, "commissioned_mtpa", "Only the commissioning milestone carries a capacity."
+            errors, "commissioned_mtpa", _("Only the commissioning milestone carries a capacity.")
         )
     checked = _check_evidence(list(files), errors)
     if not checked and not milestone.evidence.exists() and "files" not in errors:
-        _add_error(errors, "files", "Attach at least one evidence file (PDF, PNG or JPEG).")
+        _add_error(errors, "files", _("Attach at least one evidence file (PDF, PNG or JPEG)."))
     if errors:
         raise ValidationError(errors)
     _store_evidence(milestone, checked, actor=actor, now=now, stored=stored)
@@ -374,9 +396,9 @@ def return_milestone(
     _plant, milestone = _lock(milestone)
     now = clock.now(now)
     if milestone.status == Milestone.Status.SUBMITTED and not has_role(actor, Role.VERIFIER):
-        raise PermissionDenied("A submitted milestone is returned by the verifier.")
+        raise PermissionDenied(_("A submitted milestone is returned by the verifier."))
     if milestone.status == Milestone.Status.VERIFIED and not has_role(actor, Role.APPROVER):
-        raise PermissionDenied("A verified milestone is returned by the approver.")
+        raise PermissionDenied(_("A verified milestone is returned by the approver."))
     reason = clean_reason(reason, what="reason the milestone is returned")
     _move(milestone, Milestone.Status.RETURNED, actor=actor, now=now, reason=reason,
           extra={"verification_remarks": reason})  # fmt: skip
@@ -393,16 +415,19 @@ def accept_milestone(
     plant, milestone = _lock(milestone)
     now = clock.now(now)
     if milestone.verified_by_id == actor.pk:
-        raise PermissionDenied("The person who verified a milestone cannot also accept it.")
+        raise PermissionDenied(_("The person who verified a milestone cannot also accept it."))
     waiting = [
-        m.get_kind_display().lower()
+        _(m.get_kind_display()).lower()
         for m in plant.milestones.filter(sequence__lt=milestone.sequence).exclude(
             status=Milestone.Status.ACCEPTED
         )
     ]
     if waiting and milestone.status == Milestone.Status.VERIFIED:
         raise ValidationError(
-            f"Accept the earlier milestones first ({', '.join(waiting)}): milestones are accepted in order."
+            _(
+                "Accept the earlier milestones first (%(waiting)s): milestones are accepted in order."
+            )
+            % {"waiting": ", ".join(waiting)}
         )
     _move(milestone, Milestone.Status.ACCEPTED, actor=actor, now=now,
           extra={"accepted_at": now, "accepted_by_id": actor.pk})  # fmt: skip

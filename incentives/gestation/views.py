@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incentives.gestation import selectors, services
@@ -53,13 +54,15 @@ def open_gestation(request):
             attach_errors(form, exc)
         else:
             messages.success(
-                request, f"Gestation opened: it ends on {plant.gestation_ends_on:%d %b %Y}."
+                request,
+                _("Gestation opened: it ends on %(date)s.")
+                % {"date": f"{plant.gestation_ends_on:%d %b %Y}"},
             )
             return redirect("plant_detail", plant_id=plant.pk)
     return render(request, "gestation/form.html", {
-        "form": form, "heading": "Open an award's gestation",
-        "lead": "The plant's gestation ends the rule set's months after the award date; the five "
-                "milestones are planned across it.",
+        "form": form, "heading": _("Open an award's gestation"),
+        "lead": _("The plant's gestation ends the rule set's months after the award date; the five "
+                  "milestones are planned across it."),
     })  # fmt: skip
 
 
@@ -119,13 +122,18 @@ def milestone_submit(request, milestone_id: int):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"{milestone.get_kind_display()} reported for verification.")
+            messages.success(
+                request,
+                _("%(kind)s reported for verification.")
+                % {"kind": _(milestone.get_kind_display())},
+            )
             return redirect("plant_detail", plant_id=milestone.plant_id)
     return render(request, "gestation/form.html", {
         "form": form, "multipart": True, "plant": milestone.plant,
-        "heading": f"Report: {milestone.get_kind_display().lower()}",
-        "lead": f"Planned for {milestone.planned_on:%d %b %Y}. Attach the evidence: PDF, PNG or JPEG "
-                f"files of at most {services.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB each.",
+        "heading": _("Report: %(kind)s") % {"kind": _(milestone.get_kind_display()).lower()},
+        "lead": _("Planned for %(date)s. Attach the evidence: PDF, PNG or JPEG "
+                  "files of at most %(mb)s MB each.") % {
+            "date": f"{milestone.planned_on:%d %b %Y}", "mb": services.EVIDENCE_MAX_BYTES // (1024 * 1024)},
         "returned": milestone.verification_remarks if milestone.status == Milestone.Status.RETURNED else "",
     })  # fmt: skip
 
@@ -143,7 +151,11 @@ def milestone_verify(request, milestone_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{milestone.get_kind_display()} verified; it awaits acceptance.")
+        messages.success(
+            request,
+            _("%(kind)s verified; it awaits acceptance.")
+            % {"kind": _(milestone.get_kind_display())},
+        )
     return redirect("plant_detail", plant_id=milestone.plant_id)
 
 
@@ -158,7 +170,9 @@ def milestone_return(request, milestone_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{milestone.get_kind_display()} returned to the firm.")
+        messages.success(
+            request, _("%(kind)s returned to the firm.") % {"kind": _(milestone.get_kind_display())}
+        )
     return redirect("plant_detail", plant_id=milestone.plant_id)
 
 
@@ -172,10 +186,12 @@ def milestone_accept(request, milestone_id: int):
         flash_errors(request, exc)
     else:
         if milestone.kind == Milestone.Kind.COMMISSIONING:
-            messages.success(request, f"Commissioning accepted: the plant was commissioned on "
-                             f"{milestone.actual_on.day} {milestone.actual_on:%b %Y}.")  # fmt: skip
+            messages.success(request, _("Commissioning accepted: the plant was commissioned on %(date)s.") % {
+                "date": f"{milestone.actual_on.day} {milestone.actual_on:%b %Y}"})  # fmt: skip
         else:
-            messages.success(request, f"{milestone.get_kind_display()} accepted.")
+            messages.success(
+                request, _("%(kind)s accepted.") % {"kind": _(milestone.get_kind_display())}
+            )
     return redirect("plant_detail", plant_id=milestone.plant_id)
 
 

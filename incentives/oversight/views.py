@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from beneficiaries.models import User
@@ -109,8 +110,8 @@ def run_request(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect("oversight_home")
     messages.success(
         request,
-        f"{run.get_kind_display()} ({run.get_format_display()}) asked for; "
-        "it is produced in the background and waits below.",
+        _("%(kind)s (%(fmt)s) asked for; it is produced in the background and waits below.")
+        % {"kind": _(run.get_kind_display()), "fmt": _(run.get_format_display())},
     )
     return redirect(f"{reverse('oversight_home')}#run-{run.pk}")
 

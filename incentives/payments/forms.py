@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incentives.payments.reading import MAX_BYTES
 
 
 class ReturnFileForm(forms.Form):
     file = forms.FileField(
-        label="Bank's return file (CSV or XLSX)",
-        help_text="Columns: instruction_id, utr, amount, date, status (SUCCESS or FAILED), reason.",
+        label=_("Bank's return file (CSV or XLSX)"),
+        help_text=_(
+            "Columns: instruction_id, utr, amount, date, status (SUCCESS or FAILED), reason."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
@@ -18,13 +21,15 @@ class ReturnFileForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; at most "
-                f"{MAX_BYTES // 1024 // 1024} MB is accepted."
+                _("The file is %(size).1f MB; at most %(max)d MB is accepted.")
+                % {"size": upload.size / 1024 / 1024, "max": MAX_BYTES // 1024 // 1024}
             )
         return upload
 
 
 class CancelRunForm(forms.Form):
     reason = forms.CharField(
-        label="Why is the run cancelled?", min_length=10, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why is the run cancelled?"),
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from beneficiaries.bank_accounts import payout_account
 from beneficiaries.models import BankAccount, User
@@ -76,9 +77,11 @@ def _paid(letter: SanctionLetter) -> Decimal:
 
 def _letter_problem(letter: SanctionLetter) -> str:
     if letter.status != SanctionLetter.Status.ISSUED:
-        return f"Letter {letter.number} is not issued yet."
+        return gettext("Letter %(number)s is not issued yet.") % {"number": letter.number}
     if SanctionLetter.objects.filter(reverses=letter).exists():
-        return f"Letter {letter.number} was corrected by a later letter; pay that one."
+        return gettext("Letter %(number)s was corrected by a later letter; pay that one.") % {
+            "number": letter.number
+        }
     return ""
 
 
@@ -89,10 +92,10 @@ def _primary_account(letter: SanctionLetter) -> BankAccount | None:
 
 def _no_account(letter: SanctionLetter) -> str:
     firm = letter.award.bid.firm
-    return (
-        f"Letter {letter.number}: {firm.legal_name} has no primary bank account on record; "
+    return gettext(
+        "Letter %(number)s: %(firm)s has no primary bank account on record; "
         "add one on the firm's page before it can be paid."
-    )
+    ) % {"number": letter.number, "firm": firm.legal_name}
 
 
 def _narration(letter: SanctionLetter) -> str:
@@ -130,7 +133,7 @@ def prepare_run(
     reissue_ids = sorted({instruction.pk for instruction in reissue})
     if not letter_ids and not reissue_ids:
         raise ValidationError(
-            "Choose at least one letter to pay or failed instruction to re-issue."
+            gettext("Choose at least one letter to pay or failed instruction to re-issue.")
         )
     failed = list(
         PaymentInstruction.objects.select_for_update(of=("self",))
@@ -139,7 +142,7 @@ def prepare_run(
         .order_by("pk")
     )
     if len(failed) != len(reissue_ids):
-        raise ValidationError("A chosen instruction no longer exists.")
+        raise ValidationError(gettext("A chosen instruction no longer exists."))
     every_letter = sorted(set(letter_ids) | {f.letter_id for f in failed})
     locked = {
         letter.pk: letter
@@ -155,7 +158,8 @@ def prepare_run(
         letter = locked[pk]
         if pk in reissued_letters:
             problems.append(
-                f"Letter {letter.number} is chosen twice: as a letter and as a re-issue."
+                gettext("Letter %(number)s is chosen twice: as a letter and as a re-issue.")
+                % {"number": letter.number}
             )
             continue
         problem = _letter_problem(letter)
@@ -173,16 +177,29 @@ def prepare_run(
             problems.append(problem)
         elif live is not None:
             problems.append(
-                f"Letter {letter.number} is already in instruction {live.instruction_id} "
-                f"({live.get_status_display().lower()})."
+                gettext("Letter %(number)s is already in instruction %(id)s (%(status)s).")
+                % {
+                    "number": letter.number,
+                    "id": live.instruction_id,
+                    "status": gettext(live.get_status_display()).lower(),
+                }
             )
         elif waiting is not None:
             problems.append(
-                f"Letter {letter.number}: instruction {waiting.instruction_id} failed "
-                f"({waiting.failure_reason}); re-issue it rather than paying the letter afresh."
+                gettext(
+                    "Letter %(number)s: instruction %(id)s failed (%(reason)s); "
+                    "re-issue it rather than paying the letter afresh."
+                )
+                % {
+                    "number": letter.number,
+                    "id": waiting.instruction_id,
+                    "reason": waiting.failure_reason,
+                }
             )
         elif remaining <= 0:
-            problems.append(f"Letter {letter.number} has nothing left to pay.")
+            problems.append(
+                gettext("Letter %(number)s has nothing left to pay.") % {"number": letter.number}
+            )
         elif account is None:
             problems.append(_no_account(letter))
         else:
@@ -195,22 +212,27 @@ def prepare_run(
         already = old.reissued_as.exclude(status=IS.CANCELLED).first()
         if old.status != IS.FAILED:
             problems.append(
-                f"Instruction {old.instruction_id} is {old.get_status_display().lower()}; "
-                "only a failed instruction is re-issued."
+                gettext("Instruction %(id)s is %(status)s; only a failed instruction is re-issued.")
+                % {"id": old.instruction_id, "status": gettext(old.get_status_display()).lower()}
             )
         elif already is not None:
             problems.append(
-                f"Instruction {old.instruction_id} is already re-issued as {already.instruction_id}."
+                gettext("Instruction %(id)s is already re-issued as %(new)s.")
+                % {"id": old.instruction_id, "new": already.instruction_id}
             )
         elif problem:
             problems.append(problem)
         elif letter.payment_instructions.filter(
             status__in=PaymentInstruction.LIVE_STATUSES
         ).exists():
-            problems.append(f"Letter {letter.number} is already in a live instruction.")
+            problems.append(
+                gettext("Letter %(number)s is already in a live instruction.")
+                % {"number": letter.number}
+            )
         elif remaining <= 0:
             problems.append(
-                f"Instruction {old.instruction_id}: letter {letter.number} has nothing left to pay."
+                gettext("Instruction %(id)s: letter %(number)s has nothing left to pay.")
+                % {"id": old.instruction_id, "number": letter.number}
             )
         elif account is None:
             problems.append(_no_account(letter))
@@ -218,8 +240,11 @@ def prepare_run(
             plan.append((letter, min(old.amount, remaining), account, old))
     if len(plan) > MAX_INSTRUCTIONS:
         problems.append(
-            f"A run holds at most {MAX_INSTRUCTIONS} instructions; {len(plan)} are chosen. "
-            "Split them over two runs."
+            gettext(
+                "A run holds at most %(max)s instructions; %(n)s are chosen. "
+                "Split them over two runs."
+            )
+            % {"max": MAX_INSTRUCTIONS, "n": len(plan)}
         )
     if problems:
         raise ValidationError(problems)
@@ -284,7 +309,10 @@ def release_run(*, actor: User, run: PaymentRun, now: dt.datetime | None = None)
     now = clock.now(now)
     run = _lock_run(run)
     if run.prepared_by_id == actor.pk:
-        raise PermissionDenied(f"You prepared {run.reference}; a second official must release it.")
+        raise PermissionDenied(
+            gettext("You prepared %(reference)s; a second official must release it.")
+            % {"reference": run.reference}
+        )
     instructions = list(
         PaymentInstruction.objects.select_for_update().filter(run=run).order_by("pk")
     )
@@ -297,9 +325,16 @@ def release_run(*, actor: User, run: PaymentRun, now: dt.datetime | None = None)
             problems.append(f"{instruction.instruction_id}: {problem}")
         elif instruction.amount > left:
             problems.append(
-                f"{instruction.instruction_id}: letter {letter.number} has been paid since the "
-                f"run was prepared; only {format_inr(left)} is left, not "
-                f"{format_inr(instruction.amount)}. Cancel this run and prepare another."
+                gettext(
+                    "%(id)s: letter %(number)s has been paid since the run was prepared; "
+                    "only %(left)s is left, not %(amount)s. Cancel this run and prepare another."
+                )
+                % {
+                    "id": instruction.instruction_id,
+                    "number": letter.number,
+                    "left": format_inr(left),
+                    "amount": format_inr(instruction.amount),
+                }
             )
     if problems:
         raise ValidationError(problems)
@@ -363,8 +398,11 @@ def record_advice_download(*, actor: User, run: PaymentRun, file_format: str) ->
     require_role(actor, *RELEASERS, action="download a payment advice")
     if not run.advice_ready:
         raise PermissionDenied(
-            f"{run.reference} is {run.get_status_display().lower()}: its advice is handed to the "
-            "bank only once a second official has released it."
+            gettext(
+                "%(reference)s is %(status)s: its advice is handed to the "
+                "bank only once a second official has released it."
+            )
+            % {"reference": run.reference, "status": gettext(run.get_status_display()).lower()}
         )
     audit.record(
         actor=actor,

@@ -13,6 +13,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incentives.models import SanctionLetter
@@ -90,8 +91,11 @@ def run_prepare(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{run.reference} is prepared with {run.instruction_count} instruction(s); "
-                "a second official must release it before the advice goes to the bank.",
+                _(
+                    "%(reference)s is prepared with %(n)s instruction(s); "
+                    "a second official must release it before the advice goes to the bank."
+                )
+                % {"reference": run.reference, "n": run.instruction_count},
             )
             return redirect("payment_run_detail", run_id=run.pk)
     return render(request, "payments/prepare.html", {
@@ -146,7 +150,11 @@ def run_release(request: HttpRequest, run_id: int) -> HttpResponse:
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{run.reference} is released: its advice may now be downloaded.")
+        messages.success(
+            request,
+            _("%(reference)s is released: its advice may now be downloaded.")
+            % {"reference": run.reference},
+        )
     return redirect("payment_run_detail", run_id=run.pk)
 
 
@@ -159,7 +167,11 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(request, f"{run.reference} is cancelled; its letters may be paid again.")
+        messages.success(
+            request,
+            _("%(reference)s is cancelled; its letters may be paid again.")
+            % {"reference": run.reference},
+        )
     return redirect("payment_run_detail", run_id=run.pk)
 
 
@@ -198,8 +210,12 @@ def run_return(request: HttpRequest, run_id: int) -> HttpResponse:
         return _detail(request, run, form=form, problems=exc.problems, status=400)
     messages.success(
         request,
-        f"Return file applied: {applied.succeeded} paid, {applied.failed} failed"
-        + ("; the run is closed." if applied.closed else "."),
+        (
+            _("Return file applied: %(paid)s paid, %(failed)s failed; the run is closed.")
+            if applied.closed
+            else _("Return file applied: %(paid)s paid, %(failed)s failed.")
+        )
+        % {"paid": applied.succeeded, "failed": applied.failed},
     )
     return redirect("payment_run_detail", run_id=run.pk)
 

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incentives.models import Pool
 from incentives.recovery.models import Grounds
 
 
 class ProposeForm(forms.Form):
-    award = forms.TypedChoiceField(label="Award", coerce=int, choices=[])
-    grounds = forms.ChoiceField(label="Grounds", choices=Grounds.choices)
+    award = forms.TypedChoiceField(label=_("Award"), coerce=int, choices=[])
+    grounds = forms.ChoiceField(label=_("Grounds"), choices=Grounds.choices)
     reason = forms.CharField(
-        label="Why the award refunds what it was paid",
+        label=_("Why the award refunds what it was paid"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
     )
     pools = forms.MultipleChoiceField(
-        label="Payments recovered",
+        label=_("Payments recovered"),
         choices=Pool.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=list(Pool.values),
     )
-    as_of = forms.DateField(label="Interest up to", widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(
+        label=_("Interest up to"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     invoke_guarantee = forms.BooleanField(
-        label="Invoke the performance bank guarantee on confirmation", required=False
+        label=_("Invoke the performance bank guarantee on confirmation"), required=False
     )
 
     def __init__(self, *args, awards=(), **kwargs) -> None:
@@ -38,15 +41,19 @@ class ProposeForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label="Why is the recovery withdrawn?",
+        label=_("Why is the recovery withdrawn?"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=4000,
     )
 
 
 class RepaymentForm(forms.Form):
-    amount = forms.DecimalField(label="Amount repaid (Rs)", max_digits=18, decimal_places=2)
-    paid_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount repaid (Rs)"), max_digits=18, decimal_places=2)
+    paid_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     utr = forms.CharField(
-        label="UTR reference", max_length=22, help_text="The bank's unique transaction reference"
+        label=_("UTR reference"),
+        max_length=22,
+        help_text=_("The bank's unique transaction reference"),
     )

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from beneficiaries.models import User
 from bidding.models import Award
@@ -68,6 +69,22 @@ def _require_officer(actor: User, action: str) -> None:
     require_role(actor, *selectors.OFFICERS, action=action)
 
 
+# The reason-too-short message, one whole sentence per thing a reason is asked for.
+_SAY_WHY = {
+    "the award refunds": gettext_lazy(
+        "Say in a sentence why the award refunds (at least %(words)s words and %(chars)s "
+        "characters)."
+    ),
+    "the recovery is withdrawn": gettext_lazy(
+        "Say in a sentence why the recovery is withdrawn (at least %(words)s words and "
+        "%(chars)s characters)."
+    ),
+}
+_SAY_WHY_ANYTHING = gettext_lazy(
+    "Say in a sentence why %(what)s (at least %(words)s words and %(chars)s characters)."
+)
+
+
 def clean_reason(text: str, *, field: str = "reason", what: str = "the award refunds") -> str:
     """A reason on record: at least a sentence (four words, twenty characters), no control characters."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -78,8 +95,8 @@ def clean_reason(text: str, *, field: str = "reason", what: str = "the award ref
         raise ValidationError(
             {
                 field: [
-                    f"Say in a sentence why {what} (at least {REASON_MIN_WORDS} words and "
-                    f"{REASON_MIN_CHARS} characters)."
+                    _SAY_WHY.get(what, _SAY_WHY_ANYTHING)
+                    % {"what": what, "words": REASON_MIN_WORDS, "chars": REASON_MIN_CHARS}
                 ]
             }
         )
@@ -87,7 +104,13 @@ def clean_reason(text: str, *, field: str = "reason", what: str = "the award ref
 
 
 def _label(recovery: Recovery) -> str:
+    """The recovery as the ledger, the audit trail and stored reasons name it: always English."""
     return f"Recovery {recovery.pk}"
+
+
+def _shown(recovery: Recovery) -> str:
+    """The recovery as an error message names it, in the reader's language."""
+    return gettext("Recovery %(pk)s") % {"pk": recovery.pk}
 
 
 def _locked(recovery: Recovery) -> Recovery:
@@ -105,7 +128,10 @@ def _pools(pools: Iterable[str]) -> list[str]:
         raise ValidationError(
             {
                 "pools": [
-                    "Choose the pools whose payments are recovered: SLI, capital subsidy or both."
+                    gettext(
+                        "Choose the pools whose payments are recovered: SLI, capital subsidy "
+                        "or both."
+                    )
                 ]
             }
         )
@@ -162,7 +188,7 @@ def propose_recovery(
         errors.update(exc.message_dict)
         chosen = []
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
-        errors.setdefault("as_of", []).append("Give the date interest runs to.")
+        errors.setdefault("as_of", []).append(gettext("Give the date interest runs to."))
     elif as_of > timezone.localdate(now):
         errors.setdefault("as_of", []).append(
             "Interest runs to a date that has come, not a future one."
@@ -178,19 +204,31 @@ def propose_recovery(
     live = Recovery.objects.filter(award=award, status__in=Recovery.LIVE_STATUSES).first()
     if live is not None:
         raise ValidationError(
-            f"{_label(live)} of this award is {live.get_status_display().lower()}; the same "
-            "payments are not recovered twice."
+            gettext(
+                "%(recovery)s of this award is %(status)s; the same payments are not recovered "
+                "twice."
+            )
+            % {"recovery": _shown(live), "status": gettext(live.get_status_display()).lower()}
         )
     payments = list(selectors.payments_of(award, chosen))
     if not payments:
-        raise ValidationError({"pools": ["Nothing was paid to this award in the pools chosen."]})
+        raise ValidationError(
+            {"pools": [gettext("Nothing was paid to this award in the pools chosen.")]}
+        )
     late = [p for p in payments if p.paid_on > as_of]
     if late:
         raise ValidationError(
             {
                 "as_of": [
-                    f"Payment {late[0].utr} was made on {late[0].paid_on:%d %b %Y}, after "
-                    f"{as_of:%d %b %Y}: interest runs to a date on or after every payment."
+                    gettext(
+                        "Payment %(utr)s was made on %(paid)s, after %(as_of)s: interest runs "
+                        "to a date on or after every payment."
+                    )
+                    % {
+                        "utr": late[0].utr,
+                        "paid": f"{late[0].paid_on:%d %b %Y}",
+                        "as_of": f"{as_of:%d %b %Y}",
+                    }
                 ]
             }
         )
@@ -200,7 +238,7 @@ def propose_recovery(
         raise ValidationError({"as_of": [str(exc)]}) from None
     if invoke_guarantee and selectors.active_guarantee(award) is None:
         raise ValidationError(
-            {"invoke_guarantee": ["The award has no active guarantee to invoke."]}
+            {"invoke_guarantee": [gettext("The award has no active guarantee to invoke.")]}
         )
     working = engine.interest_due(
         [(p.paid_on, p.amount, p.utr) for p in payments], as_of, rule_set.recovery_interest_pct
@@ -262,12 +300,17 @@ def confirm_recovery(
     recovery = _locked(recovery)
     if recovery.status != Status.PROPOSED:
         raise ValidationError(
-            f"{_label(recovery)} is {recovery.get_status_display().lower()}; only a proposed "
-            "recovery is confirmed."
+            gettext("%(recovery)s is %(status)s; only a proposed recovery is confirmed.")
+            % {
+                "recovery": _shown(recovery),
+                "status": gettext(recovery.get_status_display()).lower(),
+            }
         )
     if recovery.proposed_by_id == actor.pk:
         raise PermissionDenied(
-            "The official who proposed a recovery may not confirm it; a second official must."
+            gettext(
+                "The official who proposed a recovery may not confirm it; a second official must."
+            )
         )
     proposed = sorted(line["payment_id"] for line in recovery.working["lines"])
     current = sorted(
@@ -275,8 +318,11 @@ def confirm_recovery(
     )
     if proposed != current:
         raise ValidationError(
-            f"The award's payments have changed since {_label(recovery)} was proposed; withdraw "
-            "it and propose it again on the payments as they now stand."
+            gettext(
+                "The award's payments have changed since %(recovery)s was proposed; withdraw "
+                "it and propose it again on the payments as they now stand."
+            )
+            % {"recovery": _shown(recovery)}
         )
     entry = ledger.post(
         kind=EntryKind.RECOVERY,
@@ -297,7 +343,10 @@ def confirm_recovery(
         claim_id=recovery.pk,
     )
     if entry is None:
-        raise ValidationError(f"{_label(recovery)} was posted to the ledger before.")
+        raise ValidationError(
+            gettext("%(recovery)s was posted to the ledger before.")
+            % {"recovery": _shown(recovery)}
+        )
     extra: dict[str, object] = {
         "confirmed_by_id": actor.pk,
         "confirmed_at": now,
@@ -307,8 +356,11 @@ def confirm_recovery(
         guarantee = selectors.active_guarantee(recovery.award)
         if guarantee is None:
             raise ValidationError(
-                f"{_label(recovery)} asks for the guarantee to be invoked, but the award has no "
-                "active guarantee now; withdraw it and propose it again without invocation."
+                gettext(
+                    "%(recovery)s asks for the guarantee to be invoked, but the award has no "
+                    "active guarantee now; withdraw it and propose it again without invocation."
+                )
+                % {"recovery": _shown(recovery)}
             )
         amount = min(recovery.total, to_money(guarantee.amount))
         guarantee = invoke_pbg(
@@ -345,8 +397,11 @@ def withdraw_recovery(
     recovery = _locked(recovery)
     if recovery.status != Status.PROPOSED:
         raise ValidationError(
-            f"{_label(recovery)} is {recovery.get_status_display().lower()}; only a proposed "
-            "recovery can be withdrawn."
+            gettext("%(recovery)s is %(status)s; only a proposed recovery can be withdrawn.")
+            % {
+                "recovery": _shown(recovery),
+                "status": gettext(recovery.get_status_display()).lower(),
+            }
         )
     transition(
         recovery,
@@ -383,33 +438,48 @@ def record_repayment(
     recovery = _locked(recovery)
     if recovery.status != Status.CONFIRMED:
         raise ValidationError(
-            f"{_label(recovery)} is {recovery.get_status_display().lower()}; repayments are "
-            "recorded against a confirmed recovery."
+            gettext(
+                "%(recovery)s is %(status)s; repayments are recorded against a confirmed recovery."
+            )
+            % {
+                "recovery": _shown(recovery),
+                "status": gettext(recovery.get_status_display()).lower(),
+            }
         )
     errors: dict[str, list[str]] = {}
     try:
         amount = to_money(amount)
     except (ValueError, ArithmeticError, TypeError) as exc:
         raise ValidationError(
-            {"amount": [f"Give the amount in rupees, e.g. 1250000.00 ({exc})."]}
+            {
+                "amount": [
+                    gettext("Give the amount in rupees, e.g. 1250000.00 (%(error)s).")
+                    % {"error": exc}
+                ]
+            }
         ) from None
     utr = (utr or "").strip().upper()
     if amount <= 0:
-        errors.setdefault("amount", []).append("The amount repaid must be more than zero.")
+        errors.setdefault("amount", []).append(gettext("The amount repaid must be more than zero."))
     if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
-        errors.setdefault("paid_on", []).append("Give the date of the repayment.")
+        errors.setdefault("paid_on", []).append(gettext("Give the date of the repayment."))
     elif paid_on > timezone.localdate(now):
-        errors.setdefault("paid_on", []).append("The repayment date cannot be in the future.")
+        errors.setdefault("paid_on", []).append(
+            gettext("The repayment date cannot be in the future.")
+        )
     elif paid_on < recovery.as_of:
         errors.setdefault("paid_on", []).append(
-            f"Interest runs to {recovery.as_of:%d %b %Y}; a repayment is on or after that date."
+            gettext("Interest runs to %(as_of)s; a repayment is on or after that date.")
+            % {"as_of": f"{recovery.as_of:%d %b %Y}"}
         )
     if not UTR_PATTERN.fullmatch(utr):
         errors.setdefault("utr", []).append(
-            "A UTR is 12 to 22 letters and digits (NEFT 16, RTGS 22)."
+            gettext("A UTR is 12 to 22 letters and digits (NEFT 16, RTGS 22).")
         )
     elif Repayment.objects.filter(utr=utr).exists() or Payment.objects.filter(utr=utr).exists():
-        errors.setdefault("utr", []).append(f"UTR {utr} is already recorded.")
+        errors.setdefault("utr", []).append(
+            gettext("UTR %(utr)s is already recorded.") % {"utr": utr}
+        )
     if errors:
         raise ValidationError(errors)
     award = recovery.award
@@ -418,8 +488,15 @@ def record_repayment(
         raise ValidationError(
             {
                 "amount": [
-                    f"Only {format_inr(left)} of {_label(recovery)} is outstanding; "
-                    f"{format_inr(amount)} cannot be recorded against it."
+                    gettext(
+                        "Only %(left)s of %(recovery)s is outstanding; %(amount)s cannot be "
+                        "recorded against it."
+                    )
+                    % {
+                        "left": format_inr(left),
+                        "recovery": _shown(recovery),
+                        "amount": format_inr(amount),
+                    }
                 ]
             }
         )
@@ -438,7 +515,10 @@ def record_repayment(
         accounts=(EntryKind.RECOVERY,),
     )
     if len(entries) != 1 or entries[0].account != EntryKind.RECOVERY:
-        raise ValidationError(f"The ledger did not net the repayment against {_label(recovery)}.")
+        raise ValidationError(
+            gettext("The ledger did not net the repayment against %(recovery)s.")
+            % {"recovery": _shown(recovery)}
+        )
     repayment = Repayment.objects.create(
         recovery=recovery,
         entry=entries[0],

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incentives.recovery import selectors, services
@@ -28,7 +29,7 @@ def _recovery(request: HttpRequest, recovery_id: int) -> Recovery:
 def recovery_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not has_role(user, Role.FIRM_USER, *selectors.READERS):
-        raise PermissionDenied("Recoveries are for the firm concerned, officials and auditors.")
+        raise PermissionDenied(_("Recoveries are for the firm concerned, officials and auditors."))
     recoveries = selectors.recoveries_visible_to(user)
     status = request.GET.get("status", "")
     if status in Recovery.Status.values:
@@ -59,11 +60,12 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Recovery {recovery.pk} is proposed; a second official must confirm it.",
+                    _("Recovery %(pk)s is proposed; a second official must confirm it.")
+                    % {"pk": recovery.pk},
                 )
                 return redirect("recovery_detail", recovery_id=recovery.pk)
     elif request.method == "POST":
-        raise PermissionDenied("Only a ministry official may propose a recovery.")
+        raise PermissionDenied(_("Only a ministry official may propose a recovery."))
     context = {
         "recoveries": list(recoveries[:200]),
         "statuses": Recovery.Status.choices,
@@ -106,18 +108,19 @@ def recovery_action(request: HttpRequest, recovery_id: int, action: str) -> Http
     if action not in ("confirm", "withdraw", "repay"):
         raise Http404("No such action.")
     if not has_role(user, *selectors.OFFICERS):
-        raise PermissionDenied("Only a ministry official acts on a recovery.")
+        raise PermissionDenied(_("Only a ministry official acts on a recovery."))
     try:
         if action == "confirm":
             services.confirm_recovery(actor=user, recovery=recovery)
             messages.success(
-                request, f"Recovery {recovery.pk} is confirmed and posted to the ledger."
+                request,
+                _("Recovery %(pk)s is confirmed and posted to the ledger.") % {"pk": recovery.pk},
             )
         elif action == "withdraw":
             services.withdraw_recovery(
                 actor=user, recovery=recovery, reason=request.POST.get("reason", "")
             )
-            messages.success(request, f"Recovery {recovery.pk} is withdrawn.")
+            messages.success(request, _("Recovery %(pk)s is withdrawn.") % {"pk": recovery.pk})
         else:
             form = RepaymentForm(request.POST)
             if not form.is_valid():
@@ -132,7 +135,7 @@ def recovery_action(request: HttpRequest, recovery_id: int, action: str) -> Http
                 paid_on=form.cleaned_data["paid_on"],
                 utr=form.cleaned_data["utr"],
             )
-            messages.success(request, f"Repayment {repayment.utr} recorded.")
+            messages.success(request, _("Repayment %(utr)s recorded.") % {"utr": repayment.utr})
     except ValidationError as exc:
         flash_errors(request, exc)
     return redirect("recovery_detail", recovery_id=recovery.pk)

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from beneficiaries.models import User
 from incentives import sanctions
@@ -71,8 +72,19 @@ def parse_financial_year(text: str) -> FinancialYear:
     """'2030-31' (or 'FY 2030-31') as a financial year; a clear error otherwise."""
     match = _FY.match((text or "").strip().removeprefix("FY ").strip())
     if match is None or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-        raise ValidationError({"financial_year": ["Give the financial year as 2030-31."]})
+        raise ValidationError({"financial_year": [gettext("Give the financial year as 2030-31.")]})
     return FinancialYear(int(match.group(1)))
+
+
+# The too-short message, one whole sentence per thing written.
+_WRITE_IT = {
+    "rationale": gettext_lazy(
+        "Write the rationale in a sentence (at least four words, %(chars)s characters)."
+    ),
+    "finding": gettext_lazy(
+        "Write the finding in a sentence (at least four words, %(chars)s characters)."
+    ),
+}
 
 
 def _sentence(text: str, *, field: str, what: str) -> str:
@@ -82,8 +94,7 @@ def _sentence(text: str, *, field: str, what: str) -> str:
         raise ValidationError({field: problems})
     if len(text) < RATIONALE_MIN_CHARS or len(text.split()) < 4:
         raise ValidationError(
-            {field: [f"Write the {what} in a sentence (at least four words, "
-                     f"{RATIONALE_MIN_CHARS} characters)."]}
+            {field: [_WRITE_IT[what] % {"chars": RATIONALE_MIN_CHARS}]}
         )  # fmt: skip
     return text
 
@@ -94,12 +105,17 @@ def _floor(value: Decimal | str | None) -> Decimal:
             Decimal("0.01")
         )
     except (InvalidOperation, ValueError):
-        raise ValidationError({"floor_pct": ["Give the floor as a percentage, e.g. 10."]}) from None
+        raise ValidationError(
+            {"floor_pct": [gettext("Give the floor as a percentage, e.g. 10.")]}
+        ) from None
     if not FLOOR_MIN_PCT <= floor <= 100:
         raise ValidationError(
             {
                 "floor_pct": [
-                    f"The floor is at least {FLOOR_MIN_PCT} % and at most 100 % of the value paid."
+                    gettext(
+                        "The floor is at least %(min)s %% and at most 100 %% of the value paid."
+                    )
+                    % {"min": FLOOR_MIN_PCT}
                 ]
             }
         )
@@ -113,7 +129,10 @@ def _kinds(kinds: Sequence[str]) -> list[str]:
         raise ValidationError(
             {
                 "kinds": [
-                    "Choose the kinds of claim to sample: SLI quarters, true-ups, capital subsidy."
+                    gettext(
+                        "Choose the kinds of claim to sample: SLI quarters, true-ups, capital "
+                        "subsidy."
+                    )
                 ]
             }
         )
@@ -152,10 +171,15 @@ def draw_sample(
     given = (seed or "").strip()
     if given and not _SEED.fullmatch(given):
         errors.setdefault("seed", []).append(
-            "A seed is 1 to 64 letters, digits or . _ : / - (or leave it empty for a random one)."
+            gettext(
+                "A seed is 1 to 64 letters, digits or . _ : / - (or leave it empty for a random "
+                "one)."
+            )
         )
     if fy is not None and fy.start > timezone.localdate(now):
-        errors.setdefault("financial_year", []).append(f"{fy.label} has not begun.")
+        errors.setdefault("financial_year", []).append(
+            gettext("%(year)s has not begun.") % {"year": fy.label}
+        )
     if errors:
         raise ValidationError(errors)
     assert fy is not None and stated is not None  # noqa: S101 (no error: both checked)
@@ -164,7 +188,8 @@ def draw_sample(
         raise ValidationError(
             {
                 "financial_year": [
-                    f"No claim of the kinds chosen was paid in {fy.label}: nothing to sample."
+                    gettext("No claim of the kinds chosen was paid in %(year)s: nothing to sample.")
+                    % {"year": fy.label}
                 ]
             }
         )
@@ -247,8 +272,18 @@ def _evidence(upload: UploadedFile) -> dict[str, Any]:
     if extension not in EVIDENCE_EXTENSIONS[info["content_type"]]:
         kind = info["content_type"].split("/")[1].upper()
         raise ValidationError(
-            f"The evidence file {name} is a {kind} file but is named "
-            f"{extension or 'without an extension'}; rename it and attach it again."
+            (
+                gettext(
+                    "The evidence file %(name)s is a %(kind)s file but is named %(extension)s; "
+                    "rename it and attach it again."
+                )
+                if extension
+                else gettext(
+                    "The evidence file %(name)s is a %(kind)s file but is named without an "
+                    "extension; rename it and attach it again."
+                )
+            )
+            % {"name": name, "kind": kind, "extension": extension}
         )
     return info
 
@@ -268,7 +303,7 @@ def record_finding(
     now = clock.now(now)
     errors: dict[str, list[str]] = {}
     if outcome not in Outcome.values:
-        errors.setdefault("outcome", []).append("Say what the check found.")
+        errors.setdefault("outcome", []).append(gettext("Say what the check found."))
     try:
         text = _sentence(text, field="text", what="finding")
     except ValidationError as exc:
@@ -280,21 +315,27 @@ def record_finding(
         )
     except (ValueError, ArithmeticError, TypeError):
         errors.setdefault("amount_at_issue", []).append(
-            "Give the amount at issue in rupees, e.g. 125000.00."
+            gettext("Give the amount at issue in rupees, e.g. 125000.00.")
         )
     if amount < 0:
-        errors.setdefault("amount_at_issue", []).append("The amount at issue cannot be negative.")
+        errors.setdefault("amount_at_issue", []).append(
+            gettext("The amount at issue cannot be negative.")
+        )
     elif outcome == Outcome.NO_ISSUE and amount:
         errors.setdefault("amount_at_issue", []).append(
-            "A finding of no issue puts no amount at issue."
+            gettext("A finding of no issue puts no amount at issue.")
         )
     elif outcome == Outcome.RECOVERY and not amount:
         errors.setdefault("amount_at_issue", []).append(
-            "Say how much is to be recovered: a recommendation of recovery puts an amount at issue."
+            gettext(
+                "Say how much is to be recovered: a recommendation of recovery puts an amount "
+                "at issue."
+            )
         )
     elif amount > claim.value_paid:
         errors.setdefault("amount_at_issue", []).append(
-            f"At most what was paid against the claim in the year ({format_inr(claim.value_paid)})."
+            gettext("At most what was paid against the claim in the year (%(paid)s).")
+            % {"paid": format_inr(claim.value_paid)}
         )
     info: dict[str, Any] | None = None
     if evidence is not None:
@@ -304,7 +345,10 @@ def record_finding(
             errors.setdefault("evidence", []).extend(exc.messages)
     elif outcome in (Outcome.DISCREPANCY, Outcome.RECOVERY):
         errors.setdefault("evidence", []).append(
-            "Attach the evidence (PDF, PNG or JPEG) for a discrepancy or a recommended recovery."
+            gettext(
+                "Attach the evidence (PDF, PNG or JPEG) for a discrepancy or a recommended "
+                "recovery."
+            )
         )
     if errors:
         raise ValidationError(errors)
@@ -368,16 +412,18 @@ def open_recovery(
     finding = Finding.objects.select_for_update().select_related("claim").get(pk=finding.pk)
     if finding.recorded_by_id == actor.pk or finding.claim.sample.drawn_by_id == actor.pk:
         raise PermissionDenied(
-            "The auditor who drew the sample or recorded the finding may not open its recovery; "
-            "an official must."
+            gettext(
+                "The auditor who drew the sample or recorded the finding may not open its "
+                "recovery; an official must."
+            )
         )
     if finding.outcome != Outcome.RECOVERY:
-        raise ValidationError("Only a finding that recommends recovery opens one.")
+        raise ValidationError(gettext("Only a finding that recommends recovery opens one."))
     live = selectors.live_recovery_of(finding)
     if live is not None:
         raise ValidationError(
-            f"Recovery {live.pk} was opened from this finding and is "
-            f"{live.get_status_display().lower()}."
+            gettext("Recovery %(pk)s was opened from this finding and is %(status)s.")
+            % {"pk": live.pk, "status": gettext(live.get_status_display()).lower()}
         )
     claim = finding.claim
     if pools is None:

@@ -132,6 +132,7 @@ def test_the_api_stays_english(client, official):
 # is translated and whose every message the Hindi catalogue translates. It must grow to everything.
 COVERED = [
     "base.html",
+    "_error_summary.html",
     "dashboard.html",
     "_form_fields.html",
     "403.html",
@@ -146,13 +147,6 @@ COVERED = [
     "claims/",
     "incentives/",
     "sli/",
-]
-# The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
-# The PDFs' templates (any pdf/ directory) are rendered in the default language
-# (repm_portal.pdf), and so are the e-mails (email/): they are not pages.
-NOT_PAGES = {"pdf", "email"}
-# What is left to translate; an entry moves to COVERED when its part is done, until this is empty.
-NOT_YET = [
     "capital/",
     "evidence/",
     "forecast/",
@@ -163,7 +157,14 @@ NOT_YET = [
     "payments/",
     "recovery/",
     "sampling/",
+    "site/",
 ]
+# The templates of the PDFs are rendered in the default language (repm_portal.pdf), and e-mails too.
+# The PDFs' templates (any pdf/ directory) are rendered in the default language
+# (repm_portal.pdf), and so are the e-mails (email/): they are not pages.
+NOT_PAGES = {"pdf", "email"}
+# What is left to translate; an entry moves to COVERED when its part is done, until this is empty.
+NOT_YET: list[str] = []
 # Words that are the same in Hindi pages: proper names, codes and units.
 SAME_IN_HINDI = {
     "REPM",
@@ -177,6 +178,7 @@ SAME_IN_HINDI = {
     "PDF",
     "CSV",
     "XLSX",
+    "UTR",
     "CIN",
     "GSTIN",
     "PAN",
@@ -199,6 +201,11 @@ COVERED_PYTHON: list[str] = [
     "incentives/sanctions.py",
     "incentives/sli",
     "incentives/views.py",
+    "incentives/evidence",
+    "incentives/forecast",
+    "incentives/gestation",
+    "incentives/recovery",
+    "incentives/sampling",
 ]
 # Apps whose models' choice labels the pages show (translated at display time).
 COVERED_CHOICES: list[str] = [
@@ -208,6 +215,13 @@ COVERED_CHOICES: list[str] = [
     "claims",
     "incentives",
     "sli",
+    "capital",
+    "evidence",
+    "gestation",
+    "oversight",
+    "payments",
+    "recovery",
+    "sampling",
 ]
 
 TEMPLATES_DIR = settings.BASE_DIR / "templates"
