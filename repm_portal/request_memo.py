@@ -36,17 +36,19 @@ def active() -> bool:
 def memoized(function: F) -> F:
     """Answer a repeated call with the same (hashable) arguments inside a `scope()` from the memo."""
     name = f"{function.__module__}.{function.__qualname__}"
-    signature = inspect.signature(function)
+    defaults = {
+        p.name: p.default
+        for p in inspect.signature(function).parameters.values()
+        if p.default is not p.empty
+    }
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         memo = _MEMO.get()
         if memo is None:
             return function(*args, **kwargs)
-        # f() and f(x=default) are one read.
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        key = (name, tuple(bound.arguments.items()))
+        # f() and f(x=default) are one read (cheaply: no binding of the signature on every call).
+        key = (name, args, tuple(sorted((defaults | kwargs).items())))
         if key not in memo:
             memo[key] = function(*args, **kwargs)
         return memo[key]
