@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from beneficiaries import selectors
 from beneficiaries.models import Firm, User
@@ -17,10 +17,12 @@ def _firm_context(user) -> dict:
 
 
 def _firms_context(user) -> dict:
-    firms = selectors.firms_visible_to(user)
+    counts = selectors.firms_visible_to(user).aggregate(
+        firms=Count("pk"), indian=Count("pk", filter=Q(country="IN"))
+    )
     return {
-        "firm_count": firms.count(),
-        "indian_count": firms.filter(country="IN").count(),
+        "firm_count": counts["firms"],
+        "indian_count": counts["indian"],
         "recent_firms": list(Firm.objects.order_by("-created_at")[:5]),
     }
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -81,7 +81,17 @@ def public_tenders() -> QuerySet[Tender]:
 
 
 def public_tender(tender_id: int) -> Tender:
-    return tender_for(None, tender_id)
+    """A published tender with its allocation (None if none) and `disqualified_count`, in one query."""
+    tender = (
+        tenders_visible_to(None)
+        .select_related("allocation")
+        .annotate(disqualified_count=Count("bids", filter=Q(bids__status=Bid.Status.DISQUALIFIED)))
+        .filter(pk=tender_id)
+        .first()
+    )
+    if tender is None:
+        raise Http404("No such tender")
+    return tender
 
 
 def phase(tender: Tender, *, now: dt.datetime | None = None) -> str:
@@ -305,18 +315,25 @@ def commitments_published(tender: Tender, *, now: dt.datetime | None = None) -> 
     return tender.status != Tender.Status.DRAFT and clock.now(now) >= tender.bids_due
 
 
-def commitments(tender: Tender, *, now: dt.datetime | None = None) -> list[CommitmentRow] | None:
+def commitments(
+    tender: Tender,
+    *,
+    now: dt.datetime | None = None,
+    opened_views: list[OpeningView] | None = None,
+) -> list[CommitmentRow] | None:
     """Every commitment received, published from the due date (None before it).
 
     Bidders are named once the technical covers are open; until then a row is only a bid number.
+    A page that shows `openings(tender)` too passes them as `opened_views`: their covers are used.
     """
     if not commitments_published(tender, now=now):
         return None
     named = tender.status in OPENED_STATUSES
-    opened = {
-        (c.bid_version_id, c.opening.stage): c
-        for c in OpenedCover.objects.filter(opening__tender=tender).select_related("opening")
-    }
+    if opened_views is None:
+        covers = list(OpenedCover.objects.filter(opening__tender=tender).select_related("opening"))
+    else:
+        covers = [c for view in opened_views for c in view.covers]
+    opened = {(c.bid_version_id, c.opening.stage): c for c in covers}
     rows = []
     bids = _bid_base().filter(tender=tender).order_by("pk")
     for bid in bids:

@@ -28,7 +28,7 @@ from bidding.forms import (
     ReturnForm,
     TenderForm,
 )
-from bidding.models import AwardLetter, Bid, Stage, TechnicalEvaluation, Tender
+from bidding.models import AwardLetter, Stage, TechnicalEvaluation, Tender
 from repm_portal import public_cache
 from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
@@ -727,14 +727,15 @@ def public_tender(request, tender_id: int):
         return render(
             request, "bidding/_verify_result.html", {"check": check, "commitment": commitment}
         )
+    openings = selectors.openings(tender)
     context = {
         "tender": tender,
         "phase": selectors.phase(tender, now=now),
         "versions": selectors.versions_of(tender),
         "documents": selectors.documents_of(tender),
         "answered": selectors.answered_queries(tender),
-        "commitments": selectors.commitments(tender, now=now),
-        "openings": selectors.openings(tender),
+        "commitments": selectors.commitments(tender, now=now, opened_views=openings),
+        "openings": openings,
         "rankings": selectors.rankings_of(tender),
         "awards": selectors.public_awards(tender),
         "allocation": getattr(tender, "allocation", None)
@@ -742,7 +743,7 @@ def public_tender(request, tender_id: int):
         else None,
         "check": check,
         "commitment": commitment,
-        "disqualified": tender.bids.filter(status=Bid.Status.DISQUALIFIED).count()
+        "disqualified": tender.disqualified_count  # type: ignore[attr-defined]
         if tender.status in selectors.OPENED_STATUSES
         else None,
         "stages": Stage,

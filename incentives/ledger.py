@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet, Sum
 from beneficiaries.models import User
 from bidding.models import Award
 from incentives.models import POOL_LIMIT_FIELD, EntryKind, LedgerEntry, Pool, SanctionLetter
-from repm_portal import audit, clock
+from repm_portal import audit, clock, request_memo
 from repm_portal.models import RuleSet
 from repm_portal.money import MoneyInput, format_inr, to_money
 
@@ -101,24 +101,47 @@ class Balances:
 
 def balances_of(query: QuerySet[LedgerEntry]) -> Balances:
     """Every account over a queryset of entries, in one query."""
-    sums = query.aggregate(
+    return _balances(query.aggregate(**_sums()))
+
+
+def _sums() -> dict[str, Sum]:
+    return {
         **{
             account: Sum("amount", filter=Q(account=account))
             for account in ("sanction", "payment", "penalty", "recovery")
         },
-        netted=Sum("amount", filter=Q(kind=EntryKind.NETTING, letter__isnull=False)),
-    )
+        "netted": Sum("amount", filter=Q(kind=EntryKind.NETTING, letter__isnull=False)),
+    }
+
+
+def _balances(sums: dict[str, Any]) -> Balances:
     return Balances(
-        sanctioned=to_money(sums["sanction"] or ZERO),
-        paid=to_money(sums["payment"] or ZERO),
-        penalties=to_money(sums["penalty"] or ZERO),
-        recoveries=to_money(sums["recovery"] or ZERO),
-        netted=to_money(-(sums["netted"] or ZERO)),
+        sanctioned=to_money(sums.get("sanction") or ZERO),
+        paid=to_money(sums.get("payment") or ZERO),
+        penalties=to_money(sums.get("penalty") or ZERO),
+        recoveries=to_money(sums.get("recovery") or ZERO),
+        netted=to_money(-(sums.get("netted") or ZERO)),
     )
 
 
+@request_memo.memoized
+def balances_by_pool() -> dict[str, Balances]:
+    """Every pool's accounts, all pools in one query."""
+    found = {
+        row.pop("pool"): row
+        for row in LedgerEntry.objects.values("pool").order_by().annotate(**_sums())
+    }
+    return {pool.value: _balances(found.get(pool.value, {})) for pool in Pool}
+
+
+@request_memo.memoized
 def balances(*, award: Award | None = None, pool: str | None = None) -> Balances:
     """Every account of an award (or a pool, or everything) in one query."""
+    if award is None and pool is not None and request_memo.active():
+        # A page that reads several pools reads them all at once.
+        found = balances_by_pool().get(pool)
+        if found is not None:
+            return found
     query = LedgerEntry.objects.all()
     if award is not None:
         query = query.filter(award=award)

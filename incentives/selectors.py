@@ -13,7 +13,7 @@ from django.utils import timezone
 from bidding.models import BidParticipant
 from incentives import ledger
 from incentives.models import LedgerEntry, Payment, Pool, SanctionLetter
-from repm_portal import scoping
+from repm_portal import request_memo, scoping
 from repm_portal.models import RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
 from repm_portal.selectors import rule_set_in_force
@@ -148,6 +148,7 @@ class PoolPosition:
         return (self.balances.sanctioned * 100 / self.limit).quantize(Decimal("0.01"))
 
 
+@request_memo.memoized
 def pool_positions(rule_set: RuleSet | None = None) -> list[PoolPosition]:
     """Each pool's limit (from the rule set in force), what is sanctioned, paid and left."""
     rule_set = rule_set or rule_set_in_force(on=timezone.localdate())

@@ -7,6 +7,7 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from repm_portal.exports import csv_rows
 from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
 
+LEDGER_PAGE_SIZE = 50  # entries on a page of the ledger
 LEDGER_COLUMNS = [
     "id", "posted_at", "kind", "account", "pool", "amount", "tender", "award", "beneficiary",
     "claim_type", "claim_id", "rule_set_version", "letter", "document_ref", "source_key",
@@ -133,11 +135,16 @@ def ledger_list(request):
         raise PermissionDenied("The ledger is for ministry staff, auditors and beneficiaries.")
     form = LedgerFilterForm(request.GET or None)
     entries = form.apply(selectors.entries_visible_to(request.user)).order_by("-posted_at", "-id")
+    # A page of entries at a time (the totals above and the CSV export cover every entry).
+    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "form": form,
-        "entries": entries[:300],
-        "count": entries.count(),
-        "query": request.GET.urlencode(),
+        "page": page,
+        "entries": page.object_list,
+        "count": page.paginator.count,
+        "query": query.urlencode(),
     }
     if has_role(request.user, *READ_ALL_ROLES):
         context["pools"] = selectors.pool_positions()

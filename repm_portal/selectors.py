@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from repm_portal import scoping
+from repm_portal import request_memo, scoping
 from repm_portal.models import AuditEvent, CapacitySlab, RuleSet
 from repm_portal.roles import AnyUser, require_role
 
@@ -44,9 +44,19 @@ def rule_sets(*, scheme_code: str = SCHEME_CODE) -> QuerySet[RuleSet]:
     )
 
 
+@request_memo.memoized
+def rule_set_list(*, scheme_code: str = SCHEME_CODE) -> list[RuleSet]:
+    """Every version, oldest first (read once per page inside a `request_memo.scope()`)."""
+    return list(rule_sets(scheme_code=scheme_code))
+
+
 def rule_set_in_force(*, on: dt.date, scheme_code: str = SCHEME_CODE) -> RuleSet:
     """The version whose effective date is the latest on or before `on`."""
-    found = rule_sets(scheme_code=scheme_code).filter(effective_from__lte=on).last()
+    if request_memo.active():
+        versions = rule_set_list(scheme_code=scheme_code)
+        found = next((r for r in reversed(versions) if r.effective_from <= on), None)
+    else:
+        found = rule_sets(scheme_code=scheme_code).filter(effective_from__lte=on).last()
     if found is None:
         raise RuleSet.DoesNotExist(f"No {scheme_code} rule set is in force on {on:%d %b %Y}")
     return found

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from repm_portal import request_memo
 from repm_portal.roles import role_of
 
 
@@ -48,6 +49,12 @@ def register_panel(
         _PANELS.append(panel)
 
 
+def first_and_count(query, n: int) -> tuple[list[Any], int]:
+    """A panel's first `n` rows and how many there are, counted only when the `n` shown are not all."""
+    first = list(query[:n])
+    return first, (len(first) if len(first) < n else query.count())
+
+
 def nav_for(user) -> list[NavItem]:
     role = role_of(user)
     return sorted((n for n in _NAV if role in n.roles), key=lambda n: (n.order, n.label))
@@ -56,4 +63,7 @@ def nav_for(user) -> list[NavItem]:
 def panels_for(user) -> list[tuple[Panel, dict[str, Any]]]:
     role = role_of(user)
     chosen = sorted((p for p in _PANELS if role in p.roles), key=lambda p: (p.order, p.title))
-    return [(p, p.context(user)) for p in chosen]
+    # The panels only read: what several of them ask for (the rule set in force, the pools'
+    # balances) is read once for all of them.
+    with request_memo.scope():
+        return [(p, p.context(user)) for p in chosen]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from incentives.capital import selectors
 from repm_portal.roles import READ_ALL_ROLES, Role
-from repm_portal.ui import register_nav, register_panel
+from repm_portal.ui import first_and_count, register_nav, register_panel
 
 
 def _firm_context(user) -> dict:
@@ -13,7 +13,8 @@ def _firm_context(user) -> dict:
 
 def _waiting_context(user) -> dict:
     waiting = selectors.waiting_for(user)
-    return {"waiting": list(waiting[:8]), "count": waiting.count()}
+    first, count = first_and_count(waiting, 8)
+    return {"waiting": first, "count": count}
 
 
 def register() -> None:

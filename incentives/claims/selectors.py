@@ -162,7 +162,7 @@ def rule_set_for(
     period: ClaimPeriod, *, award: Award, versions: list[RuleSet] | None = None
 ) -> RuleSet:
     """The rule set in force on the period's last day (SCHEME.md section 6); the award's if none yet."""
-    versions = list(core_selectors.rule_sets()) if versions is None else versions
+    versions = list(core_selectors.rule_set_list()) if versions is None else versions
     chosen = [version for version in versions if version.effective_from <= period.ends_on]
     return chosen[-1] if chosen else award.rule_set
 
@@ -195,7 +195,7 @@ def period_rows_of(
     """Each award's period rows, in a fixed number of queries whatever the number of awards."""
     awards = list(awards)
     today = _today(now)
-    versions = list(core_selectors.rule_sets())
+    versions = list(core_selectors.rule_set_list())
     ids = [award.pk for award in awards]
     claims: dict[tuple[int, dt.date], Claim] = {
         (claim.award_id, claim.period_start): claim

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from incentives.recovery import selectors
 from repm_portal.roles import Role
-from repm_portal.ui import register_nav, register_panel
+from repm_portal.ui import first_and_count, register_nav, register_panel
 
 
 def _officer_context(user: Any) -> dict[str, Any]:
     waiting = selectors.awaiting_confirmation(user)
+    first_waiting, waiting_count = first_and_count(waiting, 8)
     confirmed = selectors.confirmed(user)
+    sums = confirmed.aggregate(total=Sum("outstanding_now"), count=Count("pk"))
     return {
-        "waiting": list(waiting[:8]),
-        "count": waiting.count(),
+        "waiting": first_waiting,
+        "count": waiting_count,
         "outstanding": list(confirmed[:8]),
-        "outstanding_total": confirmed.aggregate(total=Sum("outstanding_now"))["total"]
-        or selectors.ZERO,
-        "confirmed_count": confirmed.count(),
+        "outstanding_total": sums["total"] or selectors.ZERO,
+        "confirmed_count": sums["count"],
     }
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from incentives.sampling import selectors
-from repm_portal.ui import register_nav, register_panel
+from repm_portal.ui import first_and_count, register_nav, register_panel
 
 
 def _opener_context(user: Any) -> dict[str, Any]:
     waiting = selectors.findings_awaiting_recovery(user)
-    return {"findings": list(waiting[:8]), "count": waiting.count()}
+    findings, count = first_and_count(waiting, 8)
+    return {"findings": findings, "count": count}
 
 
 def register() -> None:

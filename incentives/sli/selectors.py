@@ -686,7 +686,7 @@ def pool_history(*, today: dt.date) -> list[PoolPoint]:
         by_quarter[Quarter.for_date(row["starts"])][row["account"]] += row["total"]
     if not by_quarter:
         return []
-    versions = list(core_selectors.rule_sets())
+    versions = list(core_selectors.rule_set_list())
     quarter, last = min(by_quarter), max(max(by_quarter), Quarter.for_date(today))
     points = []
     sanctioned = paid = ZERO

@@ -235,3 +235,20 @@ def test_a_refused_sanction_is_shown_to_staff(client, users, grants):
     _login(client, users["official"])
     page = client.get(reverse("dashboard")).content.decode()
     assert "Sanctions the ledger refused" in page and "test_grant big" in page
+
+
+def test_the_ledger_page_shows_a_page_of_entries_and_counts_them_all(
+    client, users, letters, monkeypatch
+):
+    from incentives import views
+
+    monkeypatch.setattr(views, "LEDGER_PAGE_SIZE", 1)
+    _login(client, users["auditor"])
+    first = client.get(reverse("ledger_list")).content.decode()
+    second = client.get(reverse("ledger_list"), {"page": 2}).content.decode()
+    # Newest first: the second letter's sanction, then the first's, one to a page.
+    assert letters["theirs"].number in first and letters["ours"].number not in first
+    assert letters["ours"].number in second and letters["theirs"].number not in second
+    for page in (first, second):
+        assert "Export CSV (2 entries)" in page and "of 2</span>" in page
+    assert 'href="?page=2"' in first and 'href="?page=1"' in second

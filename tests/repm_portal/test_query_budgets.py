@@ -1,7 +1,7 @@
 """Query budgets: each main page makes a fixed number of queries, the same with 5 awards as with 50.
 
 One module-scoped world (one awarded tender whose awards each have a commissioned plant, a bid
-version and a sales upload): every page is fetched once with 5 awards, then 45 more are added and
+version, a sales upload and an issued sanction letter, its row written without rendering a PDF): every page is fetched once with 5 awards, then 45 more are added and
 each test fetches its page again under `django_assert_max_num_queries`. Counts only, never timings.
 """
 
@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from bidding.models import BidVersion, Tender
 from incentives.claims import services as claim_services
+from incentives.models import LetterSeries, Pool, SanctionLetter, SanctionRequest
 from repm_portal import pipeline
 from repm_portal.models import CapacitySlab, RuleSet, Scheme
 from repm_portal.roles import Role
@@ -28,9 +29,10 @@ from tests.factories import AwardFactory, FirmUserFactory, TenderFactory, UserFa
 
 pytestmark = pytest.mark.django_db
 BUDGET = 12
-# A dashboard is up to ten panels, each a few aggregate queries of its own (fixed, none per award):
-# they stay under this until the panels share their reads or are cached.
-DASHBOARD_BUDGET = 50
+# A dashboard is up to twelve panels, each a few aggregate queries of its own (fixed, none per
+# award); the rule sets and the pools' balances are read once for all of them (request_memo).
+# The goal is BUDGET: it needs the panels' own reads folded further, or cached.
+DASHBOARD_BUDGET = 37
 # The public tender page reads each of its sections once (15 queries, none per award or bid);
 # anonymous visitors get it from the cache (test_public_cache.py).
 PAGE_BUDGETS = {"public tender": 16}
@@ -97,6 +99,42 @@ def _move(tender: Tender, official, to: str) -> None:
     )
 
 
+def _letter(award, official, *, serial: int) -> SanctionLetter:
+    """An issued sanction letter for the award, its row written directly (no PDF is rendered)."""
+    series, _ = LetterSeries.objects.get_or_create(prefix="BUDGET", financial_year="2027-28")
+    request = SanctionRequest.objects.create(
+        key=f"budget:{award.pk}",
+        claim_type="budget",
+        claim_id=str(award.pk),
+        status=SanctionRequest.Status.SANCTIONED,
+        requested_by=official,
+        requested_at=AFTER_Q1,
+        completed_at=AFTER_Q1,
+    )
+    return SanctionLetter.objects.create(
+        request=request,
+        series=series,
+        serial=serial,
+        number=f"BUDGET/2027-28/{serial}",
+        financial_year="2027-28",
+        dated=AFTER_Q1.date(),
+        claim_type="budget",
+        claim_id=str(award.pk),
+        award=award,
+        pool=Pool.SLI,
+        rule_set=award.rule_set,
+        amount=1_00_000,
+        content={"lines": [], "subject": "Budget test", "amount_inr": "1,00,000.00"},
+        signatory=official,
+        created_at=AFTER_Q1,
+        status=SanctionLetter.Status.ISSUED,
+        file=f"incentives/letters/budget-{serial}.pdf",
+        sha256=hashlib.sha256(str(serial).encode()).hexdigest(),
+        size=1,
+        rendered_at=AFTER_Q1,
+    )
+
+
 def _grow(tender: Tender, official, count: int) -> None:
     """Add awards to the tender until it has `count`, each with a bid version, plant and upload."""
     _move(tender, official, Tender.Status.PUBLISHED)
@@ -123,6 +161,7 @@ def _grow(tender: Tender, official, count: int) -> None:
             commitment=digest,
             sealed_financial=b"sealed",
         )
+        _letter(award, official, serial=tender.awards.count())
         claim_services.receive_upload(
             actor=award.bid.firm.users.first(),
             award=award,
@@ -206,3 +245,8 @@ def test_the_page_makes_the_same_few_queries_with_50_awards_as_with_5(
     assert len(captured) == world["few"][name], (
         f"{name}: {world['few'][name]} queries with {FEW} awards, {len(captured)} with {MANY}"
     )
+
+
+def test_the_sanctions_page_is_counted_with_its_letters(world):
+    page = _fetch(world["clients"], world["pages"], "sanctions").content.decode()
+    assert f"BUDGET/2027-28/{MANY}" in page and "BUDGET/2027-28/1<" in page
