@@ -11,6 +11,8 @@ ASSETS_STAMP := node_modules/.stamp-$(shell cat package.json package-lock.json |
 # The machine's own servers, for the production-like integration run.
 TCP_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TCP_REDIS_URL ?= redis://127.0.0.1:6379/9
+# The suite runs on every core (pytest-xdist); a test file stays on one worker, with its fixtures.
+PYTEST_WORKERS ?= auto
 BARE_CLONE ?= /tmp/repm-bare-clone
 
 .PHONY: help
@@ -76,12 +78,12 @@ format: deps ## Reformat and autofix
 
 .PHONY: test
 test: lint check-deploy compose-check ## Lint, then every test on embedded servers, then integration tests over TCP
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory test-tcp
 
 .PHONY: test-fast
 test-fast: deps ## Tests without the browser ones
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not e2e"
 
 .PHONY: test-tcp
 test-tcp: deps ## Integration tests against this machine's PostgreSQL and Redis over TCP, as production

@@ -338,7 +338,23 @@ class Scenario:
         return clients
 
 
-def walk(scenario: Scenario) -> dict[str, object]:
+# Before the due date the bidders' and the second members' views are their peers': one of each
+# kind walks then; after the technical opening, when more is shown, every person walks.
+BEFORE_DUE = {
+    "anonymous",
+    "t_official",
+    "t_evaluator",
+    "t_approver",
+    "t_auditor",
+    "t_admin",
+    "bidder0",
+    "bidder1",
+    "bidder4",
+    "partner",
+}
+
+
+def walk(scenario: Scenario, only: set[str] | None = None) -> dict[str, object]:
     paths, barren = concrete_urls()
     extra = [
         f"/tenders/{scenario.tender.pk}/statement/?sort=rate",
@@ -351,7 +367,11 @@ def walk(scenario: Scenario) -> dict[str, object]:
     found: dict[str, list[str]] = {}
     statuses: dict[int, int] = {}
     server_errors = []
-    for label, client in scenario.clients().items():
+    clients = scenario.clients()
+    assert only is None or only <= set(clients), only - set(clients)
+    for label, client in clients.items():
+        if only is not None and label not in only:
+            continue
         for path in [*paths, *extra]:
             response = client.get(path)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -410,7 +430,7 @@ def test_no_response_reveals_a_quoted_rate_before_the_financial_opening(scenario
     caplog.set_level(logging.INFO)
 
     # Given bids sealed and still open for modification (by the real clock): walk everything
-    before_due = walk(scenario)
+    before_due = walk(scenario, only=BEFORE_DUE)
     assert before_due["server_errors"] == []
     assert before_due["found"] == {}
 
