@@ -18,6 +18,7 @@ import pandas as pd
 from django.db import connection
 
 from incentives.claims.models import ClaimLine
+from incentives.ingest import text
 from incentives.ingest.columns import QUANTITY_DECIMALS, VALUE_DECIMALS
 
 # The target table's columns, in the order each COPY line gives them.
@@ -56,8 +57,9 @@ _SEND_BYTES = 1024 * 1024  # read from a chunk's text per message to the server
 
 _TAB, _NEWLINE, _POINT, _MINUS, _ZERO = (ord(c) for c in "\t\n.-0")
 _TRUE, _FALSE = ord("t"), ord("f")
-# Characters COPY's text format gives a meaning to; escaped with a backslash.
-_SPECIAL = np.array([ord(c) for c in "\\\t\n\r"], dtype=np.uint8)
+# Characters COPY's text format gives a meaning to, escaped with a backslash: a lookup by byte.
+_IS_SPECIAL = np.zeros(256, dtype=bool)
+_IS_SPECIAL[[ord(c) for c in "\\\t\n\r"]] = True
 
 
 def _matrix(values: np.ndarray) -> np.ndarray:
@@ -67,31 +69,28 @@ def _matrix(values: np.ndarray) -> np.ndarray:
 
 def utf8_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
     """Text as UTF-8 in a fixed-width bytes array; ASCII text (the usual) without a call per value."""
-    values = pd.Series(values, dtype=object)
-    if values.empty:
-        return np.zeros(0, dtype="S1")
-    try:
-        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
-        return values.to_numpy(dtype=object).astype("U").astype("S")
-    except UnicodeEncodeError:
-        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    return text.utf8_bytes(values)
 
 
-def _escaped_bytes(values: pd.Series) -> np.ndarray:
-    """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
-    if values.empty:
-        return np.zeros(0, dtype="S1")
-    encoded = utf8_bytes(values)
-    special = np.isin(_matrix(encoded), _SPECIAL).any(axis=1)
+def _escaped_matrix(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as a (values, width) matrix of UTF-8 bytes, NUL-padded, escaped for COPY's text format."""
+    matrix = text.utf8_matrix(values)
+    special = _IS_SPECIAL[matrix].any(axis=1)
     if not special.any():
-        return encoded
+        return matrix
     # Rare (a tab or backslash inside a buyer's name): escape only those values.
-    escaped = values.copy()
+    escaped = pd.Series(np.array(values, dtype=object), dtype=object)  # a copy: values stay
     picked = escaped[special]
     for character, replacement in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         picked = picked.str.replace(character, replacement, regex=False)
     escaped[special] = picked
-    return utf8_bytes(escaped)
+    return text.utf8_matrix(escaped)
+
+
+def _escaped_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
+    matrix = np.ascontiguousarray(_escaped_matrix(values))
+    return matrix.view(f"S{matrix.shape[1]}").reshape(len(matrix))
 
 
 class _Factorised:
@@ -112,7 +111,7 @@ class _Text:
         self.values = values
 
     def block(self, start: int, stop: int) -> list[np.ndarray]:
-        return [_matrix(_escaped_bytes(self.values.iloc[start:stop].reset_index(drop=True)))]
+        return [_escaped_matrix(self.values.to_numpy(dtype=object)[start:stop])]
 
 
 class _Constant:
@@ -223,7 +222,7 @@ def copy_chunks(
             blocks.extend(column.block(start, stop))
         blocks.append(newline[:size])
         matrix = np.concatenate(blocks, axis=1)
-        yield matrix[matrix != 0].tobytes(), size
+        yield matrix.tobytes().translate(None, b"\x00"), size  # NUL padding dropped, in C
 
 
 def copy_lines(
