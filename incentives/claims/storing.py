@@ -15,9 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.db import connection
 
 from incentives.claims.models import ClaimLine
+from incentives.ingest import text
 from incentives.ingest.columns import QUANTITY_DECIMALS, VALUE_DECIMALS
 
 # The target table's columns, in the order each COPY line gives them.
@@ -56,8 +60,9 @@ _SEND_BYTES = 1024 * 1024  # read from a chunk's text per message to the server
 
 _TAB, _NEWLINE, _POINT, _MINUS, _ZERO = (ord(c) for c in "\t\n.-0")
 _TRUE, _FALSE = ord("t"), ord("f")
-# Characters COPY's text format gives a meaning to; escaped with a backslash.
-_SPECIAL = np.array([ord(c) for c in "\\\t\n\r"], dtype=np.uint8)
+# Characters COPY's text format gives a meaning to, escaped with a backslash: a lookup by byte.
+_IS_SPECIAL = np.zeros(256, dtype=bool)
+_IS_SPECIAL[[ord(c) for c in "\\\t\n\r"]] = True
 
 
 def _matrix(values: np.ndarray) -> np.ndarray:
@@ -67,31 +72,28 @@ def _matrix(values: np.ndarray) -> np.ndarray:
 
 def utf8_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
     """Text as UTF-8 in a fixed-width bytes array; ASCII text (the usual) without a call per value."""
-    values = pd.Series(values, dtype=object)
-    if values.empty:
-        return np.zeros(0, dtype="S1")
-    try:
-        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
-        return values.to_numpy(dtype=object).astype("U").astype("S")
-    except UnicodeEncodeError:
-        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    return text.utf8_bytes(values)
 
 
-def _escaped_bytes(values: pd.Series) -> np.ndarray:
-    """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
-    if values.empty:
-        return np.zeros(0, dtype="S1")
-    encoded = utf8_bytes(values)
-    special = np.isin(_matrix(encoded), _SPECIAL).any(axis=1)
+def _escaped_matrix(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as a (values, width) matrix of UTF-8 bytes, NUL-padded, escaped for COPY's text format."""
+    matrix = text.utf8_matrix(values)
+    special = _IS_SPECIAL[matrix].any(axis=1)
     if not special.any():
-        return encoded
+        return matrix
     # Rare (a tab or backslash inside a buyer's name): escape only those values.
-    escaped = values.copy()
+    escaped = pd.Series(np.array(values, dtype=object), dtype=object)  # a copy: values stay
     picked = escaped[special]
     for character, replacement in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         picked = picked.str.replace(character, replacement, regex=False)
     escaped[special] = picked
-    return utf8_bytes(escaped)
+    return text.utf8_matrix(escaped)
+
+
+def _escaped_bytes(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Text as UTF-8 in a fixed-width bytes array, escaped for COPY's text format."""
+    matrix = np.ascontiguousarray(_escaped_matrix(values))
+    return matrix.view(f"S{matrix.shape[1]}").reshape(len(matrix))
 
 
 class _Factorised:
@@ -112,7 +114,7 @@ class _Text:
         self.values = values
 
     def block(self, start: int, stop: int) -> list[np.ndarray]:
-        return [_matrix(_escaped_bytes(self.values.iloc[start:stop].reset_index(drop=True)))]
+        return [_escaped_matrix(self.values.to_numpy(dtype=object)[start:stop])]
 
 
 class _Constant:
@@ -199,31 +201,93 @@ def _columns(clean: pd.DataFrame, *, claim_id: int, award_id: int) -> list:
     return [columns[name] for name in LINE_COLUMNS]
 
 
+_ARROW_LINE_BYTES = 256
+_ARROW_WRITE = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
+_FLAGS = pa.array(["f", "t"])
+
+
+def _scaled_decimals(units: np.ndarray, places: int) -> pa.Array:
+    """Integers of 10**-places units as Arrow decimals of that scale (the same 128-bit integers)."""
+    words = np.empty((len(units), 2), dtype=np.int64)
+    words[:, 0] = units
+    words[:, 1] = units >> 63  # the sign, extended to the high word
+    return pa.Array.from_buffers(pa.decimal128(38, places), len(units), [None, pa.py_buffer(words)])
+
+
+def _arrow_table(clean: pd.DataFrame, *, claim_id: int, award_id: int) -> pa.Table | None:
+    """The lines as an Arrow table in LINE_COLUMNS order; None if a text needs COPY's escapes."""
+    count = len(clean)
+    columns: dict[str, pa.Array] = {
+        "claim_id": pa.array(np.full(count, int(claim_id), dtype=np.int64)),
+        "row": pa.array(clean["row"].to_numpy(dtype=np.int64)),
+        "award_id": pa.array(np.full(count, int(award_id), dtype=np.int64)),
+        "invoice_date": pa.array(clean["invoice_date"].to_numpy().astype("datetime64[D]")),
+        "quantity_kg": _scaled_decimals(
+            clean["quantity_g"].to_numpy(dtype=np.int64), QUANTITY_DECIMALS
+        ),
+        "net_sales_value": _scaled_decimals(
+            clean["net_sales_value_paise"].to_numpy(dtype=np.int64), VALUE_DECIMALS
+        ),
+    }
+    for name in ("invoice_number", *TEXT_COLUMNS):
+        values = pa.array(clean[name].to_numpy(dtype=object), type=pa.string())
+        # A backslash means something to COPY; pyarrow refuses tabs, line breaks and quotes.
+        if pc.any(pc.match_substring(values, "\\")).as_py():
+            return None
+        columns[name] = values
+    for name in BOOLEAN_COLUMNS:
+        flags = clean[name].to_numpy(dtype=bool).astype(np.int8)
+        columns[name] = pa.DictionaryArray.from_arrays(pa.array(flags), _FLAGS)
+    return pa.table({name: columns[name] for name in LINE_COLUMNS})
+
+
+def _arrow_text(table: pa.Table) -> bytes | None:
+    """The table as COPY text, or None if a value holds a tab, line break or quote."""
+    sink = pa.BufferOutputStream()
+    try:
+        pa_csv.write_csv(table, sink, _ARROW_WRITE)
+    except pa.ArrowInvalid:
+        return None
+    return sink.getvalue().to_pybytes()
+
+
 def copy_chunks(
     clean: pd.DataFrame, *, claim_id: int, award_id: int, chunk_bytes: int = CHUNK_BYTES
 ) -> Iterator[tuple[bytes, int]]:
-    """(COPY text, line count) for consecutive chunks of the clean lines, in order."""
-    columns = _columns(clean, claim_id=claim_id, award_id=award_id)
+    """(COPY text, line count) for consecutive chunks of the clean lines, in order.
+
+    Written by pyarrow (in C++, outside the GIL) where no text needs COPY's escapes: the
+    usual case. Otherwise, or for a chunk pyarrow refuses (a tab, line break or quote in a
+    text), built as a byte matrix, a column at a time.
+    """
     count = len(clean)
     if not count:
         return
-    # Size chunks by the first chunk's width, so each matrix stays near chunk_bytes.
-    probe = min(count, 10_000)
-    width = sum(block.shape[1] for column in columns for block in column.block(0, probe))
-    step = max(1_000, chunk_bytes // (width + len(columns)))
-    tab = np.full((step, 1), _TAB, dtype=np.uint8)
-    newline = np.full((step, 1), _NEWLINE, dtype=np.uint8)
+    table = _arrow_table(clean, claim_id=claim_id, award_id=award_id)
+    columns: list | None = None
+    step = max(1_000, chunk_bytes // _ARROW_LINE_BYTES)
     for start in range(0, count, step):
         stop = min(count, start + step)
-        size = stop - start
-        blocks: list[np.ndarray] = []
-        for index, column in enumerate(columns):
-            if index:
-                blocks.append(tab[:size])
-            blocks.extend(column.block(start, stop))
-        blocks.append(newline[:size])
-        matrix = np.concatenate(blocks, axis=1)
-        yield matrix[matrix != 0].tobytes(), size
+        text = _arrow_text(table.slice(start, stop - start)) if table is not None else None
+        if text is None:
+            if columns is None:
+                columns = _columns(clean, claim_id=claim_id, award_id=award_id)
+            text = _matrix_text(columns, start, stop)
+        yield text, stop - start
+
+
+def _matrix_text(columns: list, start: int, stop: int) -> bytes:
+    """COPY text of lines start:stop, each column a fixed-width block of bytes, NUL padding dropped."""
+    size = stop - start
+    tab = np.full((size, 1), _TAB, dtype=np.uint8)
+    blocks: list[np.ndarray] = []
+    for index, column in enumerate(columns):
+        if index:
+            blocks.append(tab)
+        blocks.extend(column.block(start, stop))
+    blocks.append(np.full((size, 1), _NEWLINE, dtype=np.uint8))
+    matrix = np.concatenate(blocks, axis=1)
+    return matrix.tobytes().translate(None, b"\x00")  # in C
 
 
 def copy_lines(

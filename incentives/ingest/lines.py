@@ -10,6 +10,7 @@ import pandas as pd
 
 from beneficiaries.validators import gstin_valid_mask
 
+from . import text as text_ops
 from .columns import (
     HEADER,
     QUANTITY_DECIMALS,
@@ -42,6 +43,12 @@ _FEW_DISTINCT = frozenset(
 )
 
 
+def _text_categories(series: pd.Series) -> bool:
+    """A categorical column whose every cell is one of its categories, all of them text."""
+    categories = series.cat.categories
+    return categories.inferred_type in ("string", "empty") and not (series.cat.codes < 0).any()
+
+
 class _Lines:
     """The upload's cells, prepared once for every rule: as given, stripped, and parsed."""
 
@@ -57,21 +64,32 @@ class _Lines:
         for name in HEADER:
             if name in frame.columns:
                 series = frame[name]
+                if isinstance(series.dtype, pd.CategoricalDtype) and not (
+                    name in _FEW_DISTINCT and _text_categories(series)
+                ):
+                    series = series.astype(object)
                 # infer_dtype scans in C and stops at the first cell that is not text.
-                if pd.api.types.infer_dtype(series, skipna=False) != "string":
+                if not isinstance(series.dtype, pd.CategoricalDtype) and (
+                    pd.api.types.infer_dtype(series, skipna=False) != "string"
+                ):
                     series = series.fillna("").astype(str).astype(object)
                 series = series.reset_index(drop=True)
             else:
                 series = pd.Series([""] * count, dtype=object)
             self.raw[name] = series
-            if name in _FEW_DISTINCT:
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                # Read already as codes into distinct cells (csv_chunks does so): no factorising.
+                codes = series.cat.codes.to_numpy(dtype=np.intp)
+                uniques = series.cat.categories.to_numpy(dtype=object)
+            elif name in _FEW_DISTINCT:
                 codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+            if name in _FEW_DISTINCT:
                 distinct = pd.Series(uniques, dtype=object).str.strip()
                 self.codes[name], self.distinct[name] = codes, distinct
                 self.text[name] = pd.Series(distinct.to_numpy(dtype=object)[codes], dtype=object)
                 self.blank[name] = (distinct == "").to_numpy()[codes]
             else:
-                self.text[name] = series.str.strip()
+                self.text[name] = text_ops.stripped(series)
                 self.blank[name] = (self.text[name] == "").to_numpy()
 
         text = self.text
@@ -89,7 +107,7 @@ class _Lines:
         self.hsn, self.hsn_digits, self.hsn_under = self._per_distinct(
             "hsn_code", lambda hsn: _normalise_hsn(hsn, context.hsn_prefix)
         )
-        self.invoice_key = text["invoice_number"].str.upper()
+        self.invoice_key = text_ops.upper(text["invoice_number"])
         self.credit = ~self.blank["credit_note_ref"]
         self.gstin, self.gstin_ok = self._per_distinct(
             "buyer_gstin",
@@ -119,7 +137,7 @@ class _Lines:
         """Each stripped cell's length in characters (counted once per distinct value where it can be)."""
         if column in self.codes:
             return self.distinct[column].str.len().to_numpy(dtype=np.int64)[self.codes[column]]
-        return self.text[column].str.len().to_numpy(dtype=np.int64)
+        return text_ops.lengths(self.text[column])
 
     def shown(self, column: str) -> Callable[[np.ndarray], np.ndarray]:
         """The stripped cell text at given positions, for messages (long text shortened)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import text as text_ops
+
 _NUMBER_OK, _NOT_A_NUMBER, _TOO_PRECISE, _TOO_LARGE = 0, 1, 2, 3
 _MAX_NUMBER_CHARS = 40
 _POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
@@ -21,7 +23,7 @@ def _char_codes(text: pd.Series, limit: int, *, width: int = 1) -> tuple[np.ndar
     blanked and given length -1, so a fixed-width copy can never truncate a value
     into a different, valid one.
     """
-    lengths = text.str.len().to_numpy(dtype=np.int64)
+    lengths = text_ops.lengths(text)
     too_long = lengths > limit
     fitting = lengths[~too_long]
     width = max(width, int(fitting.max()) if len(fitting) else 0)

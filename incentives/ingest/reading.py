@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from . import text as text_ops
 from .columns import ANNOTATION_COLUMN, COLUMN_BY_HEADER_KEY, COLUMNS, HEADER, header_key
 
 # The user-facing number of the first data row: the header is row 1.
@@ -565,7 +566,12 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     # Only a row whose invoice number is blank or spaces can be blank throughout (rare):
     # the other cells are looked at only there.
-    candidates = frame.index[frame["invoice_number"].str.strip() == ""]
+    numbers = frame["invoice_number"]
+    if pd.api.types.infer_dtype(numbers, skipna=False) == "string":
+        stripped = text_ops.stripped(numbers).to_numpy()  # all text, as a CSV's cells are
+    else:
+        stripped = numbers.str.strip().to_numpy()
+    candidates = frame.index[stripped == ""]
     if not len(candidates):
         return frame
     subset = frame.loc[candidates]

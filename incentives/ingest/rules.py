@@ -7,6 +7,7 @@ import pandas as pd
 
 from beneficiaries.validators import GSTIN_ALPHABET, GSTIN_LENGTH, gstin_valid_mask
 
+from . import text as text_ops
 from .columns import (
     COLUMN_BY_NAME,
     COLUMNS,
@@ -319,7 +320,7 @@ def _duplicates(lines: _Lines, context: ValidationContext) -> list[_Finding]:
         _Finding(
             "duplicate_prior",
             "invoice_number",
-            given & key.isin(earlier).to_numpy(),
+            given & text_ops.member(key, earlier),
             lambda p: (
                 "Invoice number "
                 + shown(p)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import text
 from .flags import _related_party, _unit_value_outlier
 from .lines import _Lines
 from .results import ERROR_RULES, FLAG_RULES, ValidationContext
@@ -28,14 +29,7 @@ _CHUNK_CHECKS = tuple(check for check in _RULE_CHECKS if check is not _credit_no
 
 def _as_bytes(keys: pd.Series | np.ndarray) -> np.ndarray:
     """Text keys as a fixed-width UTF-8 bytes array (text never holds NUL, so nothing is lost)."""
-    values = pd.Series(keys, dtype=object)
-    if values.empty:
-        return np.zeros(0, dtype="S1")
-    try:
-        # numpy encodes an ASCII 'U' array to 'S' in C; any other character refuses.
-        return values.to_numpy(dtype=object).astype("U").astype("S")
-    except UnicodeEncodeError:
-        return values.str.encode("utf-8").to_numpy(dtype=object).astype("S")
+    return text.utf8_bytes(keys)
 
 
 class StreamCheck:
@@ -68,7 +62,9 @@ class StreamCheck:
         targets = lines.distinct["credit_note_ref"].str.upper()
         used = np.zeros(len(targets), dtype=bool)
         used[lines.codes["credit_note_ref"][lines.credit]] = True
-        found = targets.isin(invoices).to_numpy() | targets.isin(context.credit_target_keys)
+        # (The few targets looked for among the chunk's invoices, not a table made of these.)
+        here = set(invoices[invoices.isin(targets).to_numpy()].tolist())
+        found = text.member(targets, here) | text.member(targets, context.credit_target_keys)
         self._unmatched.update(targets[used & ~found].tolist())
 
         outlier = _unit_value_outlier(lines, context)

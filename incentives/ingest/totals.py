@@ -25,13 +25,14 @@ def _pair(grams: int, paise: int) -> dict[str, Decimal]:
     return {"kg": _kg(grams), "value": _rupees(paise)}
 
 
-def _exact_sums(clean: pd.DataFrame, keys: pd.Series | np.ndarray) -> pd.DataFrame:
-    """Group sums of grams and paise that cannot overflow: int64 while safe, Python ints beyond."""
-    amounts = clean[["quantity_g", "net_sales_value_paise"]]
-    bound = int(amounts.abs().max().max()) * len(amounts) if len(amounts) else 0
-    if bound >= 2**63:
-        amounts = amounts.astype(object)
-    return amounts.groupby(keys, sort=True).sum()
+def _exact_sums(amounts: np.ndarray, keys: np.ndarray, labels: pd.Index) -> pd.DataFrame:
+    """Sums of grams and paise (the columns of `amounts`) per key code, labelled `labels[code]`.
+
+    int64 when the sums cannot overflow (`amounts` is then int64), Python ints otherwise.
+    """
+    sums = pd.DataFrame(amounts, columns=_AMOUNT_COLUMNS).groupby(keys, sort=False).sum()
+    sums.index = labels[sums.index.to_numpy()]
+    return sums.sort_index()
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal:
@@ -40,20 +41,39 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
     return _DECIMAL.divide(part, whole).quantize(_SHARE, rounding=ROUND_HALF_UP, context=_DECIMAL)
 
 
-# The breakdowns, by name: each line's key in a frame of clean lines.
-def _breakdown_keys(clean: pd.DataFrame) -> dict[str, pd.Series | np.ndarray]:
-    dates = clean["invoice_date"].dt
+_AMOUNT_COLUMNS = ["quantity_g", "net_sales_value_paise"]
+_TRADE = pd.Index(["domestic", "export"], dtype=object)
+_RELATED = pd.Index([False, True], dtype=bool)
+_NET = pd.Index([0], dtype=np.int8)
+
+
+def _factorised(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, pd.Index(uniques, dtype=object)
+
+
+# The breakdowns, by name: each line's key code in a frame of clean lines, and the codes' labels.
+def _breakdown_keys(clean: pd.DataFrame) -> dict[str, tuple[np.ndarray, pd.Index]]:
+    # Months since January 1970, whose distinct values become the year and month keys.
+    dates = clean["invoice_date"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    month_codes, months = pd.factorize(dates)
     export = clean["is_export"].to_numpy(dtype=bool)
-    buyer = clean["buyer_gstin"].copy()
+    buyer = clean["buyer_gstin"].to_numpy(dtype=object)
     if export.any():
-        buyer[export] = clean["buyer_name"][export] + " (" + clean["export_country"][export] + ")"
+        buyer = buyer.copy()
+        buyer[export] = (
+            clean["buyer_name"][export] + " (" + clean["export_country"][export] + ")"
+        ).to_numpy(dtype=object)
     return {
-        "net": np.zeros(len(clean), dtype=np.int8),
-        "by_month": dates.year * 100 + dates.month,
-        "by_grade": clean["magnet_grade"],
-        "by_buyer": buyer,
-        "trade": pd.Series(np.where(export, "export", "domestic"), index=clean.index),
-        "related": pd.Series(clean["related_party"].to_numpy(), index=clean.index),
+        "net": (np.zeros(len(clean), dtype=np.intp), _NET),
+        "by_month": (
+            month_codes,
+            pd.Index((months // 12 + 1970) * 100 + months % 12 + 1, dtype=np.int64),
+        ),
+        "by_grade": _factorised(clean["magnet_grade"]),
+        "by_buyer": _factorised(buyer),
+        "trade": (export.astype(np.intp), _TRADE),
+        "related": (clean["related_party"].to_numpy(dtype=bool).astype(np.intp), _RELATED),
     }
 
 
@@ -64,8 +84,16 @@ class RunningTotals:
         self._parts: dict[str, list[pd.DataFrame]] = {}
 
     def add(self, clean: pd.DataFrame) -> None:
-        for name, keys in _breakdown_keys(clean).items():
-            self._parts.setdefault(name, []).append(_exact_sums(clean, keys))
+        amounts = (
+            np.column_stack([clean[name].to_numpy(dtype=np.int64) for name in _AMOUNT_COLUMNS])
+            if len(clean)
+            else np.zeros((0, 2), dtype=np.int64)
+        )
+        bound = int(np.abs(amounts).max()) * len(amounts) if len(amounts) else 0
+        if bound >= 2**63:
+            amounts = amounts.astype(object)
+        for name, (keys, labels) in _breakdown_keys(clean).items():
+            self._parts.setdefault(name, []).append(_exact_sums(amounts, keys, labels))
 
     def _sums(self, name: str) -> pd.DataFrame:
         parts = self._parts.get(name, [])

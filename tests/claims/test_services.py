@@ -175,6 +175,40 @@ def test_copy_text_is_built_a_column_at_a_time():
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("buyer", "written"),
+    [
+        pytest.param("Sharma, Rao & Co", b"Sharma, Rao & Co", id="plain: by pyarrow"),
+        pytest.param('Y "Z"\tW', b'Y "Z"\\tW', id="quote and tab: pyarrow refuses"),
+    ],
+)
+def test_copy_text_is_the_same_however_it_is_written(buyer, written):
+    import numpy as np
+    import pandas as pd
+
+    clean = pd.DataFrame(
+        {
+            "row": [2, 3, 4], "invoice_number": ["A1", "B2", "C3"],
+            "invoice_date": pd.to_datetime(["2027-05-10", "2027-06-30", "1969-12-31"]),
+            "buyer_name": ["X", buyer, "Z"], "buyer_gstin": [BUYER_GSTIN, "", BUYER_GSTIN],
+            "export_country": ["", "JP", ""], "is_export": [False, True, False],
+            "hsn_code": ["85051110"] * 3, "magnet_grade": ["N52", "N42SH", "N52"],
+            "quantity_g": np.array([1_250_500, -5, 999_999_999_999], dtype=np.int64),
+            "net_sales_value_paise": np.array([12, -100_000, 1], dtype=np.int64),
+            "credit_note_ref": ["", "A1", ""], "is_credit_note": [False, True, False],
+            "related_party": [False, True, False], "unit_value_outlier": [True, False, False],
+            "plant": ["P", "P", "P"],
+        }
+    )  # fmt: skip
+    chunks = list(storing.copy_chunks(clean, claim_id=7, award_id=3))
+    by_matrix = storing._matrix_text(storing._columns(clean, claim_id=7, award_id=3), 0, 3)
+    assert chunks == [(by_matrix, 3)]
+    table = storing._arrow_table(clean, claim_id=7, award_id=3)
+    assert (storing._arrow_text(table) is None) == ("\t" in buyer)  # which way it went
+    assert by_matrix.split(b"\n")[1].split(b"\t")[5] == written
+    assert b"\t999999999.999\t0.01\t" in by_matrix and b"\t1969-12-31\t" in by_matrix
+
+
 # --- one rule at a time: the exact error, and nothing stored -----------------------------------
 
 ONE_RULE = [

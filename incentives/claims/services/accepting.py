@@ -364,9 +364,13 @@ class _ReportParts:
         self.lines = 0
 
     def add(self, clean: pd.DataFrame) -> None:
-        domestic = clean.loc[~clean["is_export"].to_numpy(dtype=bool)]
-        names = domestic.groupby("buyer_gstin", sort=False)["buyer_name"].first()
-        for gstin, name in names.items():
+        domestic = ~clean["is_export"].to_numpy(dtype=bool)
+        gstins = clean["buyer_gstin"].to_numpy(dtype=object)[domestic]
+        # Each GSTIN's first line (in file order) names its buyer.
+        codes, distinct = pd.factorize(gstins)
+        _, first = np.unique(codes, return_index=True)
+        names = clean["buyer_name"].to_numpy(dtype=object)[domestic][first]
+        for gstin, name in zip(distinct, names, strict=True):
             self.buyer_names.setdefault(gstin, name)
         for key, column in (
             ("related_party_lines", "related_party"),
