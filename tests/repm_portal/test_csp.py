@@ -46,7 +46,8 @@ def test_pages_carry_the_policy(url):
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
-def test_a_signed_in_page_carries_the_policy_and_no_inline_script():
+def test_a_signed_in_page_carries_the_policy_and_no_inline_script(rules):
+    # `rules`: the dashboard reads the rule set in force, which a transactional test may have flushed
     client = Client()
     client.force_login(UserFactory())
     response = client.get("/", follow=True)
