@@ -420,7 +420,6 @@ def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
         }
         if not _note_once(guarantee, threshold, now, new):
             continue
-        firm = guarantee.award.bid.firm
         recipients = _pbg_recipients(guarantee, officials)
         if recipients:
             with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
@@ -432,19 +431,24 @@ def send_pbg_expiry_reminders(*, now: dt.datetime | None = None) -> int:
                         "(%(tender)s, %(award)s) expires on %(date)s. Renew or extend it before "
                         "then; an expired guarantee leaves the award unsecured."
                     )
-                    % {
-                        "number": guarantee.guarantee_number,
-                        "bank": guarantee.bank_name,
-                        "firm": firm.legal_name,
-                        "tender": guarantee.award.tender.reference,
-                        "award": guarantee.award.label,
-                        "date": f"{guarantee.valid_until:%d %b %Y}",
-                    },
+                    % _mail_fields(guarantee),
                     None,
                     recipients,
                 )
         sent += 1
     return sent
+
+
+def _mail_fields(guarantee: PerformanceBankGuarantee) -> dict[str, object]:
+    """What the guarantee reminders and expiry notices name, for their %(...)s placeholders."""
+    return {
+        "number": guarantee.guarantee_number,
+        "bank": guarantee.bank_name,
+        "firm": guarantee.award.bid.firm.legal_name,
+        "tender": guarantee.award.tender.reference,
+        "award": guarantee.award.label,
+        "date": f"{guarantee.valid_until:%d %b %Y}",
+    }
 
 
 def expired_guarantees_with_obligations(
@@ -480,7 +484,6 @@ def flag_expired_guarantees(*, now: dt.datetime | None = None) -> int:
         new = {"valid_until": guarantee.valid_until, "obligations": owed}
         if not _note_once(guarantee, 0, now, new):
             continue
-        firm = guarantee.award.bid.firm
         recipients = _pbg_recipients(guarantee, officials)
         if recipients:
             with translation.override(settings.LANGUAGE_CODE):  # the e-mails' language
@@ -492,15 +495,7 @@ def flag_expired_guarantees(*, now: dt.datetime | None = None) -> int:
                         "(%(tender)s, %(award)s) expired on %(date)s, while the award still "
                         "owes: %(owed)s Extend it or record a replacement now."
                     )
-                    % {
-                        "number": guarantee.guarantee_number,
-                        "bank": guarantee.bank_name,
-                        "firm": firm.legal_name,
-                        "tender": guarantee.award.tender.reference,
-                        "award": guarantee.award.label,
-                        "date": f"{guarantee.valid_until:%d %b %Y}",
-                        "owed": " ".join(owed),
-                    },
+                    % (_mail_fields(guarantee) | {"owed": " ".join(owed)}),
                     None,
                     recipients,
                 )
