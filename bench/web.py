@@ -6,17 +6,21 @@
 Starts the web server as `make run` does (gunicorn, DEBUG off, `WEB_CONCURRENCY` workers or
 2 x cores + 1) on a free loopback port against the configured database (`make seed`'s embedded
 servers unless DATABASE_URL / REDIS_URL name others; it must hold the demo), signs each demo role
-in by a session of its own (a Cookie header), then runs /usr/bin/wrk for `--seconds` on each page
+in by a session of its own with the CSRF cookie a browser keeps from its first page (a Cookie
+header), then runs /usr/bin/wrk for `--seconds` on each page
 at 1, 10 and 50 connections, /health/ first at each, every cell on idle workers. Prints req/s, p50/p95/p99 latency, errors
 (socket errors, non-2xx answers, timeouts) per cell, and how many times /health/'s req/s is the
 page's; then the goal (at 50 connections every page within 25x of /health/, p95 under 150 ms at
-10, no error) as met or not. Figures only: it never fails on a timing.
+10, no error) as met or not. A returning viewer's page comes from the viewer cache
+(repm_portal/viewer_cache.py) until the database changes, and so it does here; `--cold`
+serves every page afresh, for the figures of the pages' own work. Figures only: it never fails on a timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import socket
 import subprocess
@@ -94,16 +98,21 @@ def _pages() -> dict[str, tuple[str | None, str]]:
     }
 
 
+def _session_store():
+    from django.conf import settings
+
+    return importlib.import_module(settings.SESSION_ENGINE).SessionStore
+
+
 def _sessions(usernames: set[str]) -> dict[str, str]:
     """A session key for each user, as a log-in would make it (deleted again at the end)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     from beneficiaries.models import User
 
     keys = {}
     for user in User.objects.filter(username__in=usernames):
-        session = SessionStore()
+        session = _session_store()()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -121,7 +130,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen:
+def _start_server(port: int, log: Path, *, cold: bool = False) -> subprocess.Popen:
     from django.conf import settings
 
     from repm_portal.management.commands import runplatform
@@ -130,6 +139,8 @@ def _start_server(port: int, log: Path) -> subprocess.Popen:
     # The children reach the same servers as this process (the embedded ones, or the named).
     env.setdefault("DATABASE_URL", _database_url())
     env.setdefault("REDIS_URL", settings.CELERY_BROKER_URL)
+    if cold:
+        env["VIEWER_CACHE_SECONDS"] = "0"
     command = runplatform.web_command(sys.executable, f"127.0.0.1:{port}", dev=False)
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
@@ -215,6 +226,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=5, help="wrk's duration per cell")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="serve with the viewer cache off: every page rendered afresh (VIEWER_CACHE_SECONDS=0)",
+    )
     parser.add_argument("--only", nargs="*", default=[], help="pages whose name contains these")
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
@@ -226,13 +242,21 @@ def main(argv: list[str] | None = None) -> None:
             n: p for n, p in pages.items() if n == "/health/" or any(o in n for o in args.only)
         }
     sessions = _sessions({user for user, _ in pages.values() if user})
-    cookies = {user: f"sessionid={key}" for user, key in sessions.items()}
+    # What a browser's jar holds after its first page: the session and the CSRF cookie.
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+
+    cookies = {
+        user: f"{settings.SESSION_COOKIE_NAME}={key}; "
+        f"{settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
+        for user, key in sessions.items()
+    }
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         script, log = Path(tmp) / "report.lua", Path(tmp) / "gunicorn.log"
         script.write_text(REPORT_LUA)
-        server = _start_server(port, log)
+        server = _start_server(port, log, cold=args.cold)
         try:
             _wait_for(f"{base}/health/", server, log)
             for name, (user, path) in pages.items():  # warm each worker's first request, the cache
@@ -261,9 +285,9 @@ def main(argv: list[str] | None = None) -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-            from django.contrib.sessions.models import Session
-
-            Session.objects.filter(session_key__in=sessions.values()).delete()
+            store = _session_store()
+            for key in sessions.values():
+                store(key).delete()
 
 
 def _report(pages: dict, levels: list[int], results: dict[tuple[str, int], Cell]) -> None:

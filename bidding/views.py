@@ -34,11 +34,13 @@ from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.money import crore
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role, require_role
+from repm_portal.viewer_cache import viewer_cached
 
 # Tenders
 
 
 @login_required
+@viewer_cached
 def tender_list(request):
     tenders = list(selectors.tenders_visible_to(request.user))
     now = timezone.now()
@@ -563,6 +565,7 @@ def _statement_values(row: selectors.StatementRow) -> list:
 
 
 @login_required
+@viewer_cached
 def statement(request, tender_id: int):
     tender = selectors.tender_for(request.user, tender_id)
     sort = request.GET.get("sort", "rank")

@@ -20,6 +20,7 @@ from incentives.models import LedgerEntry, SanctionLetter
 from repm_portal.exports import csv_rows
 from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.viewer_cache import viewer_cached
 
 LEDGER_PAGE_SIZE = 50  # entries on a page of the ledger
 LEDGER_COLUMNS = [
@@ -38,6 +39,7 @@ def _letter_for(user, letter_id: int) -> SanctionLetter:
 
 
 @login_required
+@viewer_cached
 def sanction_list(request):
     today = timezone.localdate()
     letters = selectors.letters_visible_to(request.user).order_by("-dated", "-serial")
@@ -130,6 +132,7 @@ def sanction_letter_pdf(request, letter_id: int):
 
 
 @login_required
+@viewer_cached
 def ledger_list(request):
     if not (has_role(request.user, *READ_ALL_ROLES) or has_role(request.user, Role.FIRM_USER)):
         raise PermissionDenied("The ledger is for ministry staff, auditors and beneficiaries.")

@@ -40,7 +40,7 @@ class RepmPortalConfig(AppConfig):
     verbose_name = "REPM scheme core"
 
     def ready(self) -> None:
-        from repm_portal import panels, public_cache
+        from repm_portal import panels, public_cache, viewer_cache
 
         panels.register()
         # Sent for this app once every app's migrations have run, so every table exists.
@@ -48,3 +48,5 @@ class RepmPortalConfig(AppConfig):
         if settings.DATABASE_REFUSE_PRIVILEGED_ROLE:
             connection_created.connect(refuse_privileged_role, dispatch_uid="repm-refuse-owner")
         public_cache.connect()
+        # Every connection's writes move the change count a viewer's cached pages are keyed by.
+        connection_created.connect(viewer_cache.watch, dispatch_uid="repm-viewer-cache-watch")

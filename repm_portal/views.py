@@ -22,6 +22,7 @@ from repm_portal.forms import RuleSetAmendmentForm, SlabFormSet, attach_errors
 from repm_portal.roles import Role, require_role
 from repm_portal.selectors import SLAB_FIELDS
 from repm_portal.ui import panels_for
+from repm_portal.viewer_cache import viewer_cached
 
 
 def home(request):
@@ -34,6 +35,7 @@ def health(request):
 
 
 @login_required
+@viewer_cached
 def dashboard(request):
     return render(request, "dashboard.html", {"panels": panels_for(request.user)})
 

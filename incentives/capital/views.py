@@ -22,6 +22,7 @@ from incentives.capital.reading import LedgerRejected, RowError
 from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
+from repm_portal.viewer_cache import viewer_cached
 
 LINES_SHOWN = 500
 ERRORS_SHOWN = 200
@@ -45,6 +46,7 @@ def error_report_csv(errors: list[RowError]) -> bytes:
 
 
 @login_required
+@viewer_cached
 def claim_list(request):
     user = request.user
     if not has_role(user, Role.FIRM_USER, *READ_ALL_ROLES):

@@ -23,6 +23,7 @@ from django.db import connection
 from incentives.claims.models import ClaimLine
 from incentives.ingest import text
 from incentives.ingest.columns import QUANTITY_DECIMALS, VALUE_DECIMALS
+from repm_portal import viewer_cache
 
 # The target table's columns, in the order each COPY line gives them.
 LINE_COLUMNS = (
@@ -325,6 +326,7 @@ def copy_texts(
             with connection.wrap_database_errors:
                 # Positional: Django's debug cursor wrapper (DEBUG on, `make dev`, the seed) takes no keywords.
                 cursor.copy_expert(statement, io.BytesIO(text), _SEND_BYTES)
+            viewer_cache.changed()  # no execute wrapper sees a COPY
             stored += size
             if on_chunk is not None:
                 on_chunk(stored)

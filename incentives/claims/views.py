@@ -29,6 +29,7 @@ from incentives.ingest.columns import COLUMNS, DATE_FORMATS, template_csv, templ
 from repm_portal.exports import csv_rows
 from repm_portal.forms import flash_errors
 from repm_portal.roles import Role, has_role
+from repm_portal.viewer_cache import viewer_cached
 
 
 class UploadForm(forms.Form):
@@ -47,6 +48,7 @@ def _period_start(text: str) -> dt.date:
 
 
 @login_required
+@viewer_cached
 def claim_list(request):
     """Every commissioned award the user may see, with its claim periods so far."""
     today = timezone.localdate()

@@ -94,7 +94,15 @@ MIDDLEWARE = [
     # Last, as axes asks: it turns a locked-out log-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Innermost: a signed-in viewer's read-only page answered from the cache (see the module).
+    "repm_portal.viewer_cache.ViewerCacheMiddleware",
 ]
+# How long a viewer's cached page is kept at most; the database snapshot and the minute of the
+# clock are in its key, so a change shows at once (repm_portal/viewer_cache.py). 0 turns it off.
+VIEWER_CACHE_SECONDS = int(os.environ.get("VIEWER_CACHE_SECONDS", "60"))
+# Sessions are read from the cache (Redis) and written through to the database: a page does
+# not pay a query to find who is asking.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Content-Security-Policy (django-csp 4): scripts and styles only from our own static files,
 # never inline; QR codes are data: images. /api/docs/ adds 'unsafe-inline' styles for

@@ -24,8 +24,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 AUDIT_CHECKPOINT_DIR = f"/tmp/repm-checkpoints{_suffix}-{os.getpid()}"  # noqa: S108
 # Tests read static files from the source folders (finders); nothing is collected for them.
 STATIC_ROOT = None
-# Throttle counters and other cache keys stay within one test run.
-CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{os.getpid()}"
+# Throttle counters and other cache keys stay within one test run and one xdist worker, and
+# are shared with the Celery worker a test starts (it inherits the environment): the change
+# count a viewer's cached pages follow (repm_portal/viewer_cache.py) must be one for both.
+_run = os.environ.setdefault("REPM_TEST_CACHE_RUN", str(os.getpid()))
+_xdist = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}-{_run}-{_xdist}"
 # A test of a worker killed mid-store sets this in the worker's environment (see
 # incentives.claims.services.accepting).
 CLAIMS_PAUSE_BEFORE_COMMIT_SECONDS = float(
