@@ -61,6 +61,9 @@ def _is_marked(view_func: Any) -> bool:
     return bool(actions) and actions.get("get") == "list" and hasattr(view_func, "cls")
 
 
+# A counter lives a day (so a test run's go too); the next starts from the clock, past any
+# count the last one reached.
+COUNTER_SECONDS = 24 * 3600
 # Statements that change nothing another transaction can see; anything else counts as a write.
 _READS = ("SELECT", "SHOW", "SET", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "EXPLAIN")
 
@@ -76,7 +79,7 @@ def change_count(alias: str = "default") -> int:
     if found is None:
         # A fresh (flushed or evicted) counter starts from the clock, never from a count an
         # earlier copy may still be filed under.
-        cache.add(name, time.time_ns(), timeout=None)
+        cache.add(name, time.time_ns(), timeout=COUNTER_SECONDS)
         found = cache.get(name, 0)
     return int(found)
 
@@ -100,7 +103,7 @@ class ChangeMove:
         try:
             cache.incr(name)
         except ValueError:  # no counter yet: nothing is filed under one
-            cache.add(name, time.time_ns(), timeout=None)
+            cache.add(name, time.time_ns(), timeout=COUNTER_SECONDS)
 
 
 def changed(alias: str = "default") -> None:
