@@ -72,8 +72,11 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return PaymentRun.objects.none()
         if not selectors.can_read(self.request.user):
             raise PermissionDenied("Payment runs are for the ministry's finance wing and auditors.")
-        return selectors.runs_visible_to(self.request.user).prefetch_related(
-            "instructions__letter", "instructions__reissues"
+        # Newest first, in a fixed order the pages of the list keep.
+        return (
+            selectors.runs_visible_to(self.request.user)
+            .prefetch_related("instructions__letter", "instructions__reissues")
+            .order_by("-prepared_at", "-pk")
         )
 
     @extend_schema(request=None, responses={200: RunSerializer})
