@@ -104,7 +104,8 @@ class SanctionLetterViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SanctionLetterSerializer
 
     def get_queryset(self):
-        return selectors.letters_visible_to(self.request.user).order_by("-dated", "-serial")
+        letters = selectors.with_corrections(selectors.letters_visible_to(self.request.user))
+        return letters.order_by("-dated", "-serial")
 
 
 class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

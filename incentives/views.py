@@ -22,7 +22,7 @@ from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
 from repm_portal.viewer_cache import viewer_cached
 
-LEDGER_PAGE_SIZE = 50  # entries on a page of the ledger
+PAGE_SIZE = 50  # rows on a page of the ledger and of the sanction letters
 LEDGER_COLUMNS = [
     "id", "posted_at", "kind", "account", "pool", "amount", "tender", "award", "beneficiary",
     "claim_type", "claim_id", "rule_set_version", "letter", "document_ref", "source_key",
@@ -42,9 +42,13 @@ def _letter_for(user, letter_id: int) -> SanctionLetter:
 @viewer_cached
 def sanction_list(request):
     today = timezone.localdate()
-    letters = selectors.letters_visible_to(request.user).order_by("-dated", "-serial")
-    rows = [(letter, selectors.payment_position(letter, today=today)) for letter in letters[:500]]
-    context = {"rows": rows, "today": today}
+    letters = selectors.with_corrections(selectors.letters_visible_to(request.user)).order_by(
+        "-dated", "-serial", "-pk"
+    )
+    # A page of letters at a time, as the ledger (the pools above cover every letter).
+    page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(letter, selectors.payment_position(letter, today=today)) for letter in page]
+    context = {"rows": rows, "today": today, "page": page}
     if has_role(request.user, *READ_ALL_ROLES):
         context["pools"] = selectors.pool_positions()
     return render(request, "incentives/sanction_list.html", context)
@@ -139,7 +143,7 @@ def ledger_list(request):
     form = LedgerFilterForm(request.GET or None)
     entries = form.apply(selectors.entries_visible_to(request.user)).order_by("-posted_at", "-id")
     # A page of entries at a time (the totals above and the CSV export cover every entry).
-    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -242,7 +242,7 @@ def test_the_ledger_page_shows_a_page_of_entries_and_counts_them_all(
 ):
     from incentives import views
 
-    monkeypatch.setattr(views, "LEDGER_PAGE_SIZE", 1)
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
     _login(client, users["auditor"])
     first = client.get(reverse("ledger_list")).content.decode()
     second = client.get(reverse("ledger_list"), {"page": 2}).content.decode()
@@ -251,4 +251,19 @@ def test_the_ledger_page_shows_a_page_of_entries_and_counts_them_all(
     assert letters["ours"].number in second and letters["theirs"].number not in second
     for page in (first, second):
         assert "Export CSV (2 entries)" in page and "of 2</span>" in page
+    assert 'href="?page=2"' in first and 'href="?page=1"' in second
+
+
+def test_the_sanctions_page_shows_a_page_of_letters_newest_first(
+    client, users, letters, monkeypatch
+):
+    from incentives import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    _login(client, users["official"])
+    first = client.get(reverse("sanction_list")).content.decode()
+    second = client.get(reverse("sanction_list"), {"page": 2}).content.decode()
+    assert letters["theirs"].number in first and letters["ours"].number not in first
+    assert letters["ours"].number in second and letters["theirs"].number not in second
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
     assert 'href="?page=2"' in first and 'href="?page=1"' in second

@@ -135,6 +135,7 @@ COVERED = [
     "_error_summary.html",
     "dashboard.html",
     "_form_fields.html",
+    "_pager.html",
     "403.html",
     "404.html",
     "500.html",
