@@ -6,26 +6,34 @@ from django.utils import timezone
 
 from incentives.gestation import selectors
 from repm_portal.roles import READ_ALL_ROLES, Role
-from repm_portal.ui import register_nav, register_panel
+from repm_portal.ui import count_of, register_nav, register_panel
 
 
 def _staff_context(user) -> dict:
-    rows = selectors.timeline(user, now=timezone.now())
+    # The panel shows no milestone evidence; the awards without a plant are counted in the
+    # plants' own query (a scalar subquery), and the milestones waiting for the user are
+    # sorted out of the plants' milestones already read.
+    plants = selectors.plants_visible_to(user, evidence=False).annotate(
+        without_plant=count_of(selectors.awards_without_plant())
+    )
+    rows = selectors.timeline(user, now=timezone.now(), plants=plants)
     return {
         "rows": rows,
         "commissioned": sum(1 for r in rows if r.plant.is_commissioned),
         "late": [r for r in rows if r.late],
         "accruing": [r for r in rows if not r.plant.is_commissioned and r.penalty.days],
-        "awaiting": list(selectors.awaiting(user)[:8]),
-        "without_plant": selectors.awards_without_plant().count(),
+        "awaiting": selectors.awaiting_among(user, rows)[:8],
+        "without_plant": (
+            rows[0].plant.without_plant if rows else selectors.awards_without_plant().count()
+        ),
     }
 
 
 def _firm_context(user) -> dict:
-    return {
-        "rows": selectors.timeline(user, now=timezone.now()),
-        "awaiting": list(selectors.awaiting(user)[:5]),
-    }
+    rows = selectors.timeline(
+        user, now=timezone.now(), plants=selectors.plants_visible_to(user, evidence=False)
+    )
+    return {"rows": rows, "awaiting": selectors.awaiting_among(user, rows)[:5]}
 
 
 def register() -> None:

@@ -20,16 +20,17 @@ def _today(now: dt.datetime | None) -> dt.date:
     return clock.today(now)
 
 
-def plants_visible_to(user: AnyUser) -> QuerySet[Plant]:
+def plants_visible_to(user: AnyUser, *, evidence: bool = True) -> QuerySet[Plant]:
+    """With each plant its milestones (and, unless `evidence=False`, their evidence) and guarantees."""
+    milestones = Milestone.objects.order_by("sequence")
+    if evidence:
+        milestones = milestones.prefetch_related(
+            Prefetch("evidence", queryset=MilestoneEvidence.objects.order_by("uploaded_at"))
+        )
     base = Plant.objects.select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "award__rule_set"
     ).prefetch_related(
-        Prefetch(
-            "milestones",
-            queryset=Milestone.objects.order_by("sequence").prefetch_related(
-                Prefetch("evidence", queryset=MilestoneEvidence.objects.order_by("uploaded_at"))
-            ),
-        ),
+        Prefetch("milestones", queryset=milestones),
         Prefetch(
             "award__guarantees",
             queryset=PerformanceBankGuarantee.objects.order_by("-recorded_at"),
@@ -163,9 +164,15 @@ def plant_row(plant: Plant, *, now: dt.datetime | None = None) -> PlantRow:
     return PlantRow(plant, milestone_rows(plant, today=today), delay_penalty(plant, now=now))
 
 
-def timeline(user: AnyUser, *, now: dt.datetime | None = None) -> list[PlantRow]:
-    """Every plant the user may see, each milestone with how late it is, and the penalty."""
-    return [plant_row(p, now=now) for p in plants_visible_to(user).order_by("award__rank", "pk")]
+def timeline(
+    user: AnyUser, *, now: dt.datetime | None = None, plants: QuerySet[Plant] | None = None
+) -> list[PlantRow]:
+    """Every plant the user may see, each milestone with how late it is, and the penalty.
+
+    `plants`, when given, is `plants_visible_to(user)` as the caller narrowed or annotated it.
+    """
+    plants = plants_visible_to(user) if plants is None else plants
+    return [plant_row(p, now=now) for p in plants.order_by("award__rank", "pk")]
 
 
 def awaiting(user: AnyUser) -> QuerySet[Milestone]:
@@ -182,6 +189,30 @@ def awaiting(user: AnyUser) -> QuerySet[Milestone]:
             status=Milestone.Status.RETURNED, plant__award__bid__firm_id=user.firm_id
         )
     return base.none()
+
+
+def awaiting_among(user: AnyUser, rows: list[PlantRow]) -> list[Milestone]:
+    """`awaiting(user)` taken from the user's timeline already read (every plant the user may
+    see, with its milestones) instead of read again."""
+    firm_id = None
+    if has_role(user, Role.VERIFIER):
+        status = Milestone.Status.SUBMITTED
+    elif has_role(user, Role.APPROVER):
+        status = Milestone.Status.VERIFIED
+    elif has_role(user, Role.FIRM_USER) and user.firm_id is not None:
+        status, firm_id = Milestone.Status.RETURNED, user.firm_id
+    else:
+        return []
+    found = []
+    for row in rows:
+        if firm_id is not None and row.plant.award.bid.firm_id != firm_id:
+            continue  # a consortium member's plant: its lead resubmits
+        for milestone in row.plant.milestones.all():
+            if milestone.status == status:
+                milestone.plant = row.plant
+                found.append(milestone)
+    # As the query orders them: by submission (none last), then id.
+    return sorted(found, key=lambda m: (m.submitted_at is None, m.submitted_at or 0, m.pk))
 
 
 def commissioning_outstanding(award: Award, today: dt.date) -> str:
