@@ -14,17 +14,23 @@ from repm_portal.ui import register_nav, register_panel
 
 
 def _firm_context(user: Any) -> dict[str, Any]:
-    return {"positions": selectors.award_positions(user, today=timezone.localdate())}
+    # The panel shows each award's balances against its cap, not its claims or true-ups.
+    return {"positions": selectors.award_positions(user, today=timezone.localdate(), detail=False)}
 
 
 def _staff_context(user: Any) -> dict[str, Any]:
+    # One read of the waiting claims serves the quarter counts and the approved ones committed
+    # in the pool; the panel shows no pool history.
+    claims = list(
+        selectors.claims_visible_to(user).filter(status__in=selectors.WAITING).order_by("pk")
+    )
     waiting = [
         (Quarter.for_date(period_end).label, period_end, verified, approved)
-        for period_end, verified, approved in selectors.waiting_counts(user)
+        for period_end, verified, approved in selectors.waiting_counts(user, among=claims)
     ]
     return {
         "waiting": waiting[:6],
-        "pool": selectors.sli_pool(user, today=timezone.localdate()),
+        "pool": selectors.sli_pool(user, today=timezone.localdate(), history=False, among=claims),
     }
 
 
