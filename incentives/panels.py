@@ -7,19 +7,25 @@ from django.utils import timezone
 from incentives import ledger, selectors
 from incentives.models import SanctionRequest
 from repm_portal.roles import READ_ALL_ROLES, Role
-from repm_portal.ui import register_nav, register_panel
+from repm_portal.ui import count_of, register_nav, register_panel
 
 
 def _staff_context(user) -> dict:
     today = timezone.localdate()
-    letters = selectors.letters_visible_to(user).filter(status="issued", reversed_by__isnull=True)
+    pending = selectors.letters_visible_to(user).exclude(status="issued")
+    # The issued letters carry the count of those still being issued (a scalar subquery).
+    letters = list(
+        selectors.letters_visible_to(user)
+        .filter(status="issued", reversed_by__isnull=True)
+        .annotate(pending_letters=count_of(pending))
+    )
     positions = [(letter, selectors.payment_position(letter, today=today)) for letter in letters]
     unpaid = [(letter, p) for letter, p in positions if p.pending > 0]
     return {
         "pools": selectors.pool_positions(),
         "overdue": [(letter, p) for letter, p in unpaid if p.overdue][:8],
         "unpaid": len(unpaid),
-        "pending_letters": selectors.letters_visible_to(user).exclude(status="issued").count(),
+        "pending_letters": letters[0].pending_letters if letters else pending.count(),
         "refused": list(
             SanctionRequest.objects.filter(status=SanctionRequest.Status.REFUSED).order_by(
                 "-requested_at"

@@ -64,6 +64,9 @@ def first_and_count(query, n: int) -> tuple[list[Any], int]:
 
 def count_of(query) -> Subquery:
     """How many rows `query` has, as a scalar subquery: a count another panel query carries."""
+    if query.query.distinct or query.query.group_by is not None:
+        # Rows of a grouped or distinct query are counted through their keys.
+        query = query.model._base_manager.filter(pk__in=query.values("pk"))
     return Subquery(
         query.order_by().values(n=Func(Value(1), function="COUNT")),
         output_field=IntegerField(),
