@@ -7,13 +7,18 @@ from django.utils import timezone
 
 from incentives.claims import selectors
 from incentives.claims.models import Claim, ClaimUpload
+from incentives.gestation import selectors as gestation
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
 
 
 def _context(user) -> dict:
     now = timezone.now()
-    awards = list(selectors.commissioned_awards_visible_to(user))
+    # The commissioned awards the user may see (commissioned_awards_visible_to, in its order:
+    # the tenders newest first, then rank), from the plants the gestation panel reads too.
+    awards = gestation.commissioned_awards(gestation.plants_with_awards(user))
+    awards.sort(key=lambda a: a.rank)
+    awards.sort(key=lambda a: (a.tender.created_at, a.tender.pk), reverse=True)
     # One read of the user's claims serves both the periods open for upload and the overdue
     # verifications (by submission, as those are listed).
     claims = list(

@@ -6,17 +6,20 @@ from django.utils import timezone
 
 from incentives.gestation import selectors
 from repm_portal.roles import READ_ALL_ROLES, Role
-from repm_portal.ui import count_of, register_nav, register_panel
+from repm_portal.ui import register_nav, register_panel
+
+
+def _rows(user) -> list:
+    # The plants (no milestone evidence: the panels show none) are read once for the page's
+    # panels; the sales-claims panel takes its commissioned awards from them too.
+    now = timezone.now()
+    return [selectors.plant_row(p, now=now) for p in selectors.plants_with_awards(user)]
 
 
 def _staff_context(user) -> dict:
-    # The panel shows no milestone evidence; the awards without a plant are counted in the
-    # plants' own query (a scalar subquery), and the milestones waiting for the user are
-    # sorted out of the plants' milestones already read.
-    plants = selectors.plants_visible_to(user, evidence=False).annotate(
-        without_plant=count_of(selectors.awards_without_plant())
-    )
-    rows = selectors.timeline(user, now=timezone.now(), plants=plants)
+    # The awards without a plant are counted in the plants' own query, and the milestones
+    # waiting for the user are sorted out of the plants' milestones already read.
+    rows = _rows(user)
     return {
         "rows": rows,
         "commissioned": sum(1 for r in rows if r.plant.is_commissioned),
@@ -30,9 +33,7 @@ def _staff_context(user) -> dict:
 
 
 def _firm_context(user) -> dict:
-    rows = selectors.timeline(
-        user, now=timezone.now(), plants=selectors.plants_visible_to(user, evidence=False)
-    )
+    rows = _rows(user)
     return {"rows": rows, "awaiting": selectors.awaiting_among(user, rows)[:5]}
 
 

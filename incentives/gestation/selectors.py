@@ -12,8 +12,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from bidding.models import Award, PerformanceBankGuarantee
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
-from repm_portal import clock, scoping
+from repm_portal import clock, request_memo, scoping
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
+from repm_portal.ui import count_of
 
 
 def _today(now: dt.datetime | None) -> dt.date:
@@ -189,6 +190,28 @@ def awaiting(user: AnyUser) -> QuerySet[Milestone]:
             status=Milestone.Status.RETURNED, plant__award__bid__firm_id=user.firm_id
         )
     return base.none()
+
+
+@request_memo.memoized
+def plants_with_awards(user: AnyUser) -> list[Plant]:
+    """`plants_visible_to(user, evidence=False)` by award rank, read once for a page's panels.
+
+    Each plant's award knows its plant (as select_related("plant") would), so the awards of
+    the commissioned plants serve as the user's commissioned awards; for staff each plant also
+    carries `without_plant`, the count of awards without one (a scalar subquery).
+    """
+    plants = plants_visible_to(user, evidence=False)
+    if has_role(user, *READ_ALL_ROLES):
+        plants = plants.annotate(without_plant=count_of(awards_without_plant()))
+    found = list(plants.order_by("award__rank", "pk"))
+    for plant in found:
+        Award.plant.related.set_cached_value(plant.award, plant)
+    return found
+
+
+def commissioned_awards(plants: list[Plant]) -> list[Award]:
+    """The awards of the commissioned plants of `plants_with_awards`."""
+    return [plant.award for plant in plants if plant.commissioned_on is not None]
 
 
 def awaiting_among(user: AnyUser, rows: list[PlantRow]) -> list[Milestone]:

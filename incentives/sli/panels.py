@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from incentives.gestation import selectors as gestation
 from incentives.sli import selectors
 from repm_portal.fiscal import Quarter
 from repm_portal.roles import READ_ALL_ROLES, Role
@@ -14,8 +15,14 @@ from repm_portal.ui import register_nav, register_panel
 
 
 def _firm_context(user: Any) -> dict[str, Any]:
-    # The panel shows each award's balances against its cap, not its claims or true-ups.
-    return {"positions": selectors.award_positions(user, today=timezone.localdate(), detail=False)}
+    # The panel shows each award's balances against its cap, not its claims or true-ups; its
+    # awards (awards_visible_to, in its order) are those of the plants the other panels read.
+    awards = gestation.commissioned_awards(gestation.plants_with_awards(user))
+    awards.sort(key=lambda a: (a.tender.reference, a.rank, a.pk))
+    positions = selectors.award_positions(
+        user, today=timezone.localdate(), detail=False, awards=awards
+    )
+    return {"positions": positions}
 
 
 def _staff_context(user: Any) -> dict[str, Any]:

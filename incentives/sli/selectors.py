@@ -530,13 +530,16 @@ class AwardPosition:
         return to_money(self.balances.sanctioned * 100 / self.cap)
 
 
-def award_positions(user: AnyUser, *, today: dt.date, detail: bool = True) -> list[AwardPosition]:
+def award_positions(
+    user: AnyUser, *, today: dt.date, detail: bool = True, awards: list[Award] | None = None
+) -> list[AwardPosition]:
     """Every award the user may see with its SLI position (a firm's page: its own awards).
 
     The awards' balances are read in one query for all; `detail=False` leaves out the claims
-    and true-ups (a panel that shows only the balances against the cap).
+    and true-ups (a panel that shows only the balances against the cap). `awards`, when given,
+    are `awards_visible_to(user)` already read.
     """
-    awards = list(awards_visible_to(user))
+    awards = list(awards_visible_to(user)) if awards is None else awards
     claims: dict[int, list[Claim]] = defaultdict(list)
     true_ups: dict[int, list[TrueUp]] = defaultdict(list)
     if detail:
