@@ -30,6 +30,7 @@ def recoveries_visible_to(user: AnyUser) -> QuerySet[Recovery]:
     base = Recovery.objects.select_related(
         "award__tender",
         "award__bid__firm",
+        "award__bid__consortium",
         "rule_set",
         "proposed_by",
         "confirmed_by",
