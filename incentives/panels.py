@@ -14,9 +14,14 @@ def _staff_context(user) -> dict:
     today = timezone.localdate()
     pending = selectors.letters_visible_to(user).exclude(status="issued")
     # The issued letters carry the count of those still being issued (a scalar subquery).
+    # Every issued letter is read for its payment position: with only what that and the list
+    # of overdue letters need (the rule set's service level, the bidder), not its content.
     letters = list(
         selectors.letters_visible_to(user)
         .filter(status="issued", reversed_by__isnull=True)
+        .select_related(None)
+        .select_related("award__bid__firm", "award__bid__consortium", "rule_set")
+        .defer("content")
         .annotate(pending_letters=count_of(pending))
     )
     positions = [(letter, selectors.payment_position(letter, today=today)) for letter in letters]

@@ -37,6 +37,7 @@ def _context(user) -> dict:
     # The uploads being checked are counted over the same rows as the latest six (a window).
     recent = selectors.with_jobs(
         selectors.uploads_visible_to(user)
+        .select_related(None)  # the panel names the file only: no award, claim or uploader
         .annotate(active_total=Window(Count("pk", filter=Q(status=ClaimUpload.Status.RECEIVED))))
         .order_by("-uploaded_at", "-id")[:6]
     )
