@@ -5,17 +5,24 @@ from __future__ import annotations
 from django.db.models import Count, Q, Window
 
 from beneficiaries import selectors
-from beneficiaries.models import User
+from beneficiaries.models import BankAccount, User
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
 
 
 def _firm_context(user) -> dict:
-    # A firm user sees only its own firm (selectors.firms_visible_to): the user's firm, read
-    # once for this panel and the page's header. Its consortia are shown by name only.
-    firm = user.firm
+    # A firm user sees only its own firm (selectors.firms_visible_to): read with its primary
+    # account (Firm.primary_bank_account) in one query, and kept on the user for the page's
+    # header. Its consortia are shown by name only.
+    bank = (
+        BankAccount.objects.filter(firm_id=user.firm_id, is_primary=True)
+        .select_related("firm")
+        .first()
+    )
+    if bank is not None:
+        user.firm = bank.firm
     consortia = list(selectors.consortia_visible_to(user).prefetch_related(None))
-    return {"firm": firm, "consortia": consortia, "bank": firm.primary_bank_account}
+    return {"firm": user.firm, "consortia": consortia, "bank": bank}
 
 
 def _firms_context(user) -> dict:
