@@ -6,7 +6,7 @@ from django.db.models import Count, Q, Window
 from django.utils import timezone
 
 from incentives.claims import selectors
-from incentives.claims.models import Claim, ClaimUpload
+from incentives.claims.models import ClaimUpload
 from incentives.gestation import selectors as gestation
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
@@ -19,12 +19,10 @@ def _context(user) -> dict:
     awards = gestation.commissioned_awards(gestation.plants_with_awards(user))
     awards.sort(key=lambda a: a.rank)
     awards.sort(key=lambda a: (a.tender.created_at, a.tender.pk), reverse=True)
-    # One read of the user's claims serves both the periods open for upload and the overdue
-    # verifications (by submission, as those are listed).
-    claims = list(
-        Claim.objects.filter(award__in=selectors.awards_of(user).values("pk"))
-        .select_related("award__bid__firm", "award__bid__consortium", "rule_set")
-        .order_by("submitted_at")
+    # One read of the user's claims (shared with the SLI panel) serves both the periods open for
+    # upload and the overdue verifications, listed by submission (none last).
+    claims = sorted(
+        selectors.claims_read(user), key=lambda c: (c.submitted_at is None, c.submitted_at or 0)
     )
     rows_of = selectors.period_rows_of(awards, now=now, claims=claims, uploads=False)
     open_periods = [

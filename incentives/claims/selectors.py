@@ -27,7 +27,7 @@ from incentives.claims.models import (
 )
 from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
-from repm_portal import scoping
+from repm_portal import request_memo, scoping
 from repm_portal import selectors as core_selectors
 from repm_portal.models import AuditEvent, Job, RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
@@ -81,6 +81,25 @@ def award_for(user: AnyUser, award_id: int) -> Award:
 def claims_visible_to(user: AnyUser) -> QuerySet[Claim]:
     return Claim.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "current_upload"
+    )
+
+
+@request_memo.memoized
+def claims_read(user: AnyUser) -> tuple[Claim, ...]:
+    """`claims_visible_to(user)` read once for a page's panels, by id: each with its award's
+    tender, bidder, plant and rule set and its own rule set (what the sales-claims and SLI
+    panels both follow)."""
+    return tuple(
+        Claim.objects.filter(award__in=awards_of(user).values("pk"))
+        .select_related(
+            "award__tender",
+            "award__bid__firm",
+            "award__bid__consortium",
+            "award__plant",
+            "award__rule_set",
+            "rule_set",
+        )
+        .order_by("pk")
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from incentives.claims.selectors import claims_read
 from incentives.gestation import selectors as gestation
 from incentives.sli import selectors
 from repm_portal.fiscal import Quarter
@@ -26,11 +27,10 @@ def _firm_context(user: Any) -> dict[str, Any]:
 
 
 def _staff_context(user: Any) -> dict[str, Any]:
-    # One read of the waiting claims serves the quarter counts and the approved ones committed
-    # in the pool; the panel shows no pool history.
-    claims = list(
-        selectors.claims_visible_to(user).filter(status__in=selectors.WAITING).order_by("pk")
-    )
+    # The user's claims read once for the page (shared with the sales-claims panel): the waiting
+    # ones, by id, serve both the quarter counts and the approved ones committed in the pool;
+    # the panel shows no pool history.
+    claims = [c for c in claims_read(user) if c.status in selectors.WAITING]
     waiting = [
         (Quarter.for_date(period_end).label, period_end, verified, approved)
         for period_end, verified, approved in selectors.waiting_counts(user, among=claims)
