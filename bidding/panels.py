@@ -52,15 +52,25 @@ def _firm_context(user) -> dict:
         for t in selectors.tenders_visible_to(user).filter(status=Tender.Status.PUBLISHED)
         if now < t.bids_due
     ]
-    # The panel shows the bids' tenders and the awards' labels: not their versions, members
-    # or guarantees, which the selectors' prefetches would read.
+    # The panel shows the bids' tenders and the awards' labels and tenders: not the versions,
+    # members, guarantees, bidders or letters the selectors also read (a DISTINCT over those
+    # wide rows is most of the panel's time).
     expiring, expired = _guarantees(now, firm_user=user)
     return {
         "open_tenders": open_tenders[:5],
         "bids": list(
-            selectors.bids_visible_to(user).prefetch_related(None).order_by("-created_at")[:8]
+            selectors.bids_visible_to(user)
+            .prefetch_related(None)
+            .select_related(None)
+            .select_related("tender")
+            .order_by("-created_at")[:8]
         ),
-        "awards": list(selectors.awards_visible_to(user).prefetch_related(None)[:5]),
+        "awards": list(
+            selectors.awards_visible_to(user)
+            .prefetch_related(None)
+            .select_related(None)
+            .select_related("tender")[:5]
+        ),
         "expiring": expiring,
         "expired": expired,
     }
