@@ -42,7 +42,15 @@ def _staff_context(user) -> dict:
 def _firm_context(user) -> dict:
     firm_id = user.firm_id
     today = timezone.localdate()
-    letters = selectors.letters_visible_to(user).order_by("-dated")[:6]
+    # The latest six letters with what their payment position reads (the rule set's service
+    # level), not their content, award or reversals.
+    letters = (
+        selectors.letters_visible_to(user)
+        .select_related(None)
+        .select_related("rule_set")
+        .defer("content")
+        .order_by("-dated")[:6]
+    )
     return {
         "balances": ledger.balances_for_firm(firm_id) if firm_id else None,
         "rows": [(letter, selectors.payment_position(letter, today=today)) for letter in letters],
