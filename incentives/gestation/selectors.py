@@ -165,15 +165,9 @@ def plant_row(plant: Plant, *, now: dt.datetime | None = None) -> PlantRow:
     return PlantRow(plant, milestone_rows(plant, today=today), delay_penalty(plant, now=now))
 
 
-def timeline(
-    user: AnyUser, *, now: dt.datetime | None = None, plants: QuerySet[Plant] | None = None
-) -> list[PlantRow]:
-    """Every plant the user may see, each milestone with how late it is, and the penalty.
-
-    `plants`, when given, is `plants_visible_to(user)` as the caller narrowed or annotated it.
-    """
-    plants = plants_visible_to(user) if plants is None else plants
-    return [plant_row(p, now=now) for p in plants.order_by("award__rank", "pk")]
+def timeline(user: AnyUser, *, now: dt.datetime | None = None) -> list[PlantRow]:
+    """Every plant the user may see, each milestone with how late it is, and the penalty."""
+    return [plant_row(p, now=now) for p in plants_visible_to(user).order_by("award__rank", "pk")]
 
 
 def awaiting(user: AnyUser) -> QuerySet[Milestone]:
