@@ -30,7 +30,11 @@ def _officer_context(user: Any) -> dict[str, Any]:
     by_status = {"partition_by": F("status")}
     rows = sorted(
         selectors.with_outstanding(
-            selectors.recoveries_visible_to(user).filter(waiting | Q(status=Status.CONFIRMED))
+            selectors.recoveries_visible_to(user)
+            .filter(waiting | Q(status=Status.CONFIRMED))
+            # The panel names the bidder and the proposer only.
+            .select_related(None)
+            .select_related("award__bid__firm", "award__bid__consortium", "proposed_by")
         )
         .annotate(
             nth=Window(RowNumber(), order_by=in_order, **by_status),
