@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Window
 
 from beneficiaries import selectors
-from beneficiaries.models import Firm, User
+from beneficiaries.models import BankAccount, User
 from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
 
 
 def _firm_context(user) -> dict:
-    firm = selectors.firms_visible_to(user).get(pk=user.firm_id)
-    consortia = selectors.consortia_visible_to(user)
-    return {"firm": firm, "consortia": consortia, "bank": firm.primary_bank_account}
+    # A firm user sees only its own firm (selectors.firms_visible_to): read with its primary
+    # account (Firm.primary_bank_account) in one query, and kept on the user for the page's
+    # header. Its consortia are shown by name only.
+    bank = (
+        BankAccount.objects.filter(firm_id=user.firm_id, is_primary=True)
+        .select_related("firm")
+        .first()
+    )
+    if bank is not None:
+        user.firm = bank.firm
+    consortia = list(selectors.consortia_visible_to(user).prefetch_related(None))
+    return {"firm": user.firm, "consortia": consortia, "bank": bank}
 
 
 def _firms_context(user) -> dict:
-    counts = selectors.firms_visible_to(user).aggregate(
-        firms=Count("pk"), indian=Count("pk", filter=Q(country="IN"))
+    # The five latest firms carry the counts of all (windows over the same rows).
+    recent = list(
+        selectors.firms_visible_to(user)
+        .prefetch_related(None)
+        .annotate(firms=Window(Count("pk")), indian=Window(Count("pk", filter=Q(country="IN"))))
+        .order_by("-created_at")[:5]
     )
     return {
-        "firm_count": counts["firms"],
-        "indian_count": counts["indian"],
-        "recent_firms": list(Firm.objects.order_by("-created_at")[:5]),
+        "firm_count": recent[0].firms if recent else 0,
+        "indian_count": recent[0].indian if recent else 0,
+        "recent_firms": recent,
     }
 
 

@@ -8,6 +8,7 @@ take a pool or an award's cap past its limit. A repeat of a source event posts n
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -148,6 +149,20 @@ def balances(*, award: Award | None = None, pool: str | None = None) -> Balances
     if pool is not None:
         query = query.filter(pool=pool)
     return balances_of(query)
+
+
+def balances_by_award(award_ids: Iterable[int], *, pool: str | None = None) -> dict[int, Balances]:
+    """Each award's accounts (in `pool`, if given), all the awards in one query."""
+    ids = list(award_ids)
+    if not ids:
+        return {}
+    query = LedgerEntry.objects.filter(award_id__in=ids)
+    if pool is not None:
+        query = query.filter(pool=pool)
+    found = {
+        row.pop("award_id"): row for row in query.values("award_id").order_by().annotate(**_sums())
+    }
+    return {award_id: _balances(found.get(award_id, {})) for award_id in ids}
 
 
 def balances_for_firm(firm_id: int) -> Balances:

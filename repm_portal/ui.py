@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, Func, IntegerField, Subquery, Value, Window
+
 from repm_portal import request_memo
 from repm_portal.roles import role_of
 
@@ -50,9 +52,25 @@ def register_panel(
 
 
 def first_and_count(query, n: int) -> tuple[list[Any], int]:
-    """A panel's first `n` rows and how many there are, counted only when the `n` shown are not all."""
-    first = list(query[:n])
-    return first, (len(first) if len(first) < n else query.count())
+    """A panel's first `n` rows and how many there are, in one query: the rows carry the count
+    (a window over the whole query, computed before the limit)."""
+    if query.query.distinct or query.query.combinator:
+        # DISTINCT comes after the window, which would count the duplicates: count apart.
+        first = list(query[:n])
+        return first, (len(first) if len(first) < n else query.count())
+    first = list(query.annotate(panel_total=Window(Count("*")))[:n])
+    return first, (first[0].panel_total if first else 0)
+
+
+def count_of(query) -> Subquery:
+    """How many rows `query` has, as a scalar subquery: a count another panel query carries."""
+    if query.query.distinct or query.query.group_by is not None:
+        # Rows of a grouped or distinct query are counted through their keys.
+        query = query.model._base_manager.filter(pk__in=query.values("pk"))
+    return Subquery(
+        query.order_by().values(n=Func(Value(1), function="COUNT")),
+        output_field=IntegerField(),
+    )
 
 
 def nav_for(user) -> list[NavItem]:

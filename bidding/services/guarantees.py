@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -452,17 +452,26 @@ def _mail_fields(guarantee: PerformanceBankGuarantee) -> dict[str, object]:
 
 
 def expired_guarantees_with_obligations(
-    *, now: dt.datetime | None = None
+    *,
+    now: dt.datetime | None = None,
+    among: Iterable[PerformanceBankGuarantee] | None = None,
 ) -> list[tuple[PerformanceBankGuarantee, list[str]]]:
-    """Active guarantees past their expiry while their award still owes something."""
+    """Active guarantees past their expiry while their award still owes something.
+
+    `among`, when given, are active guarantees already read (with their awards' rule sets, by
+    expiry): those past expiry are taken from them instead of read again.
+    """
     today = timezone.localdate(clock.now(now))
-    expired = (
-        PerformanceBankGuarantee.objects.filter(
-            status=PerformanceBankGuarantee.Status.ACTIVE, valid_until__lt=today
+    if among is None:
+        expired: Iterable[PerformanceBankGuarantee] = (
+            PerformanceBankGuarantee.objects.filter(
+                status=PerformanceBankGuarantee.Status.ACTIVE, valid_until__lt=today
+            )
+            .select_related("award__tender", "award__bid__firm", "award__rule_set")
+            .order_by("valid_until", "pk")
         )
-        .select_related("award__tender", "award__bid__firm", "award__rule_set")
-        .order_by("valid_until", "pk")
-    )
+    else:
+        expired = [g for g in among if g.valid_until < today]
     flagged = []
     for guarantee in expired:
         owed = open_obligations(guarantee.award, today)

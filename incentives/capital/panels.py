@@ -12,7 +12,12 @@ def _firm_context(user) -> dict:
 
 
 def _waiting_context(user) -> dict:
-    waiting = selectors.waiting_for(user)
+    # The panel names each claim's bidder: not its documents, letter or people.
+    waiting = (
+        selectors.waiting_for(user)
+        .select_related(None)
+        .select_related("award__bid__firm", "award__bid__consortium")
+    )
     first, count = first_and_count(waiting, 8)
     return {"waiting": first, "count": count}
 

@@ -136,16 +136,24 @@ class ClaimableAward(TypedDict):
     can_upload: bool
 
 
+def _plant_of(award: Award) -> Plant | None:
+    """The award's plant as select_related("plant") read it (None if it has none)."""
+    try:
+        return award.plant
+    except Plant.DoesNotExist:
+        return None
+
+
 def claimable_awards(user: AnyUser) -> list[ClaimableAward]:
     """The firm's awards with their plant and claims: whether a claim can be started or continued."""
     if not has_role(user, Role.FIRM_USER) or not user.firm_id:
         return []
-    awards = (
+    awards = list(
         Award.objects.filter(bid__firm_id=user.firm_id)
-        .select_related("tender", "rule_set", "bid")
+        .select_related("tender", "rule_set", "bid", "plant")
         .order_by("tender__reference", "rank")
     )
-    plants = {p.award_id: p for p in Plant.objects.filter(award__in=awards)}
+    plants = {a.pk: plant for a in awards if (plant := _plant_of(a)) is not None}
     claims: dict[int, list[CapitalSubsidyClaim]] = {}
     for claim in CapitalSubsidyClaim.objects.filter(award__in=awards).order_by("-sequence"):
         claims.setdefault(claim.award_id, []).append(claim)

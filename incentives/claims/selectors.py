@@ -27,7 +27,7 @@ from incentives.claims.models import (
 )
 from incentives.claims.periods import ClaimPeriod, claim_periods
 from incentives.gestation.models import Plant
-from repm_portal import scoping
+from repm_portal import request_memo, scoping
 from repm_portal import selectors as core_selectors
 from repm_portal.models import AuditEvent, Job, RuleSet
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
@@ -81,6 +81,25 @@ def award_for(user: AnyUser, award_id: int) -> Award:
 def claims_visible_to(user: AnyUser) -> QuerySet[Claim]:
     return Claim.objects.filter(award__in=awards_of(user).values("pk")).select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "rule_set", "current_upload"
+    )
+
+
+@request_memo.memoized
+def claims_read(user: AnyUser) -> tuple[Claim, ...]:
+    """`claims_visible_to(user)` read once for a page's panels, by id: each with its award's
+    tender, bidder, plant and rule set and its own rule set (what the sales-claims and SLI
+    panels both follow)."""
+    return tuple(
+        Claim.objects.filter(award__in=awards_of(user).values("pk"))
+        .select_related(
+            "award__tender",
+            "award__bid__firm",
+            "award__bid__consortium",
+            "award__plant",
+            "award__rule_set",
+            "rule_set",
+        )
+        .order_by("pk")
     )
 
 
@@ -190,27 +209,38 @@ def period_rows(award: Award, *, now: dt.datetime | None = None) -> list[PeriodR
 
 
 def period_rows_of(
-    awards: Iterable[Award], *, now: dt.datetime | None = None
+    awards: Iterable[Award],
+    *,
+    now: dt.datetime | None = None,
+    claims: Iterable[Claim] | None = None,
+    uploads: bool = True,
 ) -> dict[int, list[PeriodRow]]:
-    """Each award's period rows, in a fixed number of queries whatever the number of awards."""
+    """Each award's period rows, in a fixed number of queries whatever the number of awards.
+
+    `claims`, when given, are claims the caller has already read (at least the awards' own):
+    they are not read again. With `uploads=False` the rows carry no latest upload (nor its job),
+    for a page that does not show it.
+    """
     awards = list(awards)
     today = _today(now)
     versions = list(core_selectors.rule_set_list())
     ids = [award.pk for award in awards]
-    claims: dict[tuple[int, dt.date], Claim] = {
-        (claim.award_id, claim.period_start): claim
-        for claim in Claim.objects.filter(award_id__in=ids)
+    if claims is None:
+        claims = Claim.objects.filter(award_id__in=ids)
+    by_period: dict[tuple[int, dt.date], Claim] = {
+        (claim.award_id, claim.period_start): claim for claim in claims
     }
     latest: dict[tuple[int, dt.date], ClaimUpload] = {}
-    for upload in ClaimUpload.objects.filter(award_id__in=ids).order_by("uploaded_at", "id"):
-        latest[(upload.award_id, upload.period_start)] = upload
-    with_jobs(latest.values())
+    if uploads:
+        for upload in ClaimUpload.objects.filter(award_id__in=ids).order_by("uploaded_at", "id"):
+            latest[(upload.award_id, upload.period_start)] = upload
+        with_jobs(latest.values())
     by_award: dict[int, list[PeriodRow]] = {}
     for award in awards:
         rows = by_award[award.pk] = []
         for period in periods_of(award):
             rule_set = rule_set_for(period, award=award, versions=versions)
-            claim = claims.get((award.pk, period.starts_on))
+            claim = by_period.get((award.pk, period.starts_on))
             # A claim keeps its own window: a reopened one has a new one.
             closes = (
                 claim.window_closes_on
@@ -420,13 +450,23 @@ def verification_sla(claim: Claim, *, now: dt.datetime | None = None) -> Verific
     )
 
 
-def overdue_verifications(user: AnyUser, *, now: dt.datetime | None = None) -> list[Claim]:
-    """Claims waiting for verification past their service level, most overdue first (staff only)."""
+def overdue_verifications(
+    user: AnyUser, *, now: dt.datetime | None = None, among: Iterable[Claim] | None = None
+) -> list[Claim]:
+    """Claims waiting for verification past their service level, most overdue first (staff only).
+
+    `among`, when given, are the user's visible claims already read (by submission): they are
+    sorted out here instead of read again.
+    """
     if not has_role(user, *READ_ALL_ROLES):
         return []
-    waiting = claims_visible_to(user).filter(status__in=AWAITING_VERIFICATION)
+    if among is None:
+        waiting = claims_visible_to(user).filter(status__in=AWAITING_VERIFICATION)
+        among = waiting.order_by("submitted_at")
     late = []
-    for claim in waiting.order_by("submitted_at"):
+    for claim in among:
+        if claim.status not in AWAITING_VERIFICATION:
+            continue
         sla = verification_sla(claim, now=now)
         if sla is not None and sla.overdue:
             claim.sla = sla  # type: ignore[attr-defined]

@@ -9,23 +9,32 @@ from repm_portal.roles import READ_ALL_ROLES, Role
 from repm_portal.ui import register_nav, register_panel
 
 
+def _rows(user) -> list:
+    # The plants (no milestone evidence: the panels show none) are read once for the page's
+    # panels; the sales-claims panel takes its commissioned awards from them too.
+    now = timezone.now()
+    return [selectors.plant_row(p, now=now) for p in selectors.plants_with_awards(user)]
+
+
 def _staff_context(user) -> dict:
-    rows = selectors.timeline(user, now=timezone.now())
+    # The awards without a plant are counted in the plants' own query, and the milestones
+    # waiting for the user are sorted out of the plants' milestones already read.
+    rows = _rows(user)
     return {
         "rows": rows,
         "commissioned": sum(1 for r in rows if r.plant.is_commissioned),
         "late": [r for r in rows if r.late],
         "accruing": [r for r in rows if not r.plant.is_commissioned and r.penalty.days],
-        "awaiting": list(selectors.awaiting(user)[:8]),
-        "without_plant": selectors.awards_without_plant().count(),
+        "awaiting": selectors.awaiting_among(user, rows)[:8],
+        "without_plant": (
+            rows[0].plant.without_plant if rows else selectors.awards_without_plant().count()
+        ),
     }
 
 
 def _firm_context(user) -> dict:
-    return {
-        "rows": selectors.timeline(user, now=timezone.now()),
-        "awaiting": list(selectors.awaiting(user)[:5]),
-    }
+    rows = _rows(user)
+    return {"rows": rows, "awaiting": selectors.awaiting_among(user, rows)[:5]}
 
 
 def register() -> None:

@@ -12,24 +12,26 @@ from django.db.models import Prefetch, Q, QuerySet
 from bidding.models import Award, PerformanceBankGuarantee
 from incentives.gestation import engine
 from incentives.gestation.models import Milestone, MilestoneEvidence, Plant
-from repm_portal import clock, scoping
+from repm_portal import clock, request_memo, scoping
 from repm_portal.roles import READ_ALL_ROLES, AnyUser, Role, has_role
+from repm_portal.ui import count_of
 
 
 def _today(now: dt.datetime | None) -> dt.date:
     return clock.today(now)
 
 
-def plants_visible_to(user: AnyUser) -> QuerySet[Plant]:
+def plants_visible_to(user: AnyUser, *, evidence: bool = True) -> QuerySet[Plant]:
+    """With each plant its milestones (and, unless `evidence=False`, their evidence) and guarantees."""
+    milestones = Milestone.objects.order_by("sequence")
+    if evidence:
+        milestones = milestones.prefetch_related(
+            Prefetch("evidence", queryset=MilestoneEvidence.objects.order_by("uploaded_at"))
+        )
     base = Plant.objects.select_related(
         "award__tender", "award__bid__firm", "award__bid__consortium", "award__rule_set"
     ).prefetch_related(
-        Prefetch(
-            "milestones",
-            queryset=Milestone.objects.order_by("sequence").prefetch_related(
-                Prefetch("evidence", queryset=MilestoneEvidence.objects.order_by("uploaded_at"))
-            ),
-        ),
+        Prefetch("milestones", queryset=milestones),
         Prefetch(
             "award__guarantees",
             queryset=PerformanceBankGuarantee.objects.order_by("-recorded_at"),
@@ -182,6 +184,52 @@ def awaiting(user: AnyUser) -> QuerySet[Milestone]:
             status=Milestone.Status.RETURNED, plant__award__bid__firm_id=user.firm_id
         )
     return base.none()
+
+
+@request_memo.memoized
+def plants_with_awards(user: AnyUser) -> list[Plant]:
+    """`plants_visible_to(user, evidence=False)` by award rank, read once for a page's panels.
+
+    Each plant's award knows its plant (as select_related("plant") would), so the awards of
+    the commissioned plants serve as the user's commissioned awards; for staff each plant also
+    carries `without_plant`, the count of awards without one (a scalar subquery).
+    """
+    plants = plants_visible_to(user, evidence=False)
+    if has_role(user, *READ_ALL_ROLES):
+        plants = plants.annotate(without_plant=count_of(awards_without_plant()))
+    found = list(plants.order_by("award__rank", "pk"))
+    for plant in found:
+        Award.plant.related.set_cached_value(plant.award, plant)
+    return found
+
+
+def commissioned_awards(plants: list[Plant]) -> list[Award]:
+    """The awards of the commissioned plants of `plants_with_awards`."""
+    return [plant.award for plant in plants if plant.commissioned_on is not None]
+
+
+def awaiting_among(user: AnyUser, rows: list[PlantRow]) -> list[Milestone]:
+    """`awaiting(user)` taken from the user's timeline already read (every plant the user may
+    see, with its milestones) instead of read again."""
+    firm_id = None
+    if has_role(user, Role.VERIFIER):
+        status = Milestone.Status.SUBMITTED
+    elif has_role(user, Role.APPROVER):
+        status = Milestone.Status.VERIFIED
+    elif has_role(user, Role.FIRM_USER) and user.firm_id is not None:
+        status, firm_id = Milestone.Status.RETURNED, user.firm_id
+    else:
+        return []
+    found = []
+    for row in rows:
+        if firm_id is not None and row.plant.award.bid.firm_id != firm_id:
+            continue  # a consortium member's plant: its lead resubmits
+        for milestone in row.plant.milestones.all():
+            if milestone.status == status:
+                milestone.plant = row.plant
+                found.append(milestone)
+    # As the query orders them: by submission (none last), then id.
+    return sorted(found, key=lambda m: (m.submitted_at is None, m.submitted_at or 0, m.pk))
 
 
 def commissioning_outstanding(award: Award, today: dt.date) -> str:

@@ -30,6 +30,7 @@ def recoveries_visible_to(user: AnyUser) -> QuerySet[Recovery]:
     base = Recovery.objects.select_related(
         "award__tender",
         "award__bid__firm",
+        "award__bid__consortium",
         "rule_set",
         "proposed_by",
         "confirmed_by",
@@ -151,24 +152,26 @@ def _sum_of(query: QuerySet, by: str) -> Coalesce:
     return Coalesce(Subquery(summed, output_field=money), Value(ZERO), output_field=money)
 
 
-def confirmed(user: AnyUser) -> QuerySet[Recovery]:
-    """Confirmed recoveries with what is `outstanding` of each (as `outstanding()` reads it), in one query."""
+def with_outstanding(query: QuerySet[Recovery]) -> QuerySet[Recovery]:
+    """The recoveries each with `outstanding_now` (as `outstanding()` reads it of a confirmed one)."""
     money: DecimalField = DecimalField(max_digits=18, decimal_places=2)
     repaid_sum = _sum_of(Repayment.objects.filter(recovery=OuterRef("pk")), "recovery")
     award_owes = _sum_of(
         LedgerEntry.objects.filter(award=OuterRef("award_id"), account=EntryKind.RECOVERY), "award"
     )
-    return (
-        recoveries_visible_to(user)
-        .filter(status=Status.CONFIRMED)
-        .annotate(
-            outstanding_now=Greatest(
-                Value(ZERO),
-                Least(F("total") - repaid_sum, award_owes),
-                output_field=money,
-            )
+    return query.annotate(
+        outstanding_now=Greatest(
+            Value(ZERO),
+            Least(F("total") - repaid_sum, award_owes),
+            output_field=money,
         )
-        .order_by("confirmed_at", "id")
+    )
+
+
+def confirmed(user: AnyUser) -> QuerySet[Recovery]:
+    """Confirmed recoveries with what is `outstanding` of each (as `outstanding()` reads it), in one query."""
+    return with_outstanding(recoveries_visible_to(user).filter(status=Status.CONFIRMED)).order_by(
+        "confirmed_at", "id"
     )
 
 

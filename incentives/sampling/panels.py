@@ -9,7 +9,13 @@ from repm_portal.ui import first_and_count, register_nav, register_panel
 
 
 def _opener_context(user: Any) -> dict[str, Any]:
-    waiting = selectors.findings_awaiting_recovery(user)
+    # The panel links each finding's sample by id and names its bidder: not the sample itself
+    # (its stored population) nor the tender.
+    waiting = (
+        selectors.findings_awaiting_recovery(user)
+        .select_related(None)
+        .select_related("claim__award__bid__firm", "claim__award__bid__consortium")
+    )
     findings, count = first_and_count(waiting, 8)
     return {"findings": findings, "count": count}
 

@@ -195,7 +195,13 @@ def findings_awaiting_recovery(user: AnyUser) -> QuerySet[Finding]:
     return (
         Finding.objects.filter(outcome=Outcome.RECOVERY)
         .exclude(recoveries__recovery__status__in=Recovery.LIVE_STATUSES)
-        .select_related("claim__sample", "claim__award__tender", "claim__award__bid")
+        # With the bidder (firm or consortium) the queue names: no query per finding.
+        .select_related(
+            "claim__sample",
+            "claim__award__tender",
+            "claim__award__bid__firm",
+            "claim__award__bid__consortium",
+        )
         .order_by("recorded_at", "id")
     )
 

@@ -530,15 +530,24 @@ class AwardPosition:
         return to_money(self.balances.sanctioned * 100 / self.cap)
 
 
-def award_positions(user: AnyUser, *, today: dt.date) -> list[AwardPosition]:
-    """Every award the user may see with its SLI position (a firm's page: its own awards)."""
-    awards = list(awards_visible_to(user))
+def award_positions(
+    user: AnyUser, *, today: dt.date, detail: bool = True, awards: list[Award] | None = None
+) -> list[AwardPosition]:
+    """Every award the user may see with its SLI position (a firm's page: its own awards).
+
+    The awards' balances are read in one query for all; `detail=False` leaves out the claims
+    and true-ups (a panel that shows only the balances against the cap). `awards`, when given,
+    are `awards_visible_to(user)` already read.
+    """
+    awards = list(awards_visible_to(user)) if awards is None else awards
     claims: dict[int, list[Claim]] = defaultdict(list)
-    for claim in claims_visible_to(user).filter(award__in=awards).order_by("period_start"):
-        claims[claim.award_id].append(claim)
     true_ups: dict[int, list[TrueUp]] = defaultdict(list)
-    for true_up in true_ups_visible_to(user).filter(award__in=awards):
-        true_ups[true_up.award_id].append(true_up)
+    if detail:
+        for claim in claims_visible_to(user).filter(award__in=awards).order_by("period_start"):
+            claims[claim.award_id].append(claim)
+        for true_up in true_ups_visible_to(user).filter(award__in=awards):
+            true_ups[true_up.award_id].append(true_up)
+    balances = ledger.balances_by_award([award.pk for award in awards], pool=Pool.SLI)
     positions = []
     for award in awards:
         rule_set = rule_set_today(award, today=today)
@@ -547,8 +556,8 @@ def award_positions(user: AnyUser, *, today: dt.date) -> list[AwardPosition]:
                 award=award,
                 rule_set=rule_set,
                 cap=award_cap(award, rule_set),
-                balances=ledger.balances(award=award, pool=Pool.SLI),
-                claims=claim_figures(claims[award.pk]),
+                balances=balances[award.pk],
+                claims=claim_figures(claims[award.pk]) if detail else [],
                 true_ups=true_ups[award.pk],
             )
         )
@@ -617,12 +626,21 @@ def quarter_queue(user: AnyUser, period_end: dt.date | None = None) -> QuarterQu
     )
 
 
-def waiting_counts(user: AnyUser) -> list[tuple[dt.date, int, int]]:
-    """Per quarter end, newest first: how many claims are verified and how many approved."""
+def waiting_counts(
+    user: AnyUser, *, among: Iterable[Claim] | None = None
+) -> list[tuple[dt.date, int, int]]:
+    """Per quarter end, newest first: how many claims are verified and how many approved.
+
+    `among`, when given, are the user's waiting claims already read: counted, not read again.
+    """
     rows: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
-    for period_end, status in (
-        claims_visible_to(user).filter(status__in=WAITING).values_list("period_end", "status")
-    ):
+    if among is None:
+        found = (
+            claims_visible_to(user).filter(status__in=WAITING).values_list("period_end", "status")
+        )
+    else:
+        found = [(claim.period_end, claim.status) for claim in among if claim.status in WAITING]
+    for period_end, status in found:
         rows[period_end][0 if status == S.VERIFIED else 1] += 1
     return [
         (end, verified, approved)
@@ -661,9 +679,16 @@ class SliPool:
         return self.limit - self.balances.sanctioned - self.committed_total
 
 
-def committed(user: AnyUser) -> list[ClaimFigure]:
-    """The approved claims waiting for their letter, each as it would be sanctioned, in claim order."""
-    approved = claims_visible_to(user).filter(status=S.APPROVED).order_by("pk")
+def committed(user: AnyUser, *, among: list[Claim] | None = None) -> list[ClaimFigure]:
+    """The approved claims waiting for their letter, each as it would be sanctioned, in claim order.
+
+    `among`, when given, are the user's claims already read (by id): the approved are taken from them.
+    """
+    if among is None:
+        approved: Iterable[Claim] = claims_visible_to(user).filter(status=S.APPROVED).order_by("pk")
+    else:
+        # A tuple: figures_in_order is memoized on its (hashable) arguments.
+        approved = tuple(claim for claim in among if claim.status == S.APPROVED)
     shown = []
     for claim, figure in figures_in_order(approved):
         shown.append(_from_figure(claim, figure))
@@ -706,14 +731,18 @@ def pool_history(*, today: dt.date) -> list[PoolPoint]:
     return points
 
 
-def sli_pool(user: AnyUser, *, today: dt.date) -> SliPool:
+def sli_pool(
+    user: AnyUser, *, today: dt.date, history: bool = True, among: list[Claim] | None = None
+) -> SliPool:
+    """The SLI pool today; `history=False` leaves out its quarters (a panel that shows none),
+    `among` are the user's claims already read (see `committed`)."""
     rule_set = core_selectors.rule_set_in_force(on=today)
     return SliPool(
         rule_set=rule_set,
         limit=ledger.pool_limit(rule_set, Pool.SLI),
         balances=ledger.balances(pool=Pool.SLI),
-        committed=committed(user),
-        history=pool_history(today=today),
+        committed=committed(user, among=among),
+        history=pool_history(today=today) if history else [],
     )
 
 

@@ -331,3 +331,13 @@ def test_the_dashboard_shows_officials_what_awaits_them_and_what_is_outstanding(
     assert "1 recovery awaiting your confirmation" in body
     assert f"Recovery {two[0].pk}</a>" in body
     assert "1 confirmed recovery with Rs 11,66,400.00 outstanding" in body
+
+
+def test_the_proposer_dashboard_lists_neither_own_proposal_to_confirm(client, users, two):
+    _login(client, users["official"])
+
+    body = client.get(reverse("dashboard")).content.decode()
+
+    assert "awaiting your confirmation" not in body
+    assert "No recovery awaits a second official." in body
+    assert "confirmed recover" not in body

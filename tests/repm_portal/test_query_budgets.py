@@ -32,7 +32,7 @@ BUDGET = 12
 # A dashboard is up to twelve panels, each a few aggregate queries of its own (fixed, none per
 # award); the rule sets and the pools' balances are read once for all of them (request_memo).
 # The goal is BUDGET: it needs the panels' own reads folded further, or cached.
-DASHBOARD_BUDGET = 37
+DASHBOARD_BUDGET = 22
 # The public tender page reads each of its sections once (15 queries, none per award or bid);
 # anonymous visitors get it from the cache (test_public_cache.py).
 PAGE_BUDGETS = {"public tender": 16}
