@@ -29,9 +29,10 @@ from tests.factories import AwardFactory, FirmUserFactory, TenderFactory, UserFa
 
 pytestmark = pytest.mark.django_db
 BUDGET = 12
-# A dashboard is up to twelve panels, each a few aggregate queries of its own (fixed, none per
-# award); the rule sets and the pools' balances are read once for all of them (request_memo).
-# The goal is BUDGET: it needs the panels' own reads folded further, or cached.
+# A dashboard rendered afresh is up to twelve panels, each one or two queries of its own (fixed,
+# none per award); what several read (rule sets, pools, claims, plants) is read once for all
+# (request_memo). These tests run inside a transaction, so the viewer cache never answers here;
+# a returning viewer's dashboard is one query (tests/repm_portal/test_viewer_cache.py).
 DASHBOARD_BUDGET = 22
 # The public tender page reads each of its sections once (15 queries, none per award or bid);
 # anonymous visitors get it from the cache (test_public_cache.py).
