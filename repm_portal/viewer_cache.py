@@ -33,7 +33,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection, connections, transaction
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
@@ -68,13 +69,13 @@ COUNTER_SECONDS = 24 * 3600
 _READS = ("SELECT", "SHOW", "SET", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "EXPLAIN")
 
 
-def _counter_key(alias: str = "default") -> str:
-    return f"{KEY_PREFIX}:changes:{connections[alias].settings_dict['NAME']}"
+def _counter_key(database: str) -> str:
+    return f"{KEY_PREFIX}:changes:{database}"
 
 
 def change_count(alias: str = "default") -> int:
     """How many committed changes of the database the cache has been told of."""
-    name = _counter_key(alias)
+    name = _counter_key(connections[alias].settings_dict["NAME"])
     found = cache.get(name)
     if found is None:
         # A fresh (flushed or evicted) counter starts from the clock, never from a count an
@@ -87,50 +88,53 @@ def change_count(alias: str = "default") -> int:
 class ChangeMove:
     """One move of the counter for one commit, however many writes asked for it."""
 
-    __slots__ = ("alias", "done")
+    __slots__ = ("conn", "done")
 
-    def __init__(self, alias: str):
-        self.alias, self.done = alias, False
+    def __init__(self, conn: BaseDatabaseWrapper):
+        self.conn, self.done = conn, False
 
     def __call__(self) -> None:
         if self.done:
             return
         self.done = True
-        conn = connections[self.alias]
-        if getattr(conn, "_viewer_move", None) is self:
-            conn._viewer_move = None
-        name = _counter_key(self.alias)
+        if getattr(self.conn, "_viewer_move", None) is self:
+            self.conn._viewer_move = None
+        name = _counter_key(self.conn.settings_dict["NAME"])
         try:
             cache.incr(name)
         except ValueError:  # no counter yet: nothing is filed under one
             cache.add(name, time.time_ns(), timeout=COUNTER_SECONDS)
 
 
-def changed(alias: str = "default") -> None:
-    """Move the change count once the current transaction commits (at once outside one)."""
-    conn = connections[alias]
+def changed(using: str | BaseDatabaseWrapper = "default") -> None:
+    """Move the change count once the connection's transaction commits (at once outside one).
+
+    `using` is an alias or the connection itself: a second connection to the same database
+    (a job's progress, written while the first is inside a long transaction) commits apart.
+    """
+    conn = connections[using] if isinstance(using, str) else using
     if not conn.in_atomic_block:
-        ChangeMove(alias)()
+        ChangeMove(conn)()
         return
     move = getattr(conn, "_viewer_move", None)
     if move is None or move.done:
-        move = conn._viewer_move = ChangeMove(alias)
+        move = conn._viewer_move = ChangeMove(conn)
     # Asked for again unless the last request queued is this move's, from this savepoint or
     # one around it (it is dropped only with a rollback that drops this write too). Django's
     # queue is (savepoint ids, callback, robust); a rolled-back transaction empties it.
     queued = getattr(conn, "run_on_commit", None)
     if queued and queued[-1][1] is move and queued[-1][0] <= set(conn.savepoint_ids):
         return
-    transaction.on_commit(move, using=alias, robust=True)
+    conn.on_commit(move, robust=True)
 
 
 def _watch_writes(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
-    alias = context["connection"].alias
+    conn = context["connection"]
     statement = sql.lstrip()[:9].upper() if isinstance(sql, str) else ""
     # Django's own database-less connection (creating a database) is none of the pages' data.
-    if alias in settings.DATABASES and not statement.startswith(_READS):
-        changed(alias)
+    if conn.alias in settings.DATABASES and not statement.startswith(_READS):
+        changed(conn)
     return result
 
 

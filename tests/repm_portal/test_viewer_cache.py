@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -108,6 +108,25 @@ def test_the_count_moves_once_per_commit_that_wrote_and_never_for_a_rollback(use
 
     list(Firm.objects.all())  # a read moves nothing
     assert viewer_cache.change_count() == before + 2
+
+
+def test_a_second_connection_commits_apart_from_a_long_transaction(users):
+    # As a job's progress is written while its work is inside one long transaction.
+    firm, official = users[Role.FIRM_USER].firm, users[Role.OFFICIAL]
+    before = viewer_cache.change_count()
+    side = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            Firm.objects.filter(pk=firm.pk).update(legal_name="Long Work Limited")
+            with side.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE beneficiaries_user SET last_name = %s WHERE id = %s",
+                    ["Progress", official.pk],
+                )
+            assert viewer_cache.change_count() == before + 1  # the side's write, committed
+        assert viewer_cache.change_count() == before + 2
+    finally:
+        side.close()
 
 
 def test_one_viewers_copy_is_never_anothers(users):
