@@ -58,8 +58,8 @@ def _is_marked(view_func: Any) -> bool:
     if getattr(view_func, "viewer_cached", False):
         return True
     # An API list (DRF's router view: the viewset's class and its actions).
-    actions = getattr(view_func, "actions", None)
-    return bool(actions) and actions.get("get") == "list" and hasattr(view_func, "cls")
+    actions = getattr(view_func, "actions", None) or {}
+    return actions.get("get") == "list" and hasattr(view_func, "cls")
 
 
 # A counter lives a day (so a test run's go too); the next starts from the clock, past any
@@ -98,7 +98,7 @@ class ChangeMove:
             return
         self.done = True
         if getattr(self.conn, "_viewer_move", None) is self:
-            self.conn._viewer_move = None
+            self.conn._viewer_move = None  # type: ignore[attr-defined]
         name = _counter_key(self.conn.settings_dict["NAME"])
         try:
             cache.incr(name)
@@ -118,7 +118,7 @@ def changed(using: str | BaseDatabaseWrapper = "default") -> None:
         return
     move = getattr(conn, "_viewer_move", None)
     if move is None or move.done:
-        move = conn._viewer_move = ChangeMove(conn)
+        move = conn._viewer_move = ChangeMove(conn)  # type: ignore[attr-defined]
     # Asked for again unless the last request queued is this move's, from this savepoint or
     # one around it (it is dropped only with a rollback that drops this write too). Django's
     # queue is (savepoint ids, callback, robust); a rolled-back transaction empties it.

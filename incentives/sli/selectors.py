@@ -634,6 +634,7 @@ def waiting_counts(
     `among`, when given, are the user's waiting claims already read: counted, not read again.
     """
     rows: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    found: Iterable[tuple[dt.date, str]]
     if among is None:
         found = (
             claims_visible_to(user).filter(status__in=WAITING).values_list("period_end", "status")
