@@ -131,7 +131,8 @@ def changed(using: str | BaseDatabaseWrapper = "default") -> None:
 def _watch_writes(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
     conn = context["connection"]
-    statement = sql.lstrip()[:9].upper() if isinstance(sql, str) else ""
+    # The head alone (a bulk INSERT can be megabytes); an unreadable one counts as a write.
+    statement = sql[:64].lstrip()[:9].upper() if isinstance(sql, str) else ""
     # Django's own database-less connection (creating a database) is none of the pages' data.
     if conn.alias in settings.DATABASES and not statement.startswith(_READS):
         changed(conn)
