@@ -131,14 +131,12 @@ def _free_port() -> int:
 
 
 def _start_server(port: int, log: Path, *, cold: bool = False) -> subprocess.Popen:
-    from django.conf import settings
-
     from repm_portal.management.commands import runplatform
 
     env = runplatform.child_environment(dev=False)
     # The children reach the same servers as this process (the embedded ones, or the named).
     env.setdefault("DATABASE_URL", _database_url())
-    env.setdefault("REDIS_URL", settings.CELERY_BROKER_URL)
+    # Without REDIS_URL each child attaches to the embedded Redis itself (broker and cache).
     if cold:
         env["VIEWER_CACHE_SECONDS"] = "0"
     command = runplatform.web_command(sys.executable, f"127.0.0.1:{port}", dev=False)

@@ -32,8 +32,9 @@ def start_worker(queue: str, media_root=None, **extra_env) -> subprocess.Popen:
         **({"MEDIA_ROOT": str(media_root)} if media_root is not None else {}),
         **extra_env,
     }
-    if "REDIS_URL" not in env:
-        env["REDIS_URL"] = settings.CELERY_BROKER_URL
+    # Without REDIS_URL the worker attaches to the embedded Redis as this process did: the
+    # broker and the cache (a database of its own) spelled each as its client needs. Passing the
+    # broker's URL would give the worker's cache a URL redis-py cannot use.
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "repm_portal", "worker", "--pool", "solo",
          "--queues", queue, "--loglevel", "warning", "--without-gossip", "--without-mingle"],

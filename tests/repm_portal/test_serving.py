@@ -78,7 +78,7 @@ def test_gunicorn_workers_run_on_the_demo_clock_with_debug_off(tmp_path):
     port = _free_port()
     env = runplatform.child_environment(dev=False) | {
         "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.CELERY_BROKER_URL,
+        # REDIS_URL, when set, is inherited; else the worker attaches to the embedded Redis itself.
         "REPM_CLOCK_AS_OF": "demo",
         "WEB_CONCURRENCY": "1",
         "DJANGO_SETTINGS_MODULE": "repm_portal.settings.base",
