@@ -26,6 +26,7 @@ answered from the cache says so in `X-Viewer-Cache: hit`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
+logger = logging.getLogger(__name__)
 KEY_PREFIX = "viewer"
 # Headers a copy keeps; the middleware outside this one adds its own (CSP, Vary, frame options).
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Allow")
@@ -101,9 +103,13 @@ class ChangeMove:
             self.conn._viewer_move = None  # type: ignore[attr-defined]
         name = _counter_key(self.conn.settings_dict["NAME"])
         try:
-            cache.incr(name)
-        except ValueError:  # no counter yet: nothing is filed under one
-            cache.add(name, time.time_ns(), timeout=COUNTER_SECONDS)
+            try:
+                cache.incr(name)
+            except ValueError:  # no counter yet: nothing is filed under one
+                cache.add(name, time.time_ns(), timeout=COUNTER_SECONDS)
+        except Exception:  # the write is committed whatever the cache says
+            # A copy read before this change may be answered until it expires (VIEWER_CACHE_SECONDS).
+            logger.exception("The viewer cache's change count did not move")
 
 
 def changed(using: str | BaseDatabaseWrapper = "default") -> None:
@@ -163,8 +169,13 @@ def key_for(request: HttpRequest) -> str | None:
     user = request.user
     if not user.is_authenticated or _pending_messages(request):
         return None
+    try:
+        count = change_count()
+    except Exception:  # no cache to read: the page is answered fresh
+        logger.exception("The viewer cache's change count could not be read")
+        return None
     parts = (
-        change_count(),
+        count,
         timezone.now().strftime("%Y-%m-%dT%H:%M"),
         request.session.session_key or "",
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
@@ -189,7 +200,10 @@ class ViewerCacheMiddleware:
         name = getattr(request, "_viewer_cache_key", None)
         if name and self._keepable(request, response):
             headers = {h: response[h] for h in KEPT_HEADERS if h in response}
-            cache.set(name, (response.content, headers), timeout=seconds())
+            try:
+                cache.set(name, (response.content, headers), timeout=seconds())
+            except Exception:  # the page is answered all the same, only not kept
+                logger.exception("A viewer's page could not be kept")
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
@@ -198,15 +212,18 @@ class ViewerCacheMiddleware:
         name = key_for(request)
         if name is None:
             return None
-        found = cache.get(name)
+        try:
+            found = cache.get(name)
+        except Exception:  # no cache to read: the page is answered fresh
+            logger.exception("A viewer's page could not be read from the cache")
+            return None
         if found is None:
             request._viewer_cache_key = name  # type: ignore[attr-defined]
             return None
         content, headers = found
         if settings.CSRF_COOKIE_NAME in request.COOKIES:
-            get_token(
-                request
-            )  # the forms in the copy use it: renew its expiry as a fresh page does
+            # The forms in the copy use it: renew its expiry as a fresh page does.
+            get_token(request)
         response = HttpResponse(content)
         for header, value in headers.items():
             response[header] = value

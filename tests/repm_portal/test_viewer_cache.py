@@ -200,3 +200,19 @@ def test_off_when_the_setting_is_zero(users, settings):
     client = _signed_in(users[Role.OFFICIAL])
     for _ in range(3):
         assert HIT not in client.get(reverse("dashboard"))
+
+
+def test_a_write_stands_when_the_cache_cannot_be_reached(users, settings):
+    firm = users[Role.FIRM_USER].firm
+    # A Redis that refuses connections: the count cannot move, the committed write must stand.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    Firm.objects.filter(pk=firm.pk).update(legal_name="Written Without A Cache Limited")
+    with transaction.atomic():
+        Firm.objects.filter(pk=firm.pk).update(legal_name="Committed Without A Cache Limited")
+    firm.refresh_from_db()
+    assert firm.legal_name == "Committed Without A Cache Limited"
