@@ -38,6 +38,14 @@ def _letter_for(user, letter_id: int) -> SanctionLetter:
     return letter
 
 
+_LETTER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+_LETTER_SHOWN = (
+    "id", "number", "reverses_id", "status", "dated", "amount", "deducted", "content",
+    "award__rank", "award__tender__reference", "award__bid__consortium__name",
+    "award__bid__firm__legal_name", "rule_set__payment_sla_days",
+)  # fmt: skip
+
+
 @login_required
 @viewer_cached
 def sanction_list(request):
@@ -46,6 +54,9 @@ def sanction_list(request):
         "-dated", "-serial", "-pk"
     )
     # A page of letters at a time, as the ledger (the pools above cover every letter).
+    # Only the columns the rows show and the payment position reads (not the rule set's
+    # figures, the firms' and tenders' other columns, or the letters' files and hashes).
+    letters = letters.select_related(None).select_related(*_LETTER_JOINS).only(*_LETTER_SHOWN)
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(letter, selectors.payment_position(letter, today=today)) for letter in page]
     context = {"rows": rows, "today": today, "page": page}
@@ -143,7 +154,10 @@ def ledger_list(request):
     form = LedgerFilterForm(request.GET or None)
     entries = form.apply(selectors.entries_visible_to(request.user)).order_by("-posted_at", "-id")
     # A page of entries at a time (the totals above and the CSV export cover every entry).
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows read only the columns the table shows: not the letter's stored figures (JSON),
+    # the rule set's, or the users, firms and tenders beyond the names shown.
+    shown = entries.select_related(None).select_related(*_LEDGER_JOINS).only(*_LEDGER_SHOWN)
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -158,6 +172,14 @@ def ledger_list(request):
     else:
         context["mine"] = ledger.balances_of(entries)
     return render(request, "incentives/ledger.html", context)
+
+
+_LEDGER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+_LEDGER_SHOWN = (
+    "id", "posted_at", "kind", "reverses_id", "pool", "amount", "letter_id", "document_ref",
+    "narration", "award__rank", "award__tender__reference", "award__bid__consortium__name",
+    "award__bid__firm__legal_name", "rule_set__version",
+)  # fmt: skip
 
 
 def _ledger_row(e: LedgerEntry) -> list:
