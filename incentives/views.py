@@ -46,6 +46,10 @@ _LETTER_SHOWN = (
 )  # fmt: skip
 
 
+def _correction(letter: SanctionLetter) -> SanctionLetter | None:
+    return getattr(letter, "reversed_by", None)
+
+
 @login_required
 @viewer_cached
 def sanction_list(request):
@@ -58,7 +62,12 @@ def sanction_list(request):
     # figures, the firms' and tenders' other columns, or the letters' files and hashes).
     letters = letters.select_related(None).select_related(*_LETTER_JOINS).only(*_LETTER_SHOWN)
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(letter, selectors.payment_position(letter, today=today)) for letter in page]
+    # The correcting letter read here, not in the template: a letter without one made each row's
+    # lookup fail through an exception and a dir() of the model.
+    rows = [
+        (letter, selectors.payment_position(letter, today=today), _correction(letter))
+        for letter in page
+    ]
     context = {"rows": rows, "today": today, "page": page}
     if has_role(request.user, *READ_ALL_ROLES):
         context["pools"] = selectors.pool_positions()
