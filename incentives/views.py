@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from incentives import ledger, sanctions, selectors, services
 from incentives.forms import CorrectionForm, LedgerFilterForm, PaymentForm, VerifyLetterForm
 from incentives.models import LedgerEntry, SanctionLetter
+from repm_portal import request_memo
 from repm_portal.exports import csv_rows
 from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
@@ -46,6 +47,12 @@ _LETTER_SHOWN = (
 )  # fmt: skip
 
 
+def _pools() -> list[selectors.PoolPosition]:
+    # As on the dashboard: the pools' balances in one query for all pools, not one per pool.
+    with request_memo.scope():
+        return selectors.pool_positions()
+
+
 def _correction(letter: SanctionLetter) -> SanctionLetter | None:
     return getattr(letter, "reversed_by", None)
 
@@ -70,7 +77,7 @@ def sanction_list(request):
     ]
     context = {"rows": rows, "today": today, "page": page}
     if has_role(request.user, *READ_ALL_ROLES):
-        context["pools"] = selectors.pool_positions()
+        context["pools"] = _pools()
     return render(request, "incentives/sanction_list.html", context)
 
 
@@ -177,7 +184,7 @@ def ledger_list(request):
         "query": query.urlencode(),
     }
     if has_role(request.user, *READ_ALL_ROLES):
-        context["pools"] = selectors.pool_positions()
+        context["pools"] = _pools()
     else:
         context["mine"] = ledger.balances_of(entries)
     return render(request, "incentives/ledger.html", context)
