@@ -7,6 +7,7 @@ opened covers and awards.
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -480,4 +481,11 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["tender"]
 
     def get_queryset(self):
-        return selectors.awards_visible_to(self.request.user).order_by("pk")
+        # Each guarantee's closures (for its pending proposal) and their proposers read with the
+        # guarantees, not one query per guarantee; the letter's stored JSON is not shown.
+        guarantees = PerformanceBankGuarantee.objects.order_by("-recorded_at").prefetch_related(
+            "extensions", Prefetch("closures", PbgClosure.objects.select_related("proposed_by"))
+        )
+        awards = selectors.awards_visible_to(self.request.user).prefetch_related(None)
+        awards = awards.prefetch_related(Prefetch("guarantees", guarantees))
+        return awards.defer("letter__content").order_by("pk")

@@ -28,7 +28,7 @@ from bidding.forms import (
     ReturnForm,
     TenderForm,
 )
-from bidding.models import AwardLetter, Stage, TechnicalEvaluation, Tender
+from bidding.models import AwardLetter, Stage, TechnicalEvaluation, Tender, TenderAllocation
 from repm_portal import public_cache
 from repm_portal.exports import csv_rows, safe_cell
 from repm_portal.forms import attach_errors, flash_errors
@@ -570,25 +570,29 @@ def statement(request, tender_id: int):
     tender = selectors.tender_for(request.user, tender_id)
     sort = request.GET.get("sort", "rank")
     rows = selectors.comparative_statement(request.user, tender, sort=sort)
+    ranked = tender.status in selectors.RANKED_STATUSES
+    context = {"tender": tender, "rows": rows, "sort": sort, "ranked": ranked}
+    if request.headers.get("HX-Request"):  # the table alone, re-sorted
+        return render(request, "bidding/_statement_table.html", context)
+    # The allocation with its rule set in one query; the awards with what the list shows (the
+    # bidder's name), not their letters or members.
     allocation = (
-        getattr(tender, "allocation", None) if tender.status in selectors.RANKED_STATUSES else None
+        TenderAllocation.objects.select_related("rule_set").filter(tender=tender).first()
+        if ranked
+        else None
     )
-    context = {
-        "tender": tender,
-        "rows": rows,
-        "sort": sort,
-        "ranked": tender.status in selectors.RANKED_STATUSES,
+    awards = (
+        list(tender.awards.select_related("bid__firm", "bid__consortium").order_by("rank"))
+        if tender.status == Tender.Status.AWARDED
+        else []
+    )
+    context |= {
         "allocation": allocation,
         "can_award": has_role(request.user, *services.TENDER_MANAGERS)
         and tender.status == Tender.Status.FINANCIAL_OPENED,
-        "awards": selectors.public_awards(tender),
+        "awards": awards,
     }
-    template = (
-        "bidding/_statement_table.html"
-        if request.headers.get("HX-Request")
-        else "bidding/statement.html"
-    )
-    return render(request, template, context)
+    return render(request, "bidding/statement.html", context)
 
 
 def _export_name(tender: Tender, ext: str) -> str:

@@ -100,12 +100,29 @@ class LedgerEntrySerializer(ScopedModelSerializer):
         ]  # fmt: skip
 
 
+_LETTER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+_LETTER_SHOWN = (
+    "id", "number", "dated", "status", "claim_type", "claim_id", "pool", "amount", "deducted",
+    "reverses_id", "sha256", "verify_token", "content", "award__rank", "award__tender__reference",
+    "award__bid__firm__legal_name", "award__bid__consortium__name", "rule_set__version",
+    "rule_set__payment_sla_days",
+)  # fmt: skip
+_ENTRY_SHOWN = (
+    "id", "posted_at", "kind", "account", "pool", "amount", "award_id", "claim_type", "claim_id",
+    "rule_set__version", "letter__number", "document_ref", "source_key", "reverses_id",
+    "award_cap", "narration",
+)  # fmt: skip
+
+
 class SanctionLetterViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SanctionLetterSerializer
 
     def get_queryset(self):
         letters = selectors.with_corrections(selectors.letters_visible_to(self.request.user))
-        return letters.order_by("-dated", "-serial")
+        # Only what the serializer shows: not the rule set's figures, the firm's and tender's
+        # other columns, or the letter's file fields.
+        letters = letters.select_related(None).select_related(*_LETTER_JOINS)
+        return letters.only(*_LETTER_SHOWN).order_by("-dated", "-serial")
 
 
 class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -154,4 +171,8 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         form = LedgerFilterForm(self.request.query_params or None)
-        return form.apply(selectors.entries_visible_to(self.request.user)).order_by("id")
+        entries = form.apply(selectors.entries_visible_to(self.request.user))
+        # The serializer shows the entry's own columns, its letter's number and its rule set's
+        # version: the award's chain, the poster and the letter's stored JSON are not read.
+        entries = entries.select_related(None).select_related("letter", "rule_set")
+        return entries.only(*_ENTRY_SHOWN).order_by("id")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from incentives import ledger, sanctions, selectors, services
 from incentives.forms import CorrectionForm, LedgerFilterForm, PaymentForm, VerifyLetterForm
 from incentives.models import LedgerEntry, SanctionLetter
+from repm_portal import request_memo
 from repm_portal.exports import csv_rows
 from repm_portal.forms import attach_errors
 from repm_portal.roles import READ_ALL_ROLES, Role, has_role
@@ -38,6 +39,24 @@ def _letter_for(user, letter_id: int) -> SanctionLetter:
     return letter
 
 
+_LETTER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+_LETTER_SHOWN = (
+    "id", "number", "reverses_id", "status", "dated", "amount", "deducted", "content",
+    "award__rank", "award__tender__reference", "award__bid__consortium__name",
+    "award__bid__firm__legal_name", "rule_set__payment_sla_days",
+)  # fmt: skip
+
+
+def _pools() -> list[selectors.PoolPosition]:
+    # As on the dashboard: the pools' balances in one query for all pools, not one per pool.
+    with request_memo.scope():
+        return selectors.pool_positions()
+
+
+def _correction(letter: SanctionLetter) -> SanctionLetter | None:
+    return getattr(letter, "reversed_by", None)
+
+
 @login_required
 @viewer_cached
 def sanction_list(request):
@@ -46,11 +65,19 @@ def sanction_list(request):
         "-dated", "-serial", "-pk"
     )
     # A page of letters at a time, as the ledger (the pools above cover every letter).
+    # Only the columns the rows show and the payment position reads (not the rule set's
+    # figures, the firms' and tenders' other columns, or the letters' files and hashes).
+    letters = letters.select_related(None).select_related(*_LETTER_JOINS).only(*_LETTER_SHOWN)
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(letter, selectors.payment_position(letter, today=today)) for letter in page]
+    # The correcting letter read here, not in the template: a letter without one made each row's
+    # lookup fail through an exception and a dir() of the model.
+    rows = [
+        (letter, selectors.payment_position(letter, today=today), _correction(letter))
+        for letter in page
+    ]
     context = {"rows": rows, "today": today, "page": page}
     if has_role(request.user, *READ_ALL_ROLES):
-        context["pools"] = selectors.pool_positions()
+        context["pools"] = _pools()
     return render(request, "incentives/sanction_list.html", context)
 
 
@@ -143,7 +170,10 @@ def ledger_list(request):
     form = LedgerFilterForm(request.GET or None)
     entries = form.apply(selectors.entries_visible_to(request.user)).order_by("-posted_at", "-id")
     # A page of entries at a time (the totals above and the CSV export cover every entry).
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows read only the columns the table shows: not the letter's stored figures (JSON),
+    # the rule set's, or the users, firms and tenders beyond the names shown.
+    shown = entries.select_related(None).select_related(*_LEDGER_JOINS).only(*_LEDGER_SHOWN)
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -154,10 +184,18 @@ def ledger_list(request):
         "query": query.urlencode(),
     }
     if has_role(request.user, *READ_ALL_ROLES):
-        context["pools"] = selectors.pool_positions()
+        context["pools"] = _pools()
     else:
         context["mine"] = ledger.balances_of(entries)
     return render(request, "incentives/ledger.html", context)
+
+
+_LEDGER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+_LEDGER_SHOWN = (
+    "id", "posted_at", "kind", "reverses_id", "pool", "amount", "letter_id", "document_ref",
+    "narration", "award__rank", "award__tender__reference", "award__bid__consortium__name",
+    "award__bid__firm__legal_name", "rule_set__version",
+)  # fmt: skip
 
 
 def _ledger_row(e: LedgerEntry) -> list:

@@ -86,6 +86,13 @@ class SalesClaimSerializer(ScopedModelSerializer):
         ]  # fmt: skip
 
 
+_LISTED = (
+    "id", "award_id", "quarter_label", "period_start", "period_end", "is_early",
+    "window_closes_on", "rule_set__version", "status", "current_upload_id", "line_count",
+    "eligible_kg", "net_sales_value", "created_at", "updated_at",
+)  # fmt: skip
+
+
 # The capital claims' documents are "ClaimDocument" in the schema.
 @extend_schema_serializer(component_name="SalesClaimDocument")
 class ClaimDocumentSerializer(ScopedModelSerializer):
@@ -327,7 +334,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     """Sales claims of the caller's awards (all, for staff), with the figures the incentive needs."""
 
     def get_queryset(self):
-        return selectors.claims_visible_to(self.request.user).order_by("award", "period_start")
+        claims = selectors.claims_visible_to(self.request.user).order_by("award", "period_start")
+        if self.action == "list":
+            # The list shows the claim's own columns and its rule set's version: not the award's
+            # chain, nor the current upload with its stored JSON (the detail shows those).
+            claims = claims.select_related(None).select_related("rule_set").only(*_LISTED)
+        return claims
 
     def get_serializer_class(self):
         return SalesClaimDetailSerializer if self.action == "retrieve" else SalesClaimSerializer

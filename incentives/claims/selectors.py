@@ -208,18 +208,24 @@ def period_rows(award: Award, *, now: dt.datetime | None = None) -> list[PeriodR
     return period_rows_of([award], now=now)[award.pk]
 
 
+_CLAIM_JSON = ("feedstock_check",)
+_UPLOAD_JSON = ("summary_by_rule", "flag_summary", "errors", "totals")
+
+
 def period_rows_of(
     awards: Iterable[Award],
     *,
     now: dt.datetime | None = None,
     claims: Iterable[Claim] | None = None,
     uploads: bool = True,
+    lean: bool = False,
 ) -> dict[int, list[PeriodRow]]:
     """Each award's period rows, in a fixed number of queries whatever the number of awards.
 
     `claims`, when given, are claims the caller has already read (at least the awards' own):
     they are not read again. With `uploads=False` the rows carry no latest upload (nor its job),
-    for a page that does not show it.
+    for a page that does not show it. With `lean=True` the claims and uploads come without their
+    stored JSON (feedstock check, upload totals and errors), for a list that shows none of it.
     """
     awards = list(awards)
     today = _today(now)
@@ -227,12 +233,17 @@ def period_rows_of(
     ids = [award.pk for award in awards]
     if claims is None:
         claims = Claim.objects.filter(award_id__in=ids)
+        if lean:
+            claims = claims.defer(*_CLAIM_JSON)
     by_period: dict[tuple[int, dt.date], Claim] = {
         (claim.award_id, claim.period_start): claim for claim in claims
     }
     latest: dict[tuple[int, dt.date], ClaimUpload] = {}
     if uploads:
-        for upload in ClaimUpload.objects.filter(award_id__in=ids).order_by("uploaded_at", "id"):
+        found = ClaimUpload.objects.filter(award_id__in=ids).order_by("uploaded_at", "id")
+        if lean:
+            found = found.defer(*_UPLOAD_JSON)
+        for upload in found:
             latest[(upload.award_id, upload.period_start)] = upload
         with_jobs(latest.values())
     by_award: dict[int, list[PeriodRow]] = {}

@@ -53,7 +53,7 @@ def claim_list(request):
     """Every commissioned award the user may see, with its claim periods so far."""
     today = timezone.localdate()
     visible = list(selectors.commissioned_awards_visible_to(request.user))
-    rows_of = selectors.period_rows_of(visible)
+    rows_of = selectors.period_rows_of(visible, lean=True)
     awards = [
         {"award": award, "rows": [r for r in rows_of[award.pk] if r.period.starts_on <= today]}
         for award in visible

@@ -13,7 +13,9 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import date as django_date
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 register = template.Library()
 
@@ -82,3 +84,18 @@ def letter_datetime(value: Any, arg: str = "") -> str:
     """`arg` may hold "hi" and/or "seconds", comma-separated."""
     options = {part.strip() for part in str(arg).split(",")}
     return format_datetime(value, "hi" if "hi" in options else "en", seconds="seconds" in options)
+
+
+_SHORT_FORMATS = frozenset({"j M Y", "j M"})
+
+
+@register.filter(name="short_date", expects_localtime=True, is_safe=False)
+def short_date(value: Any, arg: str = "j M Y") -> str:
+    """Django's `date` filter for "j M Y" ("18 Jul 2028") and "j M", the same text in every
+    language (month names from the active locale, unlike `letter_date`), without parsing the
+    format anew for every value: a long list shows hundreds of dates. Any other value or format
+    goes to `date` itself."""
+    if isinstance(value, dt.date) and arg in _SHORT_FORMATS:
+        month = MONTHS_3[value.month].title()
+        return f"{value.day} {month}" if arg == "j M" else f"{value.day} {month} {value.year:04d}"
+    return django_date(value, arg)

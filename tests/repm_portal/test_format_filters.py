@@ -1,9 +1,11 @@
 """Template filters show money the Indian way and never break a page."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from django.utils import translation
 
 
 @pytest.mark.parametrize(
@@ -27,3 +29,26 @@ def test_as_json_renders_audit_values_as_json():
     rendered = Template("{{ v|as_json }}").render(Context({"v": {"b": True, "a": None}}))
     assert rendered == "{\n &quot;a&quot;: null,\n &quot;b&quot;: true\n}"
     assert Template("{{ v|as_json }}").render(Context({"v": None})) == "—"
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+@pytest.mark.parametrize("fmt", ["j M Y", "j M", "Y-m-d"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(2028, 7, 18),
+        dt.date(812, 1, 2),
+        dt.datetime(2028, 12, 31, 20, 30, tzinfo=dt.UTC),  # 1 Jan 2029 in India
+        dt.datetime(2028, 5, 4, 21, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        None,
+        "",
+        "not a date",
+    ],
+)
+def test_short_date_writes_what_the_date_filter_writes(language, fmt, value):
+    """The list pages' `short_date` is Django's `date` filter made cheap, not a new format."""
+    context = Context({"v": value, "f": fmt})
+    with translation.override(language):
+        ours = Template("{% load repm_dates %}{{ v|short_date:f }}").render(context)
+        django = Template("{{ v|date:f }}").render(context)
+    assert ours == django
