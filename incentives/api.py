@@ -100,7 +100,6 @@ class LedgerEntrySerializer(ScopedModelSerializer):
         ]  # fmt: skip
 
 
-_LETTER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
 _LETTER_SHOWN = (
     "id", "number", "dated", "status", "claim_type", "claim_id", "pool", "amount", "deducted",
     "reverses_id", "sha256", "verify_token", "content", "award__rank", "award__tender__reference",
@@ -121,7 +120,6 @@ class SanctionLetterViewSet(viewsets.ReadOnlyModelViewSet):
         letters = selectors.with_corrections(selectors.letters_visible_to(self.request.user))
         # Only what the serializer shows: not the rule set's figures, the firm's and tender's
         # other columns, or the letter's file fields.
-        letters = letters.select_related(None).select_related(*_LETTER_JOINS)
         return letters.only(*_LETTER_SHOWN).order_by("-dated", "-serial")
 
 

@@ -44,15 +44,14 @@ def _firm_filter(user: AnyUser, path: str) -> Q | None:
 _payments = Payment.objects.filter(letter=OuterRef("pk")).order_by().values("letter")
 
 
+# What a letter or ledger row names: its award's tender and bidder, and its rule set.
+AWARD_AND_RULES = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
+
+
 def letters_visible_to(user: AnyUser) -> QuerySet[SanctionLetter]:
     # The award's chain and the rule set joined; the correcting letters a list shows are read
     # apart (`with_corrections`): nine tables joined took longer to plan than to run.
-    query = SanctionLetter.objects.select_related(
-        "award__tender",
-        "award__bid__firm",
-        "award__bid__consortium",
-        "rule_set",
-    ).annotate(
+    query = SanctionLetter.objects.select_related(*AWARD_AND_RULES).annotate(
         # Subqueries, not a join and GROUP BY over every selected column of six tables.
         paid=Coalesce(
             Subquery(_payments.annotate(total=Sum("amount")).values("total")),
@@ -191,6 +190,7 @@ def pool_positions(rule_set: RuleSet | None = None) -> list[PoolPosition]:
 
 
 __all__ = [
+    "AWARD_AND_RULES",
     "PaymentPosition",
     "PoolPosition",
     "entries_visible_to",

@@ -39,7 +39,6 @@ def _letter_for(user, letter_id: int) -> SanctionLetter:
     return letter
 
 
-_LETTER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
 _LETTER_SHOWN = (
     "id", "number", "reverses_id", "status", "dated", "amount", "deducted", "content",
     "award__rank", "award__tender__reference", "award__bid__consortium__name",
@@ -67,7 +66,7 @@ def sanction_list(request):
     # A page of letters at a time, as the ledger (the pools above cover every letter).
     # Only the columns the rows show and the payment position reads (not the rule set's
     # figures, the firms' and tenders' other columns, or the letters' files and hashes).
-    letters = letters.select_related(None).select_related(*_LETTER_JOINS).only(*_LETTER_SHOWN)
+    letters = letters.only(*_LETTER_SHOWN)
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
     # The correcting letter read here, not in the template: a letter without one made each row's
     # lookup fail through an exception and a dir() of the model.
@@ -172,7 +171,8 @@ def ledger_list(request):
     # A page of entries at a time (the totals above and the CSV export cover every entry).
     # The rows read only the columns the table shows: not the letter's stored figures (JSON),
     # the rule set's, or the users, firms and tenders beyond the names shown.
-    shown = entries.select_related(None).select_related(*_LEDGER_JOINS).only(*_LEDGER_SHOWN)
+    shown = entries.select_related(None).select_related(*selectors.AWARD_AND_RULES)
+    shown = shown.only(*_LEDGER_SHOWN)
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -190,7 +190,6 @@ def ledger_list(request):
     return render(request, "incentives/ledger.html", context)
 
 
-_LEDGER_JOINS = ("award__tender", "award__bid__firm", "award__bid__consortium", "rule_set")
 _LEDGER_SHOWN = (
     "id", "posted_at", "kind", "reverses_id", "pool", "amount", "letter_id", "document_ref",
     "narration", "award__rank", "award__tender__reference", "award__bid__consortium__name",
